@@ -1,0 +1,44 @@
+# shellcheck shell=bash
+# Where the harness keeps paperless-ngx and its virtual environment, and the environment
+# every paperless process (web, worker, beat, consumer, manage.py, pytest) needs.
+# Sourced by scripts/setup.sh, scripts/run.sh and scripts/test.sh; nothing here writes.
+
+SVC_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export SVC_REPO
+
+# The paperless-ngx release the plugin is built and tested against.
+PAPERLESS_NGX_TAG=${PAPERLESS_NGX_TAG:-v3.0.5}
+# Kept outside the repository so later runs and CI reuse it without network.
+SVC_ARCHIVE_CACHE=${SVC_ARCHIVE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/svc-archive}
+# An existing checkout wins; otherwise the set-up clones into the cache.
+PLX_SRC=${PAPERLESS_NGX_SRC:-$SVC_ARCHIVE_CACHE/paperless-ngx-$PAPERLESS_NGX_TAG}
+SVC_ARCHIVE_VENV=${SVC_ARCHIVE_VENV:-$SVC_ARCHIVE_CACHE/venv-$PAPERLESS_NGX_TAG}
+export PAPERLESS_NGX_TAG SVC_ARCHIVE_CACHE PLX_SRC SVC_ARCHIVE_VENV
+
+svc_paperless_env() {
+	# The plugin must be enabled in every process, or its migrations, receivers and tasks vanish.
+	export PATH="$SVC_ARCHIVE_VENV/bin:$PATH"
+	export DJANGO_SETTINGS_MODULE=paperless.settings
+	export PAPERLESS_APPS=${PAPERLESS_APPS:-svc_archive_plugin}
+	export PAPERLESS_OCR_LANGUAGE=${PAPERLESS_OCR_LANGUAGE:-chi_sim+eng}
+	# Debian 12's Ghostscript 10.0.0 is refused by ocrmypdf 17 for PDF/A output.
+	if [ -z "${PAPERLESS_OCR_OUTPUT_TYPE:-}" ] && command -v gs >/dev/null; then
+		case "$(gs --version 2>/dev/null)" in
+		10.0.* | 10.01.* | 10.02.0) export PAPERLESS_OCR_OUTPUT_TYPE=pdf ;;
+		esac
+	fi
+}
+
+svc_local_dirs() {
+	# The run command's instance: data and media under ./.run, scans in ./consume.
+	local run=${SVC_ARCHIVE_RUN_DIR:-$SVC_REPO/.run}
+	export PAPERLESS_DATA_DIR=${PAPERLESS_DATA_DIR:-$run/data}
+	export PAPERLESS_MEDIA_ROOT=${PAPERLESS_MEDIA_ROOT:-$run/media}
+	export PAPERLESS_STATICDIR=${PAPERLESS_STATICDIR:-$run/static}
+	export PAPERLESS_SCRATCH_DIR=${PAPERLESS_SCRATCH_DIR:-$run/scratch}
+	export PAPERLESS_CONSUMPTION_DIR=${PAPERLESS_CONSUMPTION_DIR:-$SVC_REPO/consume}
+	export PAPERLESS_CONSUMER_RECURSIVE=${PAPERLESS_CONSUMER_RECURSIVE:-true}
+	# The index directory must exist before any process starts, or search stays in memory.
+	mkdir -p "$PAPERLESS_DATA_DIR/index" "$PAPERLESS_MEDIA_ROOT" "$PAPERLESS_STATICDIR" \
+		"$PAPERLESS_SCRATCH_DIR" "$PAPERLESS_CONSUMPTION_DIR"
+}
