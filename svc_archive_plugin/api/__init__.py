@@ -1,0 +1,1 @@
+"""REST API under /api/svc_archive/, in paperless's conventions."""

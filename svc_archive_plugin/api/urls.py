@@ -1,0 +1,29 @@
+"""Routes of the plugin's REST API and their mount under paperless's ``/api/``."""
+
+from __future__ import annotations
+
+from django.urls import include
+from django.urls import path
+
+from svc_archive_plugin.api.views import StatusView
+
+app_name = "svc_archive"
+PREFIX = "api/svc_archive/"
+
+urlpatterns = [
+    path("status/", StatusView.as_view(), name="status"),
+]
+
+
+def mount_api() -> None:
+    """Put the plugin's routes ahead of paperless's catch-all, once.
+
+    paperless-ngx 3.0.5 has no URL hook for apps; its ``urlpatterns`` list is the one place.
+    """
+    from django.urls import clear_url_caches
+    from paperless import urls as paperless_urls
+
+    if any(getattr(p, "app_name", None) == app_name for p in paperless_urls.urlpatterns):
+        return
+    paperless_urls.urlpatterns.insert(0, path(PREFIX, include("svc_archive_plugin.api.urls")))
+    clear_url_caches()

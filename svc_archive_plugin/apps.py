@@ -1,0 +1,40 @@
+"""Django app configuration: ``ready()`` wires receivers, routes and audit logging, nothing else."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SvcArchiveConfig(AppConfig):
+    name = "svc_archive_plugin"
+    label = "svc_archive_plugin"
+    verbose_name = _("Service archive")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from celery.signals import task_postrun
+        from celery.signals import task_prerun
+        from django.conf import settings
+        from documents.signals import document_consumption_finished
+
+        from svc_archive_plugin import checks  # noqa: F401  (registers the system checks)
+        from svc_archive_plugin import signals
+        from svc_archive_plugin.api.urls import mount_api
+
+        task_prerun.connect(signals.classify_consumed_file, dispatch_uid="svc_archive_classify")
+        task_postrun.connect(signals.forget_task, dispatch_uid="svc_archive_forget")
+        document_consumption_finished.connect(
+            signals.report_capture_problems,
+            dispatch_uid="svc_archive_capture_report",
+        )
+        mount_api()
+
+        if settings.AUDIT_LOG_ENABLED:
+            from auditlog.registry import auditlog
+
+            from svc_archive_plugin.models import ArchiveCategory
+            from svc_archive_plugin.models import DocumentTypeCode
+
+            auditlog.register(ArchiveCategory)
+            auditlog.register(DocumentTypeCode)

@@ -1,0 +1,193 @@
+"""Settings of the plugin: defaults, ``PAPERLESS_SVC_ARCHIVE_*`` parsing and validation.
+
+Read lazily through ``archive_settings`` and cached until Django's ``setting_changed``,
+so ``override_settings(SVC_ARCHIVE_<NAME>=...)`` works in tests. A Django setting
+``SVC_ARCHIVE_<NAME>`` wins over the environment, which wins over the default.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from paperless.settings.parsers import get_int_from_env
+from paperless.settings.parsers import get_list_from_env
+
+ENV_PREFIX = "PAPERLESS_SVC_ARCHIVE_"
+SETTINGS_PREFIX = "SVC_ARCHIVE_"
+
+
+def _positive_int(env_key: str, default: int) -> int:
+    try:
+        value = get_int_from_env(env_key, default)
+    except ValueError:
+        raise ValueError(
+            f"must be a whole number, got {os.environ[env_key]!r}",
+        ) from None
+    return value
+
+
+def _dates(env_key: str, default: list[datetime.date]) -> list[datetime.date]:
+    raw = get_list_from_env(env_key, default=None)
+    if raw is None:
+        return default
+    try:
+        return sorted(datetime.date.fromisoformat(item) for item in raw)
+    except ValueError as exc:
+        raise ValueError(
+            f"must be comma-separated dates as YYYY-MM-DD ({exc})",
+        ) from None
+
+
+def _at_least(minimum: int) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            return f"must be a whole number of at least {minimum}, got {value!r}"
+        return None
+
+    return check
+
+
+def _date_list(value: Any) -> str | None:
+    if not isinstance(value, (list, tuple)) or not all(
+        isinstance(item, datetime.date) for item in value
+    ):
+        return f"must be a list of dates, got {value!r}"
+    return None
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its default, how the environment spells it, what is valid."""
+
+    default: Any
+    parse: Callable[[str, Any], Any]
+    check: Callable[[Any], str | None]
+    help: str
+
+
+# SPEC §10: the values the policy leaves as [X].
+SETTINGS: dict[str, Setting] = {
+    "COLLECTION_DAYS": Setting(
+        10,
+        _positive_int,
+        _at_least(1),
+        "working days after the project end to collect its records (policy §2.2.4)",
+    ),
+    "FILING_DAYS": Setting(
+        20,
+        _positive_int,
+        _at_least(1),
+        "working days after the project end to transfer them for filing (policy §4.2)",
+    ),
+    "RETENTION_IMPORTANT": Setting(
+        30,
+        _positive_int,
+        _at_least(1),
+        "years an important record is kept (policy §5.3)",
+    ),
+    "RETENTION_ORDINARY": Setting(
+        10,
+        _positive_int,
+        _at_least(1),
+        "years an ordinary record is kept (policy §5.3)",
+    ),
+    "LOAN_MAX_DAYS": Setting(
+        10,
+        _positive_int,
+        _at_least(1),
+        "longest loan period in working days (policy §6.2.2)",
+    ),
+    "HOLIDAYS": Setting(
+        [],
+        _dates,
+        _date_list,
+        "extra days off, on top of the holiday calendar kept in the admin",
+    ),
+    "MAKEUP_WORKDAYS": Setting(
+        [],
+        _dates,
+        _date_list,
+        "weekend days that are working days (调休)",
+    ),
+}
+
+
+class ArchiveSettings:
+    """Lazy, validated access to the plugin's settings, e.g. ``archive_settings.FILING_DAYS``."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in SETTINGS:
+            raise AttributeError(name)
+        if name not in self._cache:
+            value, problem = self._load(name)
+            if problem:
+                raise ImproperlyConfigured(problem)
+            self._cache[name] = value
+        return self._cache[name]
+
+    def _load(self, name: str) -> tuple[Any, str | None]:
+        spec = SETTINGS[name]
+        django_name = SETTINGS_PREFIX + name
+        if hasattr(settings, django_name):
+            source, value = django_name, getattr(settings, django_name)
+        else:
+            source = ENV_PREFIX + name
+            try:
+                value = spec.parse(source, spec.default)
+            except ValueError as exc:
+                return None, f"{source} {exc}."
+        problem = spec.check(value)
+        return value, (f"{source} {problem}." if problem else None)
+
+    def errors(self) -> list[str]:
+        """Return one precise message per invalid setting, for the system check."""
+        problems = [p for name in SETTINGS if (p := self._load(name)[1])]
+        if problems:
+            return problems
+        if self.FILING_DAYS < self.COLLECTION_DAYS:
+            problems.append(
+                f"{ENV_PREFIX}FILING_DAYS ({self.FILING_DAYS}) must not be shorter than "
+                f"{ENV_PREFIX}COLLECTION_DAYS ({self.COLLECTION_DAYS}): records are "
+                "collected before they are transferred.",
+            )
+        if self.RETENTION_IMPORTANT <= self.RETENTION_ORDINARY:
+            problems.append(
+                f"{ENV_PREFIX}RETENTION_IMPORTANT ({self.RETENTION_IMPORTANT}) must be longer "
+                f"than {ENV_PREFIX}RETENTION_ORDINARY ({self.RETENTION_ORDINARY}): important "
+                "records are kept longer than ordinary ones.",
+            )
+        return problems
+
+    def effective(self) -> dict[str, Any]:
+        """Return every setting's effective value, JSON-friendly."""
+        return {
+            name: [d.isoformat() for d in value]
+            if isinstance(value, list)
+            else value
+            for name in SETTINGS
+            for value in [getattr(self, name)]
+        }
+
+    def reload(self) -> None:
+        self._cache.clear()
+
+
+archive_settings = ArchiveSettings()
+
+
+def _reload_on_change(*, setting: str, **kwargs: Any) -> None:
+    if setting.startswith(SETTINGS_PREFIX):
+        archive_settings.reload()
+
+
+setting_changed.connect(_reload_on_change)

@@ -1,0 +1,8 @@
+"""The plugin's registers, one module per concept."""
+
+from svc_archive_plugin.models.capture import CaptureReport
+from svc_archive_plugin.models.vocabulary import ArchiveCategory
+from svc_archive_plugin.models.vocabulary import DocumentTypeCode
+from svc_archive_plugin.models.vocabulary import ProvisionedObject
+
+__all__ = ["ArchiveCategory", "CaptureReport", "DocumentTypeCode", "ProvisionedObject"]

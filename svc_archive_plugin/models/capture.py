@@ -1,0 +1,49 @@
+"""What capture could not classify, for the archive manager to sort out."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class CaptureReport(models.Model):
+    """A consumed document the plugin could not (fully) classify, with the reason."""
+
+    class Reason(models.TextChoices):
+        UNKNOWN_CODE = "unknown_code", _("Unknown folder code")
+        UNSUPPORTED_PATH = "unsupported_path", _("Folder path not understood")
+
+    # No database constraint and no cascade: a report outlives the document it names,
+    # and paperless's soft delete must not drop it (extension points §5).
+    document = models.ForeignKey(
+        "documents.Document",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
+        verbose_name=_("document"),
+    )
+    document_title = models.CharField(_("document title"), max_length=128, blank=True)
+    path = models.CharField(_("path in the consumption directory"), max_length=1024)
+    reason = models.CharField(_("reason"), max_length=32, choices=Reason.choices)
+    detail = models.TextField(_("detail"))
+    created = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    resolved = models.DateTimeField(_("resolved"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
+    )
+
+    class Meta:
+        verbose_name = _("capture report")
+        verbose_name_plural = _("capture reports")
+        ordering = ("-created",)
+        indexes = [models.Index(fields=["resolved", "-created"])]
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.get_reason_display()}"

@@ -1,0 +1,223 @@
+"""Create the vocabulary of SPEC §1 as native paperless objects, idempotently.
+
+Each object the plugin provisions is remembered under a stable key (``ProvisionedObject``),
+so a second run, even in another language, finds it again. An object that already exists
+under the wanted name is adopted as it is, never overwritten.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field
+
+from django.contrib.auth.models import Group
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db import transaction
+from django.utils.crypto import get_random_string
+from documents.models import CustomField
+from documents.models import DocumentType
+from documents.models import MatchingModel
+from documents.models import Tag
+
+from svc_archive_plugin.conf import archive_settings
+from svc_archive_plugin.models import ArchiveCategory
+from svc_archive_plugin.models import DocumentTypeCode
+from svc_archive_plugin.models import ProvisionedObject
+from svc_archive_plugin.services import vocabulary as vocab
+
+TAG_COLOURS = {
+    "retention": "#1f78b4",
+    "legal_hold": "#e31a1c",
+    "on_loan": "#ff7f00",
+    "pending_destruction": "#6a3d9a",
+}
+
+
+class ProvisioningError(Exception):
+    """The vocabulary cannot be created without overwriting something that exists."""
+
+
+@dataclass
+class ProvisioningReport:
+    """What a run created and what it found already there."""
+
+    created: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
+
+    def note(self, created: bool, what: str) -> None:  # noqa: FBT001
+        (self.created if created else self.reused).append(what)
+
+
+def provisioned(key: str) -> models.Model | None:
+    """Return the object provisioned under ``key``, if it still exists."""
+    entry = ProvisionedObject.objects.filter(key=key).select_related("content_type").first()
+    if entry is None:
+        return None
+    model = entry.content_type.model_class()
+    return model._default_manager.filter(pk=entry.object_id).first()
+
+
+def _remember(key: str, obj: models.Model) -> None:
+    ProvisionedObject.objects.update_or_create(
+        key=key,
+        defaults={
+            "content_type": ContentType.objects.get_for_model(obj),
+            "object_id": obj.pk,
+        },
+    )
+
+
+class _Provisioner:
+    def __init__(self, language: str) -> None:
+        if language not in vocab.LANGUAGES:
+            raise ProvisioningError(
+                f"Unknown language {language!r}; choose one of {', '.join(vocab.LANGUAGES)}.",
+            )
+        self.language = language
+        self.report = ProvisioningReport()
+
+    def name(self, term: vocab.Term, **values: object) -> str:
+        return term.name(self.language, **values)
+
+    def keyed(self, key: str, model: type[models.Model], name: str, label: str, **create):
+        """Find the object under ``key``, else by name, else create it."""
+        obj = provisioned(key)
+        created = False
+        if obj is None:
+            lookup = {"name": name}
+            if issubclass(model, MatchingModel):
+                lookup["owner"] = None
+            obj = model._default_manager.filter(**lookup).first()
+        if obj is None:
+            obj = model._default_manager.create(name=name, **create)
+            created = True
+        _remember(key, obj)
+        self.report.note(created, f"{label} {obj.name}")
+        return obj
+
+    def custom_field(self, item: vocab.CustomFieldItem) -> CustomField:
+        cf = self.keyed(
+            f"custom_field.{item.key}",
+            CustomField,
+            self.name(item.term),
+            "custom field",
+            data_type=item.data_type,
+            extra_data={"select_options": []} if item.data_type == "select" else {},
+        )
+        if cf.data_type != item.data_type:
+            raise ProvisioningError(
+                f"The custom field {cf.name!r} exists as a {cf.data_type} field, but the "
+                f"plugin needs a {item.data_type} field under that name. Rename the "
+                "existing field and run svc_archive_setup again.",
+            )
+        return cf
+
+    def add_option(self, cf: CustomField, label: str) -> str:
+        """Return the id of the option labelled ``label``, adding it when missing."""
+        options = cf.extra_data.setdefault("select_options", [])
+        for option in options:
+            if option.get("label") == label:
+                return option["id"]
+        option_id = get_random_string(16)
+        options.append({"id": option_id, "label": label})
+        cf.save(update_fields=["extra_data"])
+        return option_id
+
+    def categories(self, cf: CustomField) -> dict[str, ArchiveCategory]:
+        known_ids = {o.get("id") for o in cf.extra_data.get("select_options", [])}
+        result = {}
+        for item in vocab.CATEGORIES:
+            category = ArchiveCategory.objects.filter(code=item.code).first()
+            created = category is None
+            if created:
+                name = self.name(item.term)
+                category = ArchiveCategory.objects.create(
+                    code=item.code,
+                    name=name,
+                    option_id=self.add_option(cf, name),
+                )
+            elif category.option_id not in known_ids:
+                # The option was removed in paperless's UI: bring the category back.
+                category.option_id = self.add_option(cf, category.name)
+                category.save(update_fields=["option_id"])
+            self.report.note(created, f"archive category {category}")
+            result[item.code] = category
+        return result
+
+    def confidentiality(self, cf: CustomField) -> None:
+        labels = {o.get("label") for o in cf.extra_data.get("select_options", [])}
+        for _key, term in vocab.CONFIDENTIALITY:
+            if labels.isdisjoint({term.zh_hans, term.zh_hant, term.en}):
+                self.add_option(cf, self.name(term))
+
+    def document_types(self, categories: dict[str, ArchiveCategory]) -> None:
+        for item in vocab.DOCUMENT_TYPES:
+            code = DocumentTypeCode.objects.filter(code=item.code).first()
+            if code is not None:
+                self.report.note(False, f"document type {code}")
+                continue
+            document_type = self.keyed(
+                f"document_type.{item.code}",
+                DocumentType,
+                self.name(item.term),
+                "document type",
+                matching_algorithm=MatchingModel.MATCH_NONE,
+            )
+            DocumentTypeCode.objects.create(
+                code=item.code,
+                document_type=document_type,
+                default_category=categories.get(item.default_category),
+            )
+
+    def tags(self) -> None:
+        root = self.keyed(
+            "tag.retention",
+            Tag,
+            self.name(vocab.RETENTION_ROOT),
+            "tag",
+            color=TAG_COLOURS["retention"],
+            matching_algorithm=MatchingModel.MATCH_NONE,
+        )
+        periods = {
+            "important": archive_settings.RETENTION_IMPORTANT,
+            "ordinary": archive_settings.RETENTION_ORDINARY,
+        }
+        for key, term in vocab.RETENTION_TAGS:
+            self.keyed(
+                f"tag.retention.{key}",
+                Tag,
+                self.name(term, n=periods.get(key)),
+                "tag",
+                tn_parent=root,
+                color=TAG_COLOURS.get(key, TAG_COLOURS["retention"]),
+                matching_algorithm=MatchingModel.MATCH_NONE,
+            )
+
+    def groups(self) -> None:
+        for item in vocab.GROUPS:
+            group = self.keyed(f"group.{item.key}", Group, self.name(item.term), "group")
+            wanted = set(item.permissions)
+            found = Permission.objects.filter(
+                content_type__app_label__in={p.split(".")[0] for p in wanted},
+            ).select_related("content_type")
+            by_name = {f"{p.content_type.app_label}.{p.codename}": p for p in found}
+            missing = wanted - by_name.keys()
+            if missing:
+                raise ProvisioningError(f"Unknown permissions: {', '.join(sorted(missing))}.")
+            # Add what the role needs; never take away what an admin granted.
+            group.permissions.add(*(by_name[p] for p in wanted))
+
+
+def provision(language: str = vocab.DEFAULT_LANGUAGE) -> ProvisioningReport:
+    """Create or adopt every vocabulary item; all or nothing."""
+    provisioner = _Provisioner(language)
+    with transaction.atomic():
+        fields = {item.key: provisioner.custom_field(item) for item in vocab.CUSTOM_FIELDS}
+        categories = provisioner.categories(fields["category"])
+        provisioner.confidentiality(fields["confidentiality"])
+        provisioner.document_types(categories)
+        provisioner.tags()
+        provisioner.groups()
+    return provisioner.report

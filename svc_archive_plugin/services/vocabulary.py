@@ -1,0 +1,161 @@
+"""The service-archive vocabulary of SPEC §1, in the three languages it ships in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LANGUAGES = ("zh-hans", "zh-hant", "en")
+DEFAULT_LANGUAGE = "zh-hans"
+
+
+@dataclass(frozen=True)
+class Term:
+    """A name in each shipped language; ``{n}`` is filled in where a period belongs."""
+
+    zh_hans: str
+    zh_hant: str
+    en: str
+
+    def name(self, language: str, **values: object) -> str:
+        text = {"zh-hans": self.zh_hans, "zh-hant": self.zh_hant, "en": self.en}[language]
+        return text.format(**values)
+
+
+@dataclass(frozen=True)
+class CategoryItem:
+    code: str
+    term: Term
+
+
+@dataclass(frozen=True)
+class DocumentTypeItem:
+    code: str
+    term: Term
+    default_category: str | None
+
+
+# Codes are pinyin initials, as Chinese archive codes customarily are.
+CATEGORIES = (
+    CategoryItem("KF", Term("客户服务档案", "客戶服務檔案", "Customer service archive")),
+    CategoryItem("XM", Term("项目服务档案", "項目服務檔案", "Project service archive")),
+    CategoryItem("SH", Term("售后服务档案", "售後服務檔案", "After-sales service archive")),
+)
+
+# Collection scope, policy chapter 2.1.
+DOCUMENT_TYPES = (
+    DocumentTypeItem("KH", Term("客户基本信息", "客戶基本信息", "Customer information"), "KF"),
+    DocumentTypeItem("HT", Term("合同协议", "合同協議", "Contract and agreement"), "XM"),
+    DocumentTypeItem(
+        "FA",
+        Term("需求调研与方案设计", "需求調研與方案設計", "Requirement survey and solution design"),
+        "XM",
+    ),
+    DocumentTypeItem("SS", Term("实施记录", "實施記錄", "Implementation records"), "XM"),
+    DocumentTypeItem(
+        "TS",
+        Term("客户反馈与投诉处理", "客戶反饋與投訴處理", "Feedback and complaint handling"),
+        "SH",
+    ),
+    DocumentTypeItem("FP", Term("费用结算与发票", "費用結算與發票", "Billing vouchers and invoices"), "XM"),
+    DocumentTypeItem("QT", Term("其他", "其他", "Other"), None),
+)
+
+CONFIDENTIALITY = (
+    ("public", Term("公开", "公開", "Public")),
+    ("internal", Term("内部", "內部", "Internal")),
+    ("confidential", Term("机密", "機密", "Confidential")),
+    ("customer_private", Term("客户隐私", "客戶隱私", "Customer-private")),
+)
+
+
+@dataclass(frozen=True)
+class CustomFieldItem:
+    key: str
+    term: Term
+    data_type: str
+
+
+CUSTOM_FIELDS = (
+    CustomFieldItem("category", Term("档案门类", "檔案門類", "Archive category"), "select"),
+    CustomFieldItem("customer", Term("客户", "客戶", "Customer"), "select"),
+    CustomFieldItem("project", Term("服务项目", "服務項目", "Service project"), "select"),
+    CustomFieldItem("archive_code", Term("档号", "檔號", "Archive code"), "string"),
+    CustomFieldItem("retention_until", Term("保管期限至", "保管期限至", "Retention until"), "date"),
+    CustomFieldItem("confidentiality", Term("密级", "密級", "Confidentiality"), "select"),
+    CustomFieldItem("location", Term("存放位置", "存放位置", "Physical location"), "string"),
+)
+
+# The retention tag tree: the root, then its children in order.
+RETENTION_ROOT = Term("保管期限", "保管期限", "Retention")
+RETENTION_TAGS = (
+    ("permanent", Term("永久", "永久", "Permanent")),
+    ("important", Term("定期{n}年", "定期{n}年", "{n} years")),
+    ("ordinary", Term("定期{n}年", "定期{n}年", "{n} years")),
+    ("legal_hold", Term("冻结", "凍結", "Legal hold")),
+    ("on_loan", Term("借出", "借出", "On loan")),
+    ("pending_destruction", Term("待销毁", "待銷毀", "Pending destruction")),
+)
+
+_STAFF = (
+    "documents.view_document",
+    "documents.add_document",
+    "documents.change_document",
+    "documents.view_tag",
+    "documents.view_correspondent",
+    "documents.view_documenttype",
+    "documents.view_storagepath",
+    "documents.view_customfield",
+    "documents.view_note",
+    "documents.add_note",
+    "documents.view_savedview",
+    "documents.add_savedview",
+    "documents.change_savedview",
+    "documents.delete_savedview",
+    "documents.view_uisettings",
+    "documents.add_uisettings",
+    "documents.change_uisettings",
+)
+_MANAGER = (
+    *_STAFF,
+    "documents.add_tag",
+    "documents.change_tag",
+    "documents.add_documenttype",
+    "documents.change_documenttype",
+    "documents.change_customfield",
+    "svc_archive_plugin.view_archivecategory",
+    "svc_archive_plugin.add_archivecategory",
+    "svc_archive_plugin.change_archivecategory",
+    "svc_archive_plugin.view_documenttypecode",
+    "svc_archive_plugin.add_documenttypecode",
+    "svc_archive_plugin.change_documenttypecode",
+    "svc_archive_plugin.view_capturereport",
+    "svc_archive_plugin.change_capturereport",
+)
+_LEADER = (
+    "documents.view_document",
+    "documents.view_tag",
+    "documents.view_documenttype",
+    "documents.view_customfield",
+    "documents.view_savedview",
+    "documents.view_uisettings",
+    "documents.add_uisettings",
+    "documents.change_uisettings",
+    "svc_archive_plugin.view_archivecategory",
+    "svc_archive_plugin.view_documenttypecode",
+)
+
+
+@dataclass(frozen=True)
+class GroupItem:
+    key: str
+    term: Term
+    permissions: tuple[str, ...]
+
+
+# Each group gets exactly the model permissions its role needs; later features add theirs.
+GROUPS = (
+    GroupItem("archive_managers", Term("档案管理员", "檔案管理員", "Archive managers"), _MANAGER),
+    GroupItem("department_heads", Term("部门负责人", "部門負責人", "Department heads"), _STAFF),
+    GroupItem("company_leaders", Term("公司分管领导", "公司分管領導", "Company leaders"), _LEADER),
+    GroupItem("staff", Term("员工", "員工", "Staff"), _STAFF),
+)

@@ -1,0 +1,75 @@
+"""Receivers for paperless's consumption: the folder convention classifies new files.
+
+The folder is known only to the ``consume_file`` task (paperless passes no path to its
+signals), so classification happens at ``task_prerun`` by filling in the task's metadata
+overrides: paperless then stores and indexes the document with its type in one go.
+Problems wait, per task, for ``document_consumption_finished`` to name the document.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+logger = logging.getLogger("paperless.svc_archive")
+
+CONSUME_TASK = "documents.tasks.consume_file"
+
+# Task id -> classification with problems, within one worker process.
+_pending_reports: dict[str, Any] = {}
+
+
+def classify_consumed_file(
+    sender: Any = None,
+    task_id: str | None = None,
+    task: Any = None,
+    args: tuple | None = None,
+    kwargs: dict | None = None,
+    **extra: Any,
+) -> None:
+    """Classify a file from the consumption folder before paperless consumes it."""
+    if getattr(task, "name", None) != CONSUME_TASK or kwargs is None:
+        return
+    from documents.data_models import DocumentMetadataOverrides
+    from documents.data_models import DocumentSource
+
+    from svc_archive_plugin.services.capture import apply_to_overrides
+    from svc_archive_plugin.services.capture import classify_folder
+
+    input_doc = kwargs.get("input_doc", args[0] if args else None)
+    if (
+        input_doc is None
+        or input_doc.source != DocumentSource.ConsumeFolder
+        or input_doc.root_document_id
+    ):
+        return
+    classification = classify_folder(Path(input_doc.original_file), Path(settings.CONSUMPTION_DIR))
+    if classification is None:
+        return
+    if kwargs.get("overrides") is None:
+        kwargs["overrides"] = DocumentMetadataOverrides()
+    apply_to_overrides(classification, kwargs["overrides"])
+    for problem in classification.problems:
+        logger.warning("%s: %s", classification.relative_path, problem.detail)
+    if classification.problems and task_id:
+        _pending_reports[task_id] = classification
+
+
+def report_capture_problems(sender: Any, document: Any, **kwargs: Any) -> None:
+    """Record what the folder convention could not classify, naming the new document."""
+    from celery import current_task
+
+    from svc_archive_plugin.services.capture import record_problems
+
+    task_id = getattr(getattr(current_task, "request", None), "id", None)
+    classification = _pending_reports.pop(task_id, None) if task_id else None
+    if classification is not None:
+        record_problems(document, classification)
+
+
+def forget_task(sender: Any = None, task_id: str | None = None, **kwargs: Any) -> None:
+    """Drop what a finished (or failed) consumption left pending."""
+    _pending_reports.pop(task_id, None)
