@@ -3,80 +3,237 @@
 import django.core.validators
 import django.db.models.deletion
 from django.conf import settings
-from django.db import migrations, models
+from django.db import migrations
+from django.db import models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('contenttypes', '0002_remove_content_type_name'),
-        ('documents', '0001_squashed'),
+        ("contenttypes", "0002_remove_content_type_name"),
+        ("documents", "0001_squashed"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ArchiveCategory',
+            name="ArchiveCategory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(help_text='Written into archive codes, e.g. KF.', max_length=16, unique=True, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9][A-Za-z0-9_-]*$', "A code is letters, digits, '-' and '_', as used in folder names and barcodes.")], verbose_name='code')),
-                ('name', models.CharField(max_length=128, verbose_name='name')),
-                ('option_id', models.CharField(editable=False, max_length=16, verbose_name='select option id')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        help_text="Written into archive codes, e.g. KF.",
+                        max_length=16,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9][A-Za-z0-9_-]*$",
+                                "A code is letters, digits, '-' and '_', as used in folder names and barcodes.",
+                            ),
+                        ],
+                        verbose_name="code",
+                    ),
+                ),
+                ("name", models.CharField(max_length=128, verbose_name="name")),
+                (
+                    "option_id",
+                    models.CharField(
+                        editable=False,
+                        max_length=16,
+                        verbose_name="select option id",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'archive category',
-                'verbose_name_plural': 'archive categories',
-                'ordering': ('code',),
+                "verbose_name": "archive category",
+                "verbose_name_plural": "archive categories",
+                "ordering": ("code",),
             },
         ),
         migrations.CreateModel(
-            name='DocumentTypeCode',
+            name="DocumentTypeCode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(help_text='The folder name under the consumption directory, e.g. HT for contracts.', max_length=16, unique=True, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9][A-Za-z0-9_-]*$', "A code is letters, digits, '-' and '_', as used in folder names and barcodes.")], verbose_name='code')),
-                ('default_category', models.ForeignKey(blank=True, help_text='Set on documents of this type until a project says otherwise.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='document_type_codes', to='svc_archive_plugin.archivecategory', verbose_name='default archive category')),
-                ('document_type', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='svc_archive_code', to='documents.documenttype', verbose_name='document type')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        help_text="The folder name under the consumption directory, e.g. HT for contracts.",
+                        max_length=16,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9][A-Za-z0-9_-]*$",
+                                "A code is letters, digits, '-' and '_', as used in folder names and barcodes.",
+                            ),
+                        ],
+                        verbose_name="code",
+                    ),
+                ),
+                (
+                    "default_category",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Set on documents of this type until a project says otherwise.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="document_type_codes",
+                        to="svc_archive_plugin.archivecategory",
+                        verbose_name="default archive category",
+                    ),
+                ),
+                (
+                    "document_type",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="svc_archive_code",
+                        to="documents.documenttype",
+                        verbose_name="document type",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'document type code',
-                'verbose_name_plural': 'document type codes',
-                'ordering': ('code',),
+                "verbose_name": "document type code",
+                "verbose_name_plural": "document type codes",
+                "ordering": ("code",),
             },
         ),
         migrations.CreateModel(
-            name='ProvisionedObject',
+            name="ProvisionedObject",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=64, unique=True, verbose_name='key')),
-                ('object_id', models.PositiveIntegerField()),
-                ('content_type', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='contenttypes.contenttype')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "key",
+                    models.CharField(max_length=64, unique=True, verbose_name="key"),
+                ),
+                ("object_id", models.PositiveIntegerField()),
+                (
+                    "content_type",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="contenttypes.contenttype",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'provisioned object',
-                'verbose_name_plural': 'provisioned objects',
-                'ordering': ('key',),
+                "verbose_name": "provisioned object",
+                "verbose_name_plural": "provisioned objects",
+                "ordering": ("key",),
             },
         ),
         migrations.CreateModel(
-            name='CaptureReport',
+            name="CaptureReport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('document_title', models.CharField(blank=True, max_length=128, verbose_name='document title')),
-                ('path', models.CharField(max_length=1024, verbose_name='path in the consumption directory')),
-                ('reason', models.CharField(choices=[('unknown_code', 'Unknown folder code'), ('unsupported_path', 'Folder path not understood')], max_length=32, verbose_name='reason')),
-                ('detail', models.TextField(verbose_name='detail')),
-                ('created', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created')),
-                ('resolved', models.DateTimeField(blank=True, null=True, verbose_name='resolved')),
-                ('document', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='documents.document', verbose_name='document')),
-                ('resolved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='resolved by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "document_title",
+                    models.CharField(
+                        blank=True,
+                        max_length=128,
+                        verbose_name="document title",
+                    ),
+                ),
+                (
+                    "path",
+                    models.CharField(
+                        max_length=1024,
+                        verbose_name="path in the consumption directory",
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("unknown_code", "Unknown folder code"),
+                            ("unsupported_path", "Folder path not understood"),
+                        ],
+                        max_length=32,
+                        verbose_name="reason",
+                    ),
+                ),
+                ("detail", models.TextField(verbose_name="detail")),
+                (
+                    "created",
+                    models.DateTimeField(
+                        auto_now_add=True,
+                        db_index=True,
+                        verbose_name="created",
+                    ),
+                ),
+                (
+                    "resolved",
+                    models.DateTimeField(
+                        blank=True,
+                        null=True,
+                        verbose_name="resolved",
+                    ),
+                ),
+                (
+                    "document",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="documents.document",
+                        verbose_name="document",
+                    ),
+                ),
+                (
+                    "resolved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="resolved by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'capture report',
-                'verbose_name_plural': 'capture reports',
-                'ordering': ('-created',),
-                'indexes': [models.Index(fields=['resolved', '-created'], name='svc_archive_resolve_f32060_idx')],
+                "verbose_name": "capture report",
+                "verbose_name_plural": "capture reports",
+                "ordering": ("-created",),
+                "indexes": [
+                    models.Index(
+                        fields=["resolved", "-created"],
+                        name="svc_archive_resolve_f32060_idx",
+                    ),
+                ],
             },
         ),
     ]

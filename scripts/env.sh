@@ -42,3 +42,27 @@ svc_local_dirs() {
 	mkdir -p "$PAPERLESS_DATA_DIR/index" "$PAPERLESS_MEDIA_ROOT" "$PAPERLESS_STATICDIR" \
 		"$PAPERLESS_SCRATCH_DIR" "$PAPERLESS_CONSUMPTION_DIR"
 }
+
+svc_redis_url() { echo "${PAPERLESS_REDIS:-redis://127.0.0.1:6379}"; }
+
+svc_answers() { # host port: does something listen there?
+	python3 - "$1" "$2" <<'PY'
+import socket, sys
+try:
+    socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=1).close()
+except OSError:
+    sys.exit(1)
+PY
+}
+
+svc_ensure_redis() {
+	# Use the Redis on 127.0.0.1:6379, or start one that keeps nothing on disk.
+	svc_answers 127.0.0.1 6379 && return 0
+	command -v redis-server >/dev/null || { echo "svc-archive: no Redis on 127.0.0.1:6379 and redis-server is not installed" >&2; return 1; }
+	echo "svc-archive: starting redis-server on 127.0.0.1:6379" >&2
+	redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+		--logfile "${TMPDIR:-/tmp}/svc-archive-redis.log" >/dev/null
+	for _ in $(seq 50); do svc_answers 127.0.0.1 6379 && return 0; sleep 0.1; done
+	echo "svc-archive: redis-server did not come up" >&2
+	return 1
+}

@@ -18,11 +18,16 @@ class SvcArchiveConfig(AppConfig):
         from django.conf import settings
         from documents.signals import document_consumption_finished
 
-        from svc_archive_plugin import checks  # noqa: F401  (registers the system checks)
+        from svc_archive_plugin import (
+            checks,  # noqa: F401  (registers the system checks)
+        )
         from svc_archive_plugin import signals
         from svc_archive_plugin.api.urls import mount_api
 
-        task_prerun.connect(signals.classify_consumed_file, dispatch_uid="svc_archive_classify")
+        task_prerun.connect(
+            signals.classify_consumed_file,
+            dispatch_uid="svc_archive_classify",
+        )
         task_postrun.connect(signals.forget_task, dispatch_uid="svc_archive_forget")
         document_consumption_finished.connect(
             signals.report_capture_problems,

@@ -16,7 +16,11 @@ from svc_archive_plugin.conf import archive_settings
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error]:
     """Report every invalid plugin setting."""
     return [
-        Error(message, hint="See the Settings section of the plugin's README.", id="svc_archive.E001")
+        Error(
+            message,
+            hint="See the Settings section of the plugin's README.",
+            id="svc_archive.E001",
+        )
         for message in archive_settings.errors()
     ]
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import datetime
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +18,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from paperless.settings.parsers import get_int_from_env
 from paperless.settings.parsers import get_list_from_env
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 ENV_PREFIX = "PAPERLESS_SVC_ARCHIVE_"
 SETTINGS_PREFIX = "SVC_ARCHIVE_"
@@ -171,9 +174,7 @@ class ArchiveSettings:
     def effective(self) -> dict[str, Any]:
         """Return every setting's effective value, JSON-friendly."""
         return {
-            name: [d.isoformat() for d in value]
-            if isinstance(value, list)
-            else value
+            name: [d.isoformat() for d in value] if isinstance(value, list) else value
             for name in SETTINGS
             for value in [getattr(self, name)]
         }

@@ -46,7 +46,10 @@ def classify_consumed_file(
         or input_doc.root_document_id
     ):
         return
-    classification = classify_folder(Path(input_doc.original_file), Path(settings.CONSUMPTION_DIR))
+    classification = classify_folder(
+        Path(input_doc.original_file),
+        Path(settings.CONSUMPTION_DIR),
+    )
     if classification is None:
         return
     if kwargs.get("overrides") is None:

@@ -30,7 +30,15 @@ class OpenFilter(admin.SimpleListFilter):
 class CaptureReportAdmin(admin.ModelAdmin):
     """Capture report admin interface: shows, never edits; resolving is an action."""
 
-    list_display = ("created", "path", "reason", "document_id", "document_title", "resolved", "resolved_by")
+    list_display = (
+        "created",
+        "path",
+        "reason",
+        "document_id",
+        "document_title",
+        "resolved",
+        "resolved_by",
+    )
     list_filter = (OpenFilter, "reason")
     list_select_related = ("resolved_by",)
     search_fields = ("path", "document_title", "detail")
@@ -45,16 +53,30 @@ class CaptureReportAdmin(admin.ModelAdmin):
         return obj is None and super().has_change_permission(request, obj)
 
     def has_view_permission(self, request, obj=None) -> bool:
-        return super().has_view_permission(request, obj) or super().has_change_permission(request, obj)
+        return super().has_view_permission(
+            request,
+            obj,
+        ) or super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.action(description=_("Mark selected reports as resolved"), permissions=["change"])
+    @admin.action(
+        description=_("Mark selected reports as resolved"),
+        permissions=["change"],
+    )
     def mark_resolved(self, request, queryset):
-        count = resolve_reports(list(queryset.values_list("pk", flat=True)), request.user)
+        count = resolve_reports(
+            list(queryset.values_list("pk", flat=True)),
+            request.user,
+        )
         self.message_user(
             request,
-            ngettext("%d report marked as resolved.", "%d reports marked as resolved.", count) % count,
+            ngettext(
+                "%d report marked as resolved.",
+                "%d reports marked as resolved.",
+                count,
+            )
+            % count,
             messages.SUCCESS,
         )

@@ -23,7 +23,12 @@ def mount_api() -> None:
     from django.urls import clear_url_caches
     from paperless import urls as paperless_urls
 
-    if any(getattr(p, "app_name", None) == app_name for p in paperless_urls.urlpatterns):
+    if any(
+        getattr(p, "app_name", None) == app_name for p in paperless_urls.urlpatterns
+    ):
         return
-    paperless_urls.urlpatterns.insert(0, path(PREFIX, include("svc_archive_plugin.api.urls")))
+    paperless_urls.urlpatterns.insert(
+        0,
+        path(PREFIX, include("svc_archive_plugin.api.urls")),
+    )
     clear_url_caches()

@@ -44,7 +44,9 @@ class DocumentTypeCode(models.Model):
         max_length=16,
         unique=True,
         validators=[code_validator],
-        help_text=_("The folder name under the consumption directory, e.g. HT for contracts."),
+        help_text=_(
+            "The folder name under the consumption directory, e.g. HT for contracts.",
+        ),
     )
     document_type = models.OneToOneField(
         "documents.DocumentType",

@@ -9,14 +9,17 @@ until then those levels are reported, never guessed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from pathlib import PurePath
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
 from svc_archive_plugin.models import CaptureReport
 from svc_archive_plugin.models import DocumentTypeCode
 from svc_archive_plugin.services.provisioning import provisioned
+
+if TYPE_CHECKING:
+    from pathlib import Path
+    from pathlib import PurePath
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,9 @@ def classify_folder(file: Path, consumption_dir: Path) -> FolderClassification |
         .first()
     )
     if code is None:
-        known = ", ".join(DocumentTypeCode.objects.values_list("code", flat=True)) or "none"
+        known = (
+            ", ".join(DocumentTypeCode.objects.values_list("code", flat=True)) or "none"
+        )
         problems.append(
             Problem(
                 CaptureReport.Reason.UNKNOWN_CODE,
@@ -103,12 +108,17 @@ def apply_to_overrides(classification: FolderClassification, overrides) -> None:
         overrides.document_type_id = classification.document_type_id
     field_id = category_field_id()
     if classification.category_option_id and field_id is not None:
-        custom_fields = overrides.custom_fields if overrides.custom_fields is not None else {}
+        custom_fields = (
+            overrides.custom_fields if overrides.custom_fields is not None else {}
+        )
         custom_fields.setdefault(field_id, classification.category_option_id)
         overrides.custom_fields = custom_fields
 
 
-def record_problems(document, classification: FolderClassification) -> list[CaptureReport]:
+def record_problems(
+    document,
+    classification: FolderClassification,
+) -> list[CaptureReport]:
     """Write one capture report per problem; part of the consumption's transaction."""
     with transaction.atomic():
         return [
@@ -127,7 +137,10 @@ def resolve_reports(report_ids: list[int], user) -> int:
     """Mark open capture reports as dealt with by ``user``; return how many were open."""
     from django.utils import timezone
 
-    return CaptureReport.objects.filter(pk__in=report_ids, resolved__isnull=True).update(
+    return CaptureReport.objects.filter(
+        pk__in=report_ids,
+        resolved__isnull=True,
+    ).update(
         resolved=timezone.now(),
         resolved_by=user,
     )

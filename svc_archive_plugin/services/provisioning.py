@@ -46,13 +46,15 @@ class ProvisioningReport:
     created: list[str] = field(default_factory=list)
     reused: list[str] = field(default_factory=list)
 
-    def note(self, created: bool, what: str) -> None:  # noqa: FBT001
+    def note(self, what: str, *, created: bool) -> None:
         (self.created if created else self.reused).append(what)
 
 
 def provisioned(key: str) -> models.Model | None:
     """Return the object provisioned under ``key``, if it still exists."""
-    entry = ProvisionedObject.objects.filter(key=key).select_related("content_type").first()
+    entry = (
+        ProvisionedObject.objects.filter(key=key).select_related("content_type").first()
+    )
     if entry is None:
         return None
     model = entry.content_type.model_class()
@@ -81,7 +83,14 @@ class _Provisioner:
     def name(self, term: vocab.Term, **values: object) -> str:
         return term.name(self.language, **values)
 
-    def keyed(self, key: str, model: type[models.Model], name: str, label: str, **create):
+    def keyed(
+        self,
+        key: str,
+        model: type[models.Model],
+        name: str,
+        label: str,
+        **create,
+    ):
         """Find the object under ``key``, else by name, else create it."""
         obj = provisioned(key)
         created = False
@@ -94,7 +103,7 @@ class _Provisioner:
             obj = model._default_manager.create(name=name, **create)
             created = True
         _remember(key, obj)
-        self.report.note(created, f"{label} {obj.name}")
+        self.report.note(f"{label} {obj.name}", created=created)
         return obj
 
     def custom_field(self, item: vocab.CustomFieldItem) -> CustomField:
@@ -142,7 +151,7 @@ class _Provisioner:
                 # The option was removed in paperless's UI: bring the category back.
                 category.option_id = self.add_option(cf, category.name)
                 category.save(update_fields=["option_id"])
-            self.report.note(created, f"archive category {category}")
+            self.report.note(f"archive category {category}", created=created)
             result[item.code] = category
         return result
 
@@ -156,7 +165,7 @@ class _Provisioner:
         for item in vocab.DOCUMENT_TYPES:
             code = DocumentTypeCode.objects.filter(code=item.code).first()
             if code is not None:
-                self.report.note(False, f"document type {code}")
+                self.report.note(f"document type {code}", created=False)
                 continue
             document_type = self.keyed(
                 f"document_type.{item.code}",
@@ -197,7 +206,12 @@ class _Provisioner:
 
     def groups(self) -> None:
         for item in vocab.GROUPS:
-            group = self.keyed(f"group.{item.key}", Group, self.name(item.term), "group")
+            group = self.keyed(
+                f"group.{item.key}",
+                Group,
+                self.name(item.term),
+                "group",
+            )
             wanted = set(item.permissions)
             found = Permission.objects.filter(
                 content_type__app_label__in={p.split(".")[0] for p in wanted},
@@ -205,7 +219,9 @@ class _Provisioner:
             by_name = {f"{p.content_type.app_label}.{p.codename}": p for p in found}
             missing = wanted - by_name.keys()
             if missing:
-                raise ProvisioningError(f"Unknown permissions: {', '.join(sorted(missing))}.")
+                raise ProvisioningError(
+                    f"Unknown permissions: {', '.join(sorted(missing))}.",
+                )
             # Add what the role needs; never take away what an admin granted.
             group.permissions.add(*(by_name[p] for p in wanted))
 
@@ -214,7 +230,9 @@ def provision(language: str = vocab.DEFAULT_LANGUAGE) -> ProvisioningReport:
     """Create or adopt every vocabulary item; all or nothing."""
     provisioner = _Provisioner(language)
     with transaction.atomic():
-        fields = {item.key: provisioner.custom_field(item) for item in vocab.CUSTOM_FIELDS}
+        fields = {
+            item.key: provisioner.custom_field(item) for item in vocab.CUSTOM_FIELDS
+        }
         categories = provisioner.categories(fields["category"])
         provisioner.confidentiality(fields["confidentiality"])
         provisioner.document_types(categories)

@@ -34,18 +34,27 @@ def documents_by_category() -> dict[str, int]:
     if field_id is None:
         return {}
     counts = dict(
-        CustomFieldInstance.objects.filter(field_id=field_id, document__deleted_at__isnull=True)
+        CustomFieldInstance.objects.filter(
+            field_id=field_id,
+            document__deleted_at__isnull=True,
+        )
         .values_list("value_select")
         .annotate(n=Count("id"))
         .values_list("value_select", "n"),
     )
-    return {code: counts.get(option, 0) for code, option in ArchiveCategory.objects.values_list("code", "option_id")}
+    return {
+        code: counts.get(option, 0)
+        for code, option in ArchiveCategory.objects.values_list("code", "option_id")
+    }
 
 
 def plugin_status() -> dict[str, Any]:
     """Return version, effective settings and counts."""
     present = set(
-        ProvisionedObject.objects.filter(key__in=expected_keys()).values_list("key", flat=True),
+        ProvisionedObject.objects.filter(key__in=expected_keys()).values_list(
+            "key",
+            flat=True,
+        ),
     )
     return {
         "version": __version__,
@@ -54,7 +63,9 @@ def plugin_status() -> dict[str, Any]:
         "counts": {
             "archive_categories": ArchiveCategory.objects.count(),
             "document_type_codes": DocumentTypeCode.objects.count(),
-            "open_capture_reports": CaptureReport.objects.filter(resolved__isnull=True).count(),
+            "open_capture_reports": CaptureReport.objects.filter(
+                resolved__isnull=True,
+            ).count(),
             "documents_by_category": documents_by_category(),
         },
     }

@@ -17,7 +17,9 @@ class Term:
     en: str
 
     def name(self, language: str, **values: object) -> str:
-        text = {"zh-hans": self.zh_hans, "zh-hant": self.zh_hant, "en": self.en}[language]
+        text = {"zh-hans": self.zh_hans, "zh-hant": self.zh_hant, "en": self.en}[
+            language
+        ]
         return text.format(**values)
 
 
@@ -36,27 +38,57 @@ class DocumentTypeItem:
 
 # Codes are pinyin initials, as Chinese archive codes customarily are.
 CATEGORIES = (
-    CategoryItem("KF", Term("客户服务档案", "客戶服務檔案", "Customer service archive")),
+    CategoryItem(
+        "KF",
+        Term("客户服务档案", "客戶服務檔案", "Customer service archive"),
+    ),
     CategoryItem("XM", Term("项目服务档案", "項目服務檔案", "Project service archive")),
-    CategoryItem("SH", Term("售后服务档案", "售後服務檔案", "After-sales service archive")),
+    CategoryItem(
+        "SH",
+        Term("售后服务档案", "售後服務檔案", "After-sales service archive"),
+    ),
 )
 
 # Collection scope, policy chapter 2.1.
 DOCUMENT_TYPES = (
-    DocumentTypeItem("KH", Term("客户基本信息", "客戶基本信息", "Customer information"), "KF"),
-    DocumentTypeItem("HT", Term("合同协议", "合同協議", "Contract and agreement"), "XM"),
     DocumentTypeItem(
-        "FA",
-        Term("需求调研与方案设计", "需求調研與方案設計", "Requirement survey and solution design"),
+        "KH",
+        Term("客户基本信息", "客戶基本信息", "Customer information"),
+        "KF",
+    ),
+    DocumentTypeItem(
+        "HT",
+        Term("合同协议", "合同協議", "Contract and agreement"),
         "XM",
     ),
-    DocumentTypeItem("SS", Term("实施记录", "實施記錄", "Implementation records"), "XM"),
+    DocumentTypeItem(
+        "FA",
+        Term(
+            "需求调研与方案设计",
+            "需求調研與方案設計",
+            "Requirement survey and solution design",
+        ),
+        "XM",
+    ),
+    DocumentTypeItem(
+        "SS",
+        Term("实施记录", "實施記錄", "Implementation records"),
+        "XM",
+    ),
     DocumentTypeItem(
         "TS",
-        Term("客户反馈与投诉处理", "客戶反饋與投訴處理", "Feedback and complaint handling"),
+        Term(
+            "客户反馈与投诉处理",
+            "客戶反饋與投訴處理",
+            "Feedback and complaint handling",
+        ),
         "SH",
     ),
-    DocumentTypeItem("FP", Term("费用结算与发票", "費用結算與發票", "Billing vouchers and invoices"), "XM"),
+    DocumentTypeItem(
+        "FP",
+        Term("费用结算与发票", "費用結算與發票", "Billing vouchers and invoices"),
+        "XM",
+    ),
     DocumentTypeItem("QT", Term("其他", "其他", "Other"), None),
 )
 
@@ -76,13 +108,33 @@ class CustomFieldItem:
 
 
 CUSTOM_FIELDS = (
-    CustomFieldItem("category", Term("档案门类", "檔案門類", "Archive category"), "select"),
+    CustomFieldItem(
+        "category",
+        Term("档案门类", "檔案門類", "Archive category"),
+        "select",
+    ),
     CustomFieldItem("customer", Term("客户", "客戶", "Customer"), "select"),
-    CustomFieldItem("project", Term("服务项目", "服務項目", "Service project"), "select"),
+    CustomFieldItem(
+        "project",
+        Term("服务项目", "服務項目", "Service project"),
+        "select",
+    ),
     CustomFieldItem("archive_code", Term("档号", "檔號", "Archive code"), "string"),
-    CustomFieldItem("retention_until", Term("保管期限至", "保管期限至", "Retention until"), "date"),
-    CustomFieldItem("confidentiality", Term("密级", "密級", "Confidentiality"), "select"),
-    CustomFieldItem("location", Term("存放位置", "存放位置", "Physical location"), "string"),
+    CustomFieldItem(
+        "retention_until",
+        Term("保管期限至", "保管期限至", "Retention until"),
+        "date",
+    ),
+    CustomFieldItem(
+        "confidentiality",
+        Term("密级", "密級", "Confidentiality"),
+        "select",
+    ),
+    CustomFieldItem(
+        "location",
+        Term("存放位置", "存放位置", "Physical location"),
+        "string",
+    ),
 )
 
 # The retention tag tree: the root, then its children in order.
@@ -154,8 +206,20 @@ class GroupItem:
 
 # Each group gets exactly the model permissions its role needs; later features add theirs.
 GROUPS = (
-    GroupItem("archive_managers", Term("档案管理员", "檔案管理員", "Archive managers"), _MANAGER),
-    GroupItem("department_heads", Term("部门负责人", "部門負責人", "Department heads"), _STAFF),
-    GroupItem("company_leaders", Term("公司分管领导", "公司分管領導", "Company leaders"), _LEADER),
+    GroupItem(
+        "archive_managers",
+        Term("档案管理员", "檔案管理員", "Archive managers"),
+        _MANAGER,
+    ),
+    GroupItem(
+        "department_heads",
+        Term("部门负责人", "部門負責人", "Department heads"),
+        _STAFF,
+    ),
+    GroupItem(
+        "company_leaders",
+        Term("公司分管领导", "公司分管領導", "Company leaders"),
+        _LEADER,
+    ),
     GroupItem("staff", Term("员工", "員工", "Staff"), _STAFF),
 )

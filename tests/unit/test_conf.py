@@ -1,0 +1,109 @@
+"""Settings: defaults of SPEC §10, environment parsing and precise errors."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from svc_archive_plugin.conf import archive_settings
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings(monkeypatch):
+    for name in (
+        "COLLECTION_DAYS",
+        "FILING_DAYS",
+        "RETENTION_IMPORTANT",
+        "RETENTION_ORDINARY",
+        "LOAN_MAX_DAYS",
+        "HOLIDAYS",
+        "MAKEUP_WORKDAYS",
+    ):
+        monkeypatch.delenv(f"PAPERLESS_SVC_ARCHIVE_{name}", raising=False)
+    archive_settings.reload()
+    yield
+    archive_settings.reload()
+
+
+def test_defaults_are_the_policy_defaults():
+    assert archive_settings.effective() == {
+        "COLLECTION_DAYS": 10,
+        "FILING_DAYS": 20,
+        "RETENTION_IMPORTANT": 30,
+        "RETENTION_ORDINARY": 10,
+        "LOAN_MAX_DAYS": 10,
+        "HOLIDAYS": [],
+        "MAKEUP_WORKDAYS": [],
+    }
+    assert archive_settings.errors() == []
+
+
+def test_environment_values_are_read(monkeypatch):
+    monkeypatch.setenv("PAPERLESS_SVC_ARCHIVE_LOAN_MAX_DAYS", "15")
+    monkeypatch.setenv(
+        "PAPERLESS_SVC_ARCHIVE_MAKEUP_WORKDAYS",
+        "2026-10-11, 2026-09-28",
+    )
+    archive_settings.reload()
+    assert archive_settings.LOAN_MAX_DAYS == 15
+    assert [
+        datetime.date(2026, 9, 28),
+        datetime.date(2026, 10, 11),
+    ] == archive_settings.MAKEUP_WORKDAYS
+
+
+def test_django_setting_wins_over_environment(monkeypatch, settings):
+    monkeypatch.setenv("PAPERLESS_SVC_ARCHIVE_FILING_DAYS", "25")
+    settings.SVC_ARCHIVE_FILING_DAYS = 30
+    assert archive_settings.FILING_DAYS == 30
+
+
+def test_a_word_for_a_number_names_the_variable(monkeypatch):
+    monkeypatch.setenv("PAPERLESS_SVC_ARCHIVE_FILING_DAYS", "twenty")
+    archive_settings.reload()
+    assert archive_settings.errors() == [
+        "PAPERLESS_SVC_ARCHIVE_FILING_DAYS must be a whole number, got 'twenty'.",
+    ]
+    with pytest.raises(ImproperlyConfigured, match="PAPERLESS_SVC_ARCHIVE_FILING_DAYS"):
+        _ = archive_settings.FILING_DAYS
+
+
+@pytest.mark.parametrize("value", ["0", "-3"])
+def test_periods_must_be_positive(monkeypatch, value):
+    monkeypatch.setenv("PAPERLESS_SVC_ARCHIVE_LOAN_MAX_DAYS", value)
+    archive_settings.reload()
+    assert archive_settings.errors() == [
+        f"PAPERLESS_SVC_ARCHIVE_LOAN_MAX_DAYS must be a whole number of at least 1, got {value}.",
+    ]
+
+
+def test_bad_holiday_date_is_reported(monkeypatch):
+    monkeypatch.setenv("PAPERLESS_SVC_ARCHIVE_HOLIDAYS", "2026-10-01,2026-13-01")
+    archive_settings.reload()
+    [message] = archive_settings.errors()
+    assert message.startswith(
+        "PAPERLESS_SVC_ARCHIVE_HOLIDAYS must be comma-separated dates as YYYY-MM-DD",
+    )
+
+
+def test_filing_before_collection_is_refused(monkeypatch):
+    monkeypatch.setenv("PAPERLESS_SVC_ARCHIVE_COLLECTION_DAYS", "15")
+    monkeypatch.setenv("PAPERLESS_SVC_ARCHIVE_FILING_DAYS", "5")
+    archive_settings.reload()
+    [message] = archive_settings.errors()
+    assert (
+        "FILING_DAYS (5) must not be shorter than PAPERLESS_SVC_ARCHIVE_COLLECTION_DAYS (15)"
+        in message
+    )
+
+
+def test_important_records_must_be_kept_longer(monkeypatch):
+    monkeypatch.setenv("PAPERLESS_SVC_ARCHIVE_RETENTION_IMPORTANT", "10")
+    archive_settings.reload()
+    [message] = archive_settings.errors()
+    assert (
+        "RETENTION_IMPORTANT (10) must be longer than PAPERLESS_SVC_ARCHIVE_RETENTION_ORDINARY (10)"
+        in message
+    )
