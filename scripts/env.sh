@@ -24,7 +24,7 @@ svc_paperless_env() {
 	# Debian 12's Ghostscript 10.0.0 is refused by ocrmypdf 17 for PDF/A output.
 	if [ -z "${PAPERLESS_OCR_OUTPUT_TYPE:-}" ] && command -v gs >/dev/null; then
 		case "$(gs --version 2>/dev/null)" in
-		10.0.* | 10.01.* | 10.02.0) export PAPERLESS_OCR_OUTPUT_TYPE=pdf ;;
+		10.00.* | 10.01.* | 10.02.0) export PAPERLESS_OCR_OUTPUT_TYPE=pdf ;;
 		esac
 	fi
 }

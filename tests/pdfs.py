@@ -10,6 +10,7 @@ from PIL import ImageDraw
 from PIL import ImageFont
 
 CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+CJK_FONT_SC = 2  # the Simplified Chinese face in the collection
 
 
 def text_pdf(path: Path, *lines: str) -> Path:
@@ -25,16 +26,17 @@ def text_pdf(path: Path, *lines: str) -> Path:
 
 
 def scanned_pdf(path: Path, *lines: str) -> Path:
-    """Write an image-only PDF at 300 dpi, as a scanner would, one large line each.
+    """Write an image-only, black-and-white PDF at 300 dpi, as a scanner would.
 
-    Lines are Chinese alone or Latin alone: tesseract 5.3 reads mixed lines poorly.
+    One line each, Chinese alone or Latin alone, about 14 pt: tesseract 5.3 reads mixed
+    lines, very large characters and JPEG-blurred greys poorly.
     """
-    width, height = 2480, 400 + 260 * len(lines)
+    width, height = 2480, 400 + 160 * len(lines)
     image = Image.new("L", (width, height), 255)
     draw = ImageDraw.Draw(image)
-    font = ImageFont.truetype(str(CJK_FONT), 110)
+    font = ImageFont.truetype(str(CJK_FONT), 56, index=CJK_FONT_SC)
     for i, line in enumerate(lines):
-        draw.text((200, 200 + 260 * i), line, font=font, fill=0)
+        draw.text((200, 200 + 160 * i), line, font=font, fill=0)
     path.parent.mkdir(parents=True, exist_ok=True)
-    image.save(path, "PDF", resolution=300)
+    image.convert("1").save(path, "PDF", resolution=300)
     return path

@@ -144,3 +144,18 @@ def resolve_reports(report_ids: list[int], user) -> int:
         resolved=timezone.now(),
         resolved_by=user,
     )
+
+
+def create_type_folders(consumption_dir: Path) -> list[Path]:
+    """Create ``consume/<code>/`` for every document-type code; return the new ones.
+
+    Scanning staff then see where each kind of paper goes, and the consumer watches the
+    folders before the first file arrives.
+    """
+    created = []
+    for code in DocumentTypeCode.objects.values_list("code", flat=True):
+        folder = consumption_dir / code
+        if not folder.is_dir():
+            folder.mkdir(parents=True, exist_ok=True)
+            created.append(folder)
+    return created

@@ -15,7 +15,9 @@ from svc_archive_plugin.models import ArchiveCategory
 from svc_archive_plugin.models import CaptureReport
 from tests.pdfs import text_pdf
 
-pytestmark = pytest.mark.django_db
+# Transactional: paperless's task_prerun handler calls close_old_connections(), which
+# closes a PostgreSQL connection held inside a test's transaction.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def consume(path, source=DocumentSource.ConsumeFolder, overrides=None) -> Document:

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _reload_settings():
+def _reload_settings(paperless_dirs):
     archive_settings.reload()
     yield
     archive_settings.reload()

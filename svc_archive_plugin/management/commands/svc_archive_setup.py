@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.core.management.base import CommandError
 
+from svc_archive_plugin.services.capture import create_type_folders
 from svc_archive_plugin.services.provisioning import ProvisioningError
 from svc_archive_plugin.services.provisioning import provision
 from svc_archive_plugin.services.vocabulary import DEFAULT_LANGUAGE
@@ -30,6 +34,11 @@ class Command(BaseCommand):
             report = provision(options["language"])
         except ProvisioningError as exc:
             raise CommandError(str(exc)) from exc
+        consumption_dir = Path(settings.CONSUMPTION_DIR)
+        if consumption_dir.is_dir():
+            report.created.extend(
+                f"folder {folder}" for folder in create_type_folders(consumption_dir)
+            )
         for what in report.created:
             self.stdout.write(f"created  {what}")
         if options["verbosity"] > 1:

@@ -1,0 +1,227 @@
+"""A real paperless instance for the end-to-end tier.
+
+Migrated database (SQLite in a temporary data directory, or a fresh PostgreSQL database when
+``PAPERLESS_DBHOST`` is set), real Redis, a real celery worker, the consumer watching its
+folder and the web server, all as separate processes started the way the run command
+starts them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+
+import httpx
+import pytest
+
+ADMIN = ("e2e-admin", "e2e-admin-pass")
+# Test-only backends the pytest process uses; a deployment talks to Redis instead.
+TEST_ONLY_ENV = (
+    "PAPERLESS_CACHE_BACKEND",
+    "PAPERLESS_CHANNELS_BACKEND",
+    "PAPERLESS_DISABLE_DBHANDLER",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Instance:
+    root: Path
+    env: dict[str, str]
+    base_url: str = ""
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def consume_dir(self) -> Path:
+        return Path(self.env["PAPERLESS_CONSUMPTION_DIR"])
+
+    def manage(self, *args: str, extra_env: dict[str, str] | None = None) -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "django", *args],
+            env={**self.env, **(extra_env or {})},
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert result.returncode == 0, (
+            f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+        )
+        return result.stdout
+
+    def start(self, name: str, *command: str) -> None:
+        log = (self.root / f"{name}.log").open("w")
+        self.processes[name] = subprocess.Popen(
+            command,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def logs(self) -> str:
+        return "\n".join(
+            f"--- {p.name}\n{p.read_text()[-4000:]}"
+            for p in sorted(self.root.glob("*.log"))
+        )
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.base_url,
+            auth=ADMIN,
+            headers={"Accept": "application/json; version=10"},
+            timeout=30,
+        )
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+def _postgres_database(env: dict[str, str]):
+    """Create a fresh database for this instance; return a function that drops it."""
+    import psycopg
+
+    name = f"svc_archive_e2e_{uuid.uuid4().hex[:8]}"
+    params = {
+        "host": env["PAPERLESS_DBHOST"],
+        "port": env.get("PAPERLESS_DBPORT", "5432"),
+        "user": env.get("PAPERLESS_DBUSER", "paperless"),
+        "dbname": "postgres",
+    }
+    if "PAPERLESS_DBPASS" in env:
+        params["password"] = env["PAPERLESS_DBPASS"]
+    with psycopg.connect(**params, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    env["PAPERLESS_DBNAME"] = name
+
+    def drop() -> None:
+        with psycopg.connect(**params, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return drop
+
+
+@pytest.fixture(scope="module")
+def paperless(tmp_path_factory) -> Instance:
+    root = tmp_path_factory.mktemp("paperless")
+    env = {k: v for k, v in os.environ.items() if k not in TEST_ONLY_ENV}
+    env.update(
+        PAPERLESS_APPS="svc_archive_plugin",
+        PAPERLESS_SECRET_KEY=f"e2e-{uuid.uuid4().hex}",
+        PAPERLESS_DATA_DIR=str(root / "data"),
+        PAPERLESS_MEDIA_ROOT=str(root / "media"),
+        PAPERLESS_CONSUMPTION_DIR=str(root / "consume"),
+        PAPERLESS_SCRATCH_DIR=str(root / "scratch"),
+        PAPERLESS_STATICDIR=str(root / "static"),
+        PAPERLESS_CONSUMER_RECURSIVE="true",
+        PAPERLESS_REDIS=env.get("PAPERLESS_REDIS", "redis://127.0.0.1:6379"),
+        # Isolate this instance's queues from any other paperless on the same Redis.
+        PAPERLESS_REDIS_PREFIX=f"svc-e2e-{uuid.uuid4().hex[:8]}",
+        PAPERLESS_OCR_LANGUAGE="chi_sim+eng",
+    )
+    for key in (
+        "PAPERLESS_DATA_DIR",
+        "PAPERLESS_MEDIA_ROOT",
+        "PAPERLESS_CONSUMPTION_DIR",
+        "PAPERLESS_SCRATCH_DIR",
+        "PAPERLESS_STATICDIR",
+    ):
+        Path(env[key]).mkdir(parents=True)
+    # Before any process starts, or the search index silently lives in memory.
+    (root / "data" / "index").mkdir()
+    drop_database = _postgres_database(env) if env.get("PAPERLESS_DBHOST") else None
+
+    instance = Instance(root=root, env=env)
+    try:
+        instance.manage("migrate", "--no-input")
+        instance.manage("svc_archive_setup")
+        instance.manage(
+            "createsuperuser",
+            "--no-input",
+            f"--username={ADMIN[0]}",
+            "--email=admin@example.com",
+            extra_env={"DJANGO_SUPERUSER_PASSWORD": ADMIN[1]},
+        )
+        port = free_port()
+        instance.base_url = f"http://127.0.0.1:{port}"
+        celery = str(Path(sys.executable).with_name("celery"))
+        instance.start(
+            "worker",
+            celery,
+            "--app",
+            "paperless",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            "1",
+        )
+        instance.start("consumer", sys.executable, "-m", "django", "document_consumer")
+        instance.start(
+            "web",
+            sys.executable,
+            "-m",
+            "django",
+            "runserver",
+            f"127.0.0.1:{port}",
+            "--noreload",
+        )
+        _wait_for_web(instance)
+        yield instance
+    finally:
+        instance.stop()
+        if drop_database:
+            drop_database()
+        if not os.environ.get("SVC_ARCHIVE_KEEP_E2E"):
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def _wait_for_web(instance: Instance, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    with instance.client() as client:
+        while time.monotonic() < deadline:
+            for name, process in instance.processes.items():
+                if process.poll() is not None:
+                    pytest.fail(
+                        f"{name} exited with {process.returncode}\n{instance.logs()}",
+                    )
+            try:
+                if client.get("/api/svc_archive/status/").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.5)
+    pytest.fail(f"the web server did not answer within {timeout} s\n{instance.logs()}")
+
+
+def wait_for(predicate, timeout: float, instance: Instance, what: str):
+    """Poll ``predicate`` until it returns something truthy; fail with the logs otherwise."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(1)
+    pytest.fail(f"{what} did not happen within {timeout} s\n{instance.logs()}")
+    return None
