@@ -25,11 +25,10 @@ def drop(instance, folder: str, name: str, make, *lines: str):
         target.parent.mkdir(parents=True)
         time.sleep(2)
     staging.replace(target)
-    return time.monotonic()
 
 
 def test_chinese_scan_is_classified_and_found_by_a_chinese_word(paperless):
-    started = drop(
+    drop(
         paperless,
         "HT",
         "contract-scan.pdf",
@@ -45,8 +44,6 @@ def test_chinese_scan_is_classified_and_found_by_a_chinese_word(paperless):
             return hits["results"] if hits["count"] else None
 
         [document] = wait_for(found, 180, paperless, "search for 北京市")
-        elapsed = time.monotonic() - started
-        print(f"\nscan to searchable: {elapsed:.1f} s")
 
         doc_type = client.get(
             f"/api/document_types/{document['document_type']}/",
@@ -82,7 +79,6 @@ def test_chinese_scan_is_classified_and_found_by_a_chinese_word(paperless):
             client.get("/api/documents/", params={"query": "长颈鹿"}).json()["count"]
             == 0
         )
-    assert elapsed < 120
 
 
 def test_unknown_folder_code_is_reported_not_invented(paperless):
