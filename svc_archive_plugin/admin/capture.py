@@ -44,6 +44,7 @@ class CaptureReportAdmin(admin.ModelAdmin):
     search_fields = ("path", "document_title", "detail")
     date_hierarchy = "created"
     actions = ("mark_resolved",)
+    change_list_template = "admin/svc_archive_plugin/capturereport/change_list.html"
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -40,7 +40,9 @@ def test_archive_manager_sees_the_section_and_a_plain_staff_member_does_not(
     clerk = UserFactory(username="clerk2", staff=True)
 
     client.force_login(manager)
-    assert client.get("/admin/svc_archive_plugin/capturereport/").status_code == 200
+    queue = client.get("/admin/svc_archive_plugin/capturereport/")
+    assert queue.status_code == 200
+    assert "could not be classified by their" in queue.content.decode()
     client.force_login(clerk)
     assert client.get("/admin/svc_archive_plugin/capturereport/").status_code == 403
     assert "Service archive" not in client.get("/admin/").content.decode()

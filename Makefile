@@ -1,0 +1,17 @@
+# One command to run, one to test. Both set up what is missing first.
+.PHONY: run test setup fmt bench
+
+run:
+	scripts/run.sh
+
+test:
+	scripts/test.sh
+
+setup:
+	scripts/setup.sh
+
+fmt:
+	scripts/fmt.sh
+
+bench:
+	scripts/bench.sh

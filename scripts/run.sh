@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Run paperless-ngx with the plugin, as a newcomer would: set up what is missing, migrate,
+# provision, make an admin account, then the web server on 127.0.0.1:8000, the celery worker,
+# the scheduler and the consumer watching ./consume. SQLite unless PAPERLESS_DBHOST is set.
+# Ctrl-C stops everything it started.
+set -euo pipefail
+. "$(dirname "$0")/env.sh"
+"$SVC_REPO/scripts/setup.sh"
+svc_paperless_env
+svc_local_dirs
+cd "$SVC_REPO"
+
+secret="$PAPERLESS_DATA_DIR/.secret_key"
+[ -s "$secret" ] || (umask 077 && head -c 48 /dev/urandom | base64 | tr -d '\n' >"$secret")
+export PAPERLESS_SECRET_KEY=${PAPERLESS_SECRET_KEY:-$(cat "$secret")}
+port=${SVC_ARCHIVE_PORT:-8000}
+logs="$PAPERLESS_DATA_DIR/log"
+mkdir -p "$logs"
+
+pids=()
+started_redis=
+stop() {
+	# Children first: the terminal may already be gone (a closed pipe must not stop us here).
+	trap - INT TERM HUP EXIT
+	trap '' PIPE
+	for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+	echo "svc-archive: stopping" >&2 || true
+	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+	[ -n "$started_redis" ] && redis-cli -h 127.0.0.1 -p 6379 shutdown nosave >/dev/null 2>&1 || true
+	exit 0
+}
+trap stop INT TERM HUP EXIT
+
+if ! svc_answers 127.0.0.1 6379; then
+	svc_ensure_redis
+	started_redis=1
+fi
+
+python -m django migrate --no-input
+python -m django svc_archive_setup
+
+if [ -n "${PAPERLESS_ADMIN_USER:-}" ] && [ -n "${PAPERLESS_ADMIN_PASSWORD:-}" ]; then
+	python -m django manage_superuser
+elif [ "$(python -m django shell --no-imports -c 'from django.contrib.auth.models import User; print(User.objects.filter(is_superuser=True).exists())' | tail -n 1)" = False ]; then
+	password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=' | head -c 16)
+	DJANGO_SUPERUSER_PASSWORD=$password python -m django createsuperuser --no-input \
+		--username admin --email admin@localhost >/dev/null
+	echo "svc-archive: created the admin account  user: admin  password: $password  (shown once)"
+fi
+
+start() { # name, command...: each in its own process group, so Ctrl-C stops its children too
+	local name=$1
+	shift
+	setsid "$@" >"$logs/$name.log" 2>&1 &
+	pids+=($!)
+}
+start worker celery --app paperless worker --loglevel INFO
+start beat celery --app paperless beat --loglevel INFO --schedule "$PAPERLESS_DATA_DIR/celerybeat-schedule.db"
+start consumer python -m django document_consumer
+start web python -m django runserver "127.0.0.1:$port" --noreload
+
+cat <<INFO
+svc-archive: paperless-ngx with the service-archive plugin is running
+  web        http://127.0.0.1:$port/   (admin: http://127.0.0.1:$port/admin/)
+  API        http://127.0.0.1:$port/api/svc_archive/status/
+  scans      $PAPERLESS_CONSUMPTION_DIR/<type code>/   (codes: see /admin/svc_archive_plugin/documenttypecode/)
+  logs       $logs/{web,worker,beat,consumer}.log
+  Ctrl-C stops everything.
+INFO
+# Stop all when any one of them dies, so a broken process is not left unnoticed.
+wait -n "${pids[@]}"
+echo "svc-archive: a process exited; see $logs" >&2
+stop
