@@ -37,6 +37,8 @@ if ! svc_answers 127.0.0.1 6379; then
 fi
 
 python -m django migrate --no-input
+# The admin's styles: paperless serves static files from STATIC_ROOT only (WhiteNoise).
+python -m django collectstatic --no-input -v 0
 python -m django svc_archive_setup
 
 if [ -n "${PAPERLESS_ADMIN_USER:-}" ] && [ -n "${PAPERLESS_ADMIN_PASSWORD:-}" ]; then

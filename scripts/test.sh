@@ -43,9 +43,16 @@ if [ "${SVC_ARCHIVE_SKIP_POSTGRES:-}" != 1 ]; then
 		pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start 2>/dev/null || true
 	fi
 	if svc_answers 127.0.0.1 5432; then
-		PAPERLESS_DBHOST=127.0.0.1 PAPERLESS_DBPORT=5432 \
-			PAPERLESS_DBUSER=${SVC_ARCHIVE_PGUSER:-postgres} PAPERLESS_DBNAME=svc_archive \
-			run_suite postgresql "$@"
+		export PAPERLESS_DBHOST=127.0.0.1 PAPERLESS_DBPORT=5432
+		export PAPERLESS_DBUSER=${SVC_ARCHIVE_PGUSER:-postgres} PAPERLESS_DBNAME=svc_archive
+		# makemigrations --check reads the migration history, so the database must exist.
+		python - <<'PY'
+import os, psycopg
+with psycopg.connect(host="127.0.0.1", user=os.environ["PAPERLESS_DBUSER"], dbname="postgres", autocommit=True) as conn:
+    if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'svc_archive'").fetchone():
+        conn.execute('CREATE DATABASE "svc_archive"')
+PY
+		run_suite postgresql "$@"
 	else
 		echo "== postgresql: nothing answers on 127.0.0.1:5432, PostgreSQL round not run"
 	fi

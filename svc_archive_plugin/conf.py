@@ -26,7 +26,7 @@ ENV_PREFIX = "PAPERLESS_SVC_ARCHIVE_"
 SETTINGS_PREFIX = "SVC_ARCHIVE_"
 
 
-def _positive_int(env_key: str, default: int) -> int:
+def _whole_number(env_key: str, default: int) -> int:
     try:
         value = get_int_from_env(env_key, default)
     except ValueError:
@@ -79,31 +79,31 @@ class Setting:
 SETTINGS: dict[str, Setting] = {
     "COLLECTION_DAYS": Setting(
         10,
-        _positive_int,
+        _whole_number,
         _at_least(1),
         "working days after the project end to collect its records (policy §2.2.4)",
     ),
     "FILING_DAYS": Setting(
         20,
-        _positive_int,
+        _whole_number,
         _at_least(1),
         "working days after the project end to transfer them for filing (policy §4.2)",
     ),
     "RETENTION_IMPORTANT": Setting(
         30,
-        _positive_int,
+        _whole_number,
         _at_least(1),
         "years an important record is kept (policy §5.3)",
     ),
     "RETENTION_ORDINARY": Setting(
         10,
-        _positive_int,
+        _whole_number,
         _at_least(1),
         "years an ordinary record is kept (policy §5.3)",
     ),
     "LOAN_MAX_DAYS": Setting(
         10,
-        _positive_int,
+        _whole_number,
         _at_least(1),
         "longest loan period in working days (policy §6.2.2)",
     ),

@@ -73,9 +73,12 @@ class DocumentTypeCode(models.Model):
         return f"{self.code} {self.document_type.name}"
 
     def save(self, *args, **kwargs) -> None:
-        # Codes are matched case-insensitively; keep one spelling.
         self.code = self.code.upper()
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        # Codes are matched case-insensitively; keep one spelling, before uniqueness is checked.
+        self.code = self.code.upper()
 
 
 class ProvisionedObject(models.Model):

@@ -96,3 +96,36 @@ def test_capture_reports_cannot_be_deleted_or_edited_in_the_admin(client, provis
     report.refresh_from_db()
     assert report.path == "XX/a.pdf"
     assert CaptureReport.objects.count() == 1
+
+
+def test_a_code_differing_only_in_case_is_refused_not_a_server_error(
+    client,
+    provisioned,
+):
+    from documents.models import DocumentType
+
+    from svc_archive_plugin.models import DocumentTypeCode
+
+    client.force_login(UserFactory(username="root", superuser=True))
+    spare = DocumentType.objects.create(name="备用")
+
+    response = client.post(
+        "/admin/svc_archive_plugin/documenttypecode/add/",
+        {"code": "ht", "document_type": spare.pk},
+    )
+
+    assert response.status_code == 200
+    assert (
+        "Document type code with this Code already exists." in response.content.decode()
+    )
+    assert not DocumentTypeCode.objects.filter(document_type=spare).exists()
+
+
+def test_configuration_changes_are_audit_logged(provisioned):
+    from auditlog.registry import auditlog
+
+    from svc_archive_plugin.models import ArchiveCategory
+    from svc_archive_plugin.models import DocumentTypeCode
+
+    assert auditlog.contains(ArchiveCategory)
+    assert auditlog.contains(DocumentTypeCode)

@@ -16,7 +16,7 @@ from svc_archive_plugin.models import ArchiveCategory
 from svc_archive_plugin.models import DocumentTypeCode
 from svc_archive_plugin.services import vocabulary as vocab
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("paperless_dirs")]
 
 
 def setup(*args: str) -> str:
@@ -36,10 +36,19 @@ def inventory() -> dict[str, int]:
     }
 
 
-def test_creates_the_vocabulary_in_simplified_chinese():
+def test_creates_the_vocabulary_in_simplified_chinese(settings):
     output = setup()
 
-    assert "28 created, 0 already there" in output
+    assert "35 created, 0 already there" in output
+    assert sorted(p.name for p in settings.CONSUMPTION_DIR.iterdir()) == [
+        "FA",
+        "FP",
+        "HT",
+        "KH",
+        "QT",
+        "SS",
+        "TS",
+    ]
     assert sorted(
         DocumentTypeCode.objects.values_list("code", "document_type__name"),
     ) == [
