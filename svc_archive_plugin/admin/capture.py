@@ -62,6 +62,12 @@ class CaptureReportAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(
+            request,
+            {"title": _("Capture reports"), **(extra_context or {})},
+        )
+
     @admin.action(
         description=_("Mark selected reports as resolved"),
         permissions=["change"],

@@ -43,6 +43,7 @@ def test_archive_manager_sees_the_section_and_a_plain_staff_member_does_not(
     queue = client.get("/admin/svc_archive_plugin/capturereport/")
     assert queue.status_code == 200
     assert "could not be classified by their" in queue.content.decode()
+    assert "<h1>Capture reports</h1>" in queue.content.decode()
     client.force_login(clerk)
     assert client.get("/admin/svc_archive_plugin/capturereport/").status_code == 403
     assert "Service archive" not in client.get("/admin/").content.decode()
