@@ -1,4 +1,5 @@
 """Manager screens in paperless's Django admin; thin, the services do the work."""
 
+from svc_archive_plugin.admin import calendar  # noqa: F401
 from svc_archive_plugin.admin import capture  # noqa: F401
 from svc_archive_plugin.admin import vocabulary  # noqa: F401

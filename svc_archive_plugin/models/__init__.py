@@ -1,8 +1,15 @@
 """The plugin's registers, one module per concept."""
 
+from svc_archive_plugin.models.calendar import CalendarDay
 from svc_archive_plugin.models.capture import CaptureReport
 from svc_archive_plugin.models.vocabulary import ArchiveCategory
 from svc_archive_plugin.models.vocabulary import DocumentTypeCode
 from svc_archive_plugin.models.vocabulary import ProvisionedObject
 
-__all__ = ["ArchiveCategory", "CaptureReport", "DocumentTypeCode", "ProvisionedObject"]
+__all__ = [
+    "ArchiveCategory",
+    "CalendarDay",
+    "CaptureReport",
+    "DocumentTypeCode",
+    "ProvisionedObject",
+]

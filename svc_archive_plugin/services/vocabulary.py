@@ -182,6 +182,10 @@ _MANAGER = (
     "svc_archive_plugin.change_documenttypecode",
     "svc_archive_plugin.view_capturereport",
     "svc_archive_plugin.change_capturereport",
+    "svc_archive_plugin.view_calendarday",
+    "svc_archive_plugin.add_calendarday",
+    "svc_archive_plugin.change_calendarday",
+    "svc_archive_plugin.delete_calendarday",
 )
 _LEADER = (
     "documents.view_document",
