@@ -39,7 +39,10 @@ class SvcArchiveConfig(AppConfig):
             from auditlog.registry import auditlog
 
             from svc_archive_plugin.models import ArchiveCategory
+            from svc_archive_plugin.models import CalendarDay
             from svc_archive_plugin.models import DocumentTypeCode
 
+            # Configuration that changes how documents are classified or deadlines fall.
             auditlog.register(ArchiveCategory)
             auditlog.register(DocumentTypeCode)
+            auditlog.register(CalendarDay)

@@ -126,7 +126,9 @@ def test_configuration_changes_are_audit_logged(provisioned):
     from auditlog.registry import auditlog
 
     from svc_archive_plugin.models import ArchiveCategory
+    from svc_archive_plugin.models import CalendarDay
     from svc_archive_plugin.models import DocumentTypeCode
 
     assert auditlog.contains(ArchiveCategory)
     assert auditlog.contains(DocumentTypeCode)
+    assert auditlog.contains(CalendarDay)
