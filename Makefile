@@ -1,5 +1,5 @@
 # One command to run, one to test. Both set up what is missing first.
-.PHONY: run test setup fmt bench
+.PHONY: run test setup fmt bench messages
 
 run:
 	scripts/run.sh
@@ -15,3 +15,7 @@ fmt:
 
 bench:
 	scripts/bench.sh
+
+# After changing user-facing strings: update the catalogs, translate, then compile.
+messages:
+	scripts/messages.sh

@@ -53,6 +53,8 @@ def test_wheel_contains_migrations_and_templates_but_not_tests(wheel):
         in names
     )
     assert "svc_archive_plugin/management/commands/svc_archive_setup.py" in names
+    assert "svc_archive_plugin/locale/zh_Hans/LC_MESSAGES/django.mo" in names
+    assert "svc_archive_plugin/locale/zh_CN/LC_MESSAGES/django.mo" in names
     assert not [n for n in names if n.startswith(("tests/", "bench/", "scripts/"))]
 
 
