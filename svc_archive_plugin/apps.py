@@ -16,6 +16,11 @@ class SvcArchiveConfig(AppConfig):
         from celery.signals import task_postrun
         from celery.signals import task_prerun
         from django.conf import settings
+        from django.db.models.signals import post_delete
+        from django.db.models.signals import post_save
+        from django.db.models.signals import pre_delete
+        from django.db.models.signals import pre_save
+        from documents.models import CustomField
         from documents.signals import document_consumption_finished
 
         from svc_archive_plugin import (
@@ -23,6 +28,8 @@ class SvcArchiveConfig(AppConfig):
         )
         from svc_archive_plugin import signals
         from svc_archive_plugin.api.urls import mount_api
+        from svc_archive_plugin.models import Customer
+        from svc_archive_plugin.models import ServiceProject
 
         task_prerun.connect(
             signals.classify_consumed_file,
@@ -33,6 +40,12 @@ class SvcArchiveConfig(AppConfig):
             signals.report_capture_problems,
             dispatch_uid="svc_archive_capture_report",
         )
+        for register in (Customer, ServiceProject):
+            post_save.connect(signals.register_saved, sender=register)
+            pre_delete.connect(signals.register_deleting, sender=register)
+            post_delete.connect(signals.register_deleted, sender=register)
+        pre_save.connect(signals.mirrored_field_saving, sender=CustomField)
+        post_save.connect(signals.mirrored_field_saved, sender=CustomField)
         mount_api()
 
         if settings.AUDIT_LOG_ENABLED:

@@ -76,3 +76,52 @@ def report_capture_problems(sender: Any, document: Any, **kwargs: Any) -> None:
 def forget_task(sender: Any = None, task_id: str | None = None, **kwargs: Any) -> None:
     """Drop what a finished (or failed) consumption left pending."""
     _pending_reports.pop(task_id, None)
+
+
+# Registers <-> select custom fields ----------------------------------------------------------
+
+
+def register_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """Mirror a customer or project into its select field; give a project its dossier."""
+    from svc_archive_plugin.models import ServiceProject
+    from svc_archive_plugin.services.registers import ensure_dossier
+    from svc_archive_plugin.services.registers import sync_option
+
+    if kwargs.get("raw"):
+        return
+    sync_option(instance)
+    if isinstance(instance, ServiceProject):
+        ensure_dossier(instance)
+
+
+def register_deleting(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """Refuse to delete a customer or project that anything still refers to."""
+    from django.db.models import ProtectedError
+
+    from svc_archive_plugin.services.registers import RegisterInUse
+    from svc_archive_plugin.services.registers import check_deletable
+
+    try:
+        check_deletable(instance)
+    except RegisterInUse as exc:
+        raise ProtectedError(str(exc), set()) from exc
+
+
+def register_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
+    from svc_archive_plugin.services.registers import remove_option
+
+    remove_option(instance)
+
+
+def mirrored_field_saving(sender: Any, instance: Any, **kwargs: Any) -> None:
+    from svc_archive_plugin.services.registers import keep_register_options
+
+    if not kwargs.get("raw"):
+        keep_register_options(instance)
+
+
+def mirrored_field_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
+    from svc_archive_plugin.services.registers import follow_field_edits
+
+    if not kwargs.get("raw"):
+        follow_field_edits(instance)

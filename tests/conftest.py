@@ -42,6 +42,12 @@ def paperless_dirs(settings, tmp_path: Path) -> Path:
     reset_backend()
 
 
+@pytest.fixture(autouse=True)
+def _celery_eager(settings):
+    """Run tasks that paperless queues from a save (e.g. select-field clean-up) in-process."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+
+
 @pytest.fixture
 def provisioned(db):
     """The vocabulary, as ``svc_archive_setup`` makes it."""

@@ -4,14 +4,26 @@ from __future__ import annotations
 
 from django.urls import include
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
+from svc_archive_plugin.api.views import CustomerViewSet
+from svc_archive_plugin.api.views import DossierViewSet
+from svc_archive_plugin.api.views import ServiceProjectViewSet
+from svc_archive_plugin.api.views import ServiceTypeViewSet
 from svc_archive_plugin.api.views import StatusView
 
 app_name = "svc_archive"
 PREFIX = "api/svc_archive/"
 
+router = SimpleRouter()
+router.register("customers", CustomerViewSet)
+router.register("projects", ServiceProjectViewSet)
+router.register("service_types", ServiceTypeViewSet)
+router.register("dossiers", DossierViewSet)
+
 urlpatterns = [
     path("status/", StatusView.as_view(), name="status"),
+    *router.urls,
 ]
 
 

@@ -2,6 +2,10 @@
 
 from svc_archive_plugin.models.calendar import CalendarDay
 from svc_archive_plugin.models.capture import CaptureReport
+from svc_archive_plugin.models.registers import Customer
+from svc_archive_plugin.models.registers import Dossier
+from svc_archive_plugin.models.registers import ServiceProject
+from svc_archive_plugin.models.registers import ServiceType
 from svc_archive_plugin.models.vocabulary import ArchiveCategory
 from svc_archive_plugin.models.vocabulary import DocumentTypeCode
 from svc_archive_plugin.models.vocabulary import ProvisionedObject
@@ -10,6 +14,10 @@ __all__ = [
     "ArchiveCategory",
     "CalendarDay",
     "CaptureReport",
+    "Customer",
     "DocumentTypeCode",
+    "Dossier",
     "ProvisionedObject",
+    "ServiceProject",
+    "ServiceType",
 ]

@@ -25,6 +25,7 @@ from svc_archive_plugin.conf import archive_settings
 from svc_archive_plugin.models import ArchiveCategory
 from svc_archive_plugin.models import DocumentTypeCode
 from svc_archive_plugin.models import ProvisionedObject
+from svc_archive_plugin.models import ServiceType
 from svc_archive_plugin.services import vocabulary as vocab
 
 TAG_COLOURS = {
@@ -155,6 +156,17 @@ class _Provisioner:
             result[item.code] = category
         return result
 
+    def service_types(self, categories: dict[str, ArchiveCategory]) -> None:
+        for item in vocab.SERVICE_TYPES:
+            service_type, created = ServiceType.objects.get_or_create(
+                code=item.code,
+                defaults={
+                    "name": self.name(item.term),
+                    "category": categories[item.category],
+                },
+            )
+            self.report.note(f"service type {service_type}", created=created)
+
     def confidentiality(self, cf: CustomField) -> None:
         labels = {o.get("label") for o in cf.extra_data.get("select_options", [])}
         for _key, term in vocab.CONFIDENTIALITY:
@@ -236,6 +248,11 @@ def provision(language: str = vocab.DEFAULT_LANGUAGE) -> ProvisioningReport:
         categories = provisioner.categories(fields["category"])
         provisioner.confidentiality(fields["confidentiality"])
         provisioner.document_types(categories)
+        provisioner.service_types(categories)
         provisioner.tags()
         provisioner.groups()
+        # Registers kept before the fields existed get their options now.
+        from svc_archive_plugin.services.registers import sync_all_options
+
+        sync_all_options()
     return provisioner.report

@@ -49,6 +49,22 @@ CATEGORIES = (
     ),
 )
 
+
+@dataclass(frozen=True)
+class ServiceTypeItem:
+    code: str
+    term: Term
+    category: str
+
+
+# Policy §3.1.2; the archive manager can add more in the admin.
+SERVICE_TYPES = (
+    ServiceTypeItem("JS", Term("技术服务", "技術服務", "Technical service"), "XM"),
+    ServiceTypeItem("ZX", Term("咨询服务", "諮詢服務", "Consulting service"), "XM"),
+    ServiceTypeItem("WX", Term("维修服务", "維修服務", "Repair service"), "SH"),
+    ServiceTypeItem("SH", Term("售后服务", "售後服務", "After-sales service"), "SH"),
+)
+
 # Collection scope, policy chapter 2.1.
 DOCUMENT_TYPES = (
     DocumentTypeItem(
@@ -148,6 +164,20 @@ RETENTION_TAGS = (
     ("pending_destruction", Term("待销毁", "待銷毀", "Pending destruction")),
 )
 
+_REGISTERS_VIEW = (
+    "svc_archive_plugin.view_customer",
+    "svc_archive_plugin.view_serviceproject",
+    "svc_archive_plugin.view_servicetype",
+    "svc_archive_plugin.view_dossier",
+)
+_REGISTERS_EDIT = (
+    *_REGISTERS_VIEW,
+    "svc_archive_plugin.add_customer",
+    "svc_archive_plugin.change_customer",
+    "svc_archive_plugin.add_serviceproject",
+    "svc_archive_plugin.change_serviceproject",
+    "svc_archive_plugin.change_dossier",
+)
 _STAFF = (
     "documents.view_document",
     "documents.add_document",
@@ -166,6 +196,7 @@ _STAFF = (
     "documents.view_uisettings",
     "documents.add_uisettings",
     "documents.change_uisettings",
+    *_REGISTERS_VIEW,
 )
 _MANAGER = (
     *_STAFF,
@@ -186,6 +217,11 @@ _MANAGER = (
     "svc_archive_plugin.add_calendarday",
     "svc_archive_plugin.change_calendarday",
     "svc_archive_plugin.delete_calendarday",
+    *_REGISTERS_EDIT,
+    "svc_archive_plugin.delete_customer",
+    "svc_archive_plugin.delete_serviceproject",
+    "svc_archive_plugin.add_servicetype",
+    "svc_archive_plugin.change_servicetype",
 )
 _LEADER = (
     "documents.view_document",
@@ -198,6 +234,7 @@ _LEADER = (
     "documents.change_uisettings",
     "svc_archive_plugin.view_archivecategory",
     "svc_archive_plugin.view_documenttypecode",
+    *_REGISTERS_VIEW,
 )
 
 
@@ -218,7 +255,7 @@ GROUPS = (
     GroupItem(
         "department_heads",
         Term("部门负责人", "部門負責人", "Department heads"),
-        _STAFF,
+        (*_STAFF, *_REGISTERS_EDIT),
     ),
     GroupItem(
         "company_leaders",

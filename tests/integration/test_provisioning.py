@@ -14,6 +14,7 @@ from documents.models import Tag
 
 from svc_archive_plugin.models import ArchiveCategory
 from svc_archive_plugin.models import DocumentTypeCode
+from svc_archive_plugin.models import ServiceType
 from svc_archive_plugin.services import vocabulary as vocab
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("paperless_dirs")]
@@ -33,13 +34,14 @@ def inventory() -> dict[str, int]:
         "groups": Group.objects.count(),
         "categories": ArchiveCategory.objects.count(),
         "codes": DocumentTypeCode.objects.count(),
+        "service types": ServiceType.objects.count(),
     }
 
 
 def test_creates_the_vocabulary_in_simplified_chinese(settings):
     output = setup()
 
-    assert "35 created, 0 already there" in output
+    assert "39 created, 0 already there" in output
     assert sorted(p.name for p in settings.CONSUMPTION_DIR.iterdir()) == [
         "FA",
         "FP",
@@ -86,6 +88,14 @@ def test_creates_the_vocabulary_in_simplified_chinese(settings):
         "公司分管领导",
         "员工",
     }
+    assert sorted(
+        ServiceType.objects.values_list("code", "name", "category__code"),
+    ) == [
+        ("JS", "技术服务", "XM"),
+        ("SH", "售后服务", "SH"),
+        ("WX", "维修服务", "SH"),
+        ("ZX", "咨询服务", "XM"),
+    ]
 
 
 def test_second_run_duplicates_nothing_even_in_another_language():
@@ -94,7 +104,7 @@ def test_second_run_duplicates_nothing_even_in_another_language():
 
     output = setup("--language", "en")
 
-    assert "0 created, 28 already there" in output
+    assert "0 created, 32 already there" in output
     assert inventory() == before
     assert not DocumentType.objects.filter(name="Contract and agreement").exists()
 

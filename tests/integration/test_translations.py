@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gettext
+import shutil
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.utils import translation
 
 from tests.factories import UserFactory
@@ -53,3 +55,34 @@ def test_every_message_is_translated_and_compiled(language):
     with (LOCALE / language / "LC_MESSAGES" / "django.mo").open("rb") as mo:
         compiled = gettext.GNUTranslations(mo)._catalog
     assert len({k for k in compiled if k}) == len(entries)
+
+
+def untranslated(po_text: str) -> list[str]:
+    """Return the entries of a .po file that have no translation or a fuzzy one."""
+    entries = po_text.split("\n\n")[1:]
+    return [
+        e
+        for e in entries
+        if "#, fuzzy" in e
+        or ('msgstr ""' in e and '\n"' not in e.split('msgstr ""')[1])
+    ]
+
+
+def test_no_user_facing_string_is_left_untranslated(tmp_path, monkeypatch):
+    # Extract the messages afresh from a copy of the package, as `make messages` would.
+    copy = tmp_path / "svc_archive_plugin"
+    shutil.copytree(LOCALE.parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.chdir(copy)
+
+    call_command(
+        "makemessages",
+        locale=["zh_Hans", "zh_Hant"],
+        no_obsolete=True,
+        verbosity=0,
+    )
+
+    for language in ("zh_Hans", "zh_Hant"):
+        po = (copy / "locale" / language / "LC_MESSAGES" / "django.po").read_text(
+            encoding="utf-8",
+        )
+        assert untranslated(po) == [], f"run `make messages` and translate ({language})"
