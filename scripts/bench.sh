@@ -5,4 +5,12 @@ set -euo pipefail
 "$SVC_REPO/scripts/setup.sh"
 svc_paperless_env
 cd "$SVC_REPO"
-python bench/consume.py "$@"
+# make bench                 -> every benchmark; scripts/bench.sh NAME [args] -> bench/NAME.py
+if [ $# -gt 0 ] && [ -f "bench/$1.py" ]; then
+	name=$1
+	shift
+	python "bench/$name.py" "$@"
+else
+	python bench/consume.py "$@"
+	python bench/registers.py
+fi

@@ -18,7 +18,7 @@ UPSTREAM_GIT=https://github.com/paperless-ngx/paperless-ngx.git
 # What consumption with OCR, thumbnails and barcodes needs, as Debian names it.
 APT_PACKAGES=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim tesseract-ocr-chi-tra
 	ghostscript unpaper libmagic1 file poppler-utils qpdf pngquant jbig2dec icc-profiles-free
-	fonts-liberation fonts-noto-cjk gnupg imagemagick tzdata gettext libpq-dev libzbar0)
+	fonts-liberation fonts-noto-cjk fonts-wqy-microhei gnupg imagemagick tzdata gettext libpq-dev libzbar0)
 # paperless_ai's stack; the plugin never touches it and it is most of the download.
 AI_PACKAGES=(torch sentence-transformers openai azure-ai-documentintelligence)
 

@@ -1,4 +1,4 @@
-"""Django app configuration: ``ready()`` wires receivers, routes and audit logging, nothing else."""
+"""Django app configuration: ``ready()`` wires receivers, routes, beat entries and audit logging."""
 
 from __future__ import annotations
 
@@ -22,12 +22,14 @@ class SvcArchiveConfig(AppConfig):
         from django.db.models.signals import pre_save
         from documents.models import CustomField
         from documents.signals import document_consumption_finished
+        from documents.signals import document_updated
 
         from svc_archive_plugin import (
             checks,  # noqa: F401  (registers the system checks)
         )
         from svc_archive_plugin import signals
         from svc_archive_plugin.api.urls import mount_api
+        from svc_archive_plugin.beat import install_beat_schedule
         from svc_archive_plugin.models import Customer
         from svc_archive_plugin.models import ServiceProject
 
@@ -44,9 +46,14 @@ class SvcArchiveConfig(AppConfig):
             post_save.connect(signals.register_saved, sender=register)
             pre_delete.connect(signals.register_deleting, sender=register)
             post_delete.connect(signals.register_deleted, sender=register)
+        document_updated.connect(
+            signals.document_edited,
+            dispatch_uid="svc_archive_follow_edits",
+        )
         pre_save.connect(signals.mirrored_field_saving, sender=CustomField)
         post_save.connect(signals.mirrored_field_saved, sender=CustomField)
         mount_api()
+        install_beat_schedule()
 
         if settings.AUDIT_LOG_ENABLED:
             from auditlog.registry import auditlog

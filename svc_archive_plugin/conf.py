@@ -10,12 +10,14 @@ from __future__ import annotations
 import datetime
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
+from paperless.settings.parsers import get_bool_from_env
 from paperless.settings.parsers import get_int_from_env
 from paperless.settings.parsers import get_list_from_env
 
@@ -46,6 +48,69 @@ def _dates(env_key: str, default: list[datetime.date]) -> list[datetime.date]:
         raise ValueError(
             f"must be comma-separated dates as YYYY-MM-DD ({exc})",
         ) from None
+
+
+def _bool(env_key: str, default: bool) -> bool:  # noqa: FBT001
+    try:
+        return get_bool_from_env(env_key, "true" if default else "false")
+    except ValueError:
+        raise ValueError(
+            f"must be true or false, got {os.environ[env_key]!r}",
+        ) from None
+
+
+def _path(env_key: str, default: Path) -> Path:
+    return Path(os.environ[env_key]) if os.environ.get(env_key) else default
+
+
+def _is_bool(value: Any) -> str | None:
+    return None if isinstance(value, bool) else f"must be true or false, got {value!r}"
+
+
+def _readable_file(value: Any) -> str | None:
+    if not Path(value).is_file():
+        return f"names no readable file: {value} (install fonts-wqy-microhei or set the path)"
+    return None
+
+
+def _text(env_key: str, default: str) -> str:
+    return os.environ.get(env_key, default).strip() or default
+
+
+def _non_empty(value: Any) -> str | None:
+    return (
+        None
+        if isinstance(value, str) and value.strip()
+        else f"must not be empty, got {value!r}"
+    )
+
+
+CODE_PARTS = ("fonds", "category", "year", "retention", "department", "seq")
+
+
+def _code_template(value: Any) -> str | None:
+    if not isinstance(value, str) or "{seq" not in value:
+        return f"must contain {{seq}} (e.g. {{seq:04}}), got {value!r}"
+    try:
+        value.format(
+            fonds="F",
+            category="C",
+            year="2026",
+            retention="Y",
+            department="D",
+            seq=1,
+        )
+    except (KeyError, IndexError, ValueError) as exc:
+        return f"may use only {{{'}, {'.join(CODE_PARTS)}}}: {exc!r} in {value!r}"
+    return None
+
+
+def _cron(value: Any) -> str | None:
+    if value == "disable":
+        return None
+    if not isinstance(value, str) or len(value.split()) != 5:
+        return f"must be a cron expression of 5 fields or 'disable', got {value!r}"
+    return None
 
 
 def _at_least(minimum: int) -> Callable[[Any], str | None]:
@@ -107,6 +172,61 @@ SETTINGS: dict[str, Setting] = {
         _at_least(1),
         "longest loan period in working days (policy §6.2.2)",
     ),
+    "MAJOR_COLLECTION_DAYS": Setting(
+        5,
+        _whole_number,
+        _at_least(1),
+        "working days to collect the records of a major project (重大项目)",
+    ),
+    "MAJOR_FILING_DAYS": Setting(
+        10,
+        _whole_number,
+        _at_least(1),
+        "working days to transfer a major project's records for filing",
+    ),
+    "COVER_SHEETS": Setting(
+        default=True,
+        parse=_bool,
+        check=_is_bool,
+        help="look for a cover-sheet barcode on the first page of incoming PDFs",
+    ),
+    "CJK_FONT": Setting(
+        # TrueType outlines: fpdf2 mis-embeds CFF-based fonts such as Noto Sans CJK.
+        Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+        _path,
+        _readable_file,
+        "the CJK font embedded in printed sheets and registers",
+    ),
+    "FONDS": Setting(
+        "SVC",
+        _text,
+        _non_empty,
+        "fonds code (全宗号) at the head of archive codes",
+    ),
+    "ARCHIVE_CODE_TEMPLATE": Setting(
+        "{fonds}-{category}·{year}-{retention}-{department}-{seq:04}",
+        _text,
+        _code_template,
+        "archive code template (DA/T 13 style)",
+    ),
+    "RECORDS_ACCOUNT": Setting(
+        "archive-records",
+        _text,
+        _non_empty,
+        "username of the account that owns filed records",
+    ),
+    "FILING_DUE_SOON_DAYS": Setting(
+        5,
+        _whole_number,
+        _at_least(1),
+        "working days before a filing deadline from which a dossier counts as due soon",
+    ),
+    "FILING_REMINDER_CRON": Setting(
+        "0 8 * * *",
+        _text,
+        _cron,
+        "when the overdue-filing reminder runs (cron), or 'disable'",
+    ),
     "HOLIDAYS": Setting(
         [],
         _dates,
@@ -157,6 +277,11 @@ class ArchiveSettings:
         problems = [p for name in SETTINGS if (p := self._load(name)[1])]
         if problems:
             return problems
+        if self.MAJOR_FILING_DAYS < self.MAJOR_COLLECTION_DAYS:
+            problems.append(
+                f"{ENV_PREFIX}MAJOR_FILING_DAYS ({self.MAJOR_FILING_DAYS}) must not be shorter "
+                f"than {ENV_PREFIX}MAJOR_COLLECTION_DAYS ({self.MAJOR_COLLECTION_DAYS}).",
+            )
         if self.FILING_DAYS < self.COLLECTION_DAYS:
             problems.append(
                 f"{ENV_PREFIX}FILING_DAYS ({self.FILING_DAYS}) must not be shorter than "
@@ -173,14 +298,18 @@ class ArchiveSettings:
 
     def effective(self) -> dict[str, Any]:
         """Return every setting's effective value, JSON-friendly."""
-        return {
-            name: [d.isoformat() for d in value] if isinstance(value, list) else value
-            for name in SETTINGS
-            for value in [getattr(self, name)]
-        }
+        return {name: _json_friendly(getattr(self, name)) for name in SETTINGS}
 
     def reload(self) -> None:
         self._cache.clear()
+
+
+def _json_friendly(value: Any) -> Any:
+    if isinstance(value, list):
+        return [item.isoformat() for item in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
 
 
 archive_settings = ArchiveSettings()

@@ -30,26 +30,17 @@ def classify_consumed_file(
     kwargs: dict | None = None,
     **extra: Any,
 ) -> None:
-    """Classify a file from the consumption folder before paperless consumes it."""
+    """Classify an incoming file by its cover sheet or folder before paperless consumes it."""
     if getattr(task, "name", None) != CONSUME_TASK or kwargs is None:
         return
     from documents.data_models import DocumentMetadataOverrides
-    from documents.data_models import DocumentSource
 
     from svc_archive_plugin.services.capture import apply_to_overrides
-    from svc_archive_plugin.services.capture import classify_folder
 
     input_doc = kwargs.get("input_doc", args[0] if args else None)
-    if (
-        input_doc is None
-        or input_doc.source != DocumentSource.ConsumeFolder
-        or input_doc.root_document_id
-    ):
+    if input_doc is None or input_doc.root_document_id:
         return
-    classification = classify_folder(
-        Path(input_doc.original_file),
-        Path(settings.CONSUMPTION_DIR),
-    )
+    classification = _classify(input_doc)
     if classification is None:
         return
     if kwargs.get("overrides") is None:
@@ -61,16 +52,50 @@ def classify_consumed_file(
         _pending_reports[task_id] = classification
 
 
+def _classify(input_doc: Any):
+    from documents.data_models import DocumentSource
+
+    from svc_archive_plugin.conf import archive_settings
+    from svc_archive_plugin.models import CaptureReport
+    from svc_archive_plugin.services.capture import classify_codes
+    from svc_archive_plugin.services.capture import classify_folder
+    from svc_archive_plugin.services.cover_sheets import read_cover_sheet
+    from svc_archive_plugin.services.cover_sheets import remove_first_page
+
+    path = Path(input_doc.original_file)
+    if archive_settings.COVER_SHEETS and input_doc.mime_type == "application/pdf":
+        code = read_cover_sheet(path)
+        if code is not None:
+            label = f"cover sheet {code.payload()} on {path.name}"
+            classification = classify_codes(
+                label,
+                project_code=code.project_code,
+                type_code=code.type_code,
+            )
+            if not remove_first_page(path):
+                classification = classification.with_problem(
+                    CaptureReport.Reason.COVER_SHEET,
+                    "The cover sheet is the only page; it was kept as the document.",
+                )
+            return classification
+    if input_doc.source != DocumentSource.ConsumeFolder:
+        return None
+    return classify_folder(path, Path(settings.CONSUMPTION_DIR))
+
+
 def report_capture_problems(sender: Any, document: Any, **kwargs: Any) -> None:
-    """Record what the folder convention could not classify, naming the new document."""
+    """Record what capture could not classify, and duplicates, naming the new document."""
     from celery import current_task
 
     from svc_archive_plugin.services.capture import record_problems
+    from svc_archive_plugin.services.capture import report_duplicate
 
     task_id = getattr(getattr(current_task, "request", None), "id", None)
     classification = _pending_reports.pop(task_id, None) if task_id else None
     if classification is not None:
         record_problems(document, classification)
+    if document.root_document_id is None:
+        report_duplicate(document)
 
 
 def forget_task(sender: Any = None, task_id: str | None = None, **kwargs: Any) -> None:
@@ -125,3 +150,10 @@ def mirrored_field_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
 
     if not kwargs.get("raw"):
         follow_field_edits(instance)
+
+
+def document_edited(sender: Any, document: Any, **kwargs: Any) -> None:
+    """Follow an edit in paperless: a document's customer is its project's customer."""
+    from svc_archive_plugin.services.registers import align_customer_with_project
+
+    align_customer_with_project(document)

@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from rest_framework.exceptions import ValidationError
 
 from svc_archive_plugin.models import Customer
 from svc_archive_plugin.models import Dossier
+from svc_archive_plugin.models import FilingEvent
+from svc_archive_plugin.models import RequiredDocumentType
 from svc_archive_plugin.models import ServiceProject
 from svc_archive_plugin.models import ServiceType
+from svc_archive_plugin.services import deadlines
+from svc_archive_plugin.services import filing
 from svc_archive_plugin.services.registers import RegisterInUse
 from svc_archive_plugin.services.registers import check_deletable
 
@@ -67,12 +82,107 @@ class ServiceProjectAdmin(RegisterAdmin):
         "department",
         "end_date",
         "is_major",
+        "cover_sheet_link",
     )
     list_filter = ("service_type", "is_major", "department")
     list_select_related = ("customer", "service_type", "department")
     search_fields = ("code", "name", "customer__code", "customer__name")
     autocomplete_fields = ("customer",)
     date_hierarchy = "end_date"
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/cover_sheet/",
+                self.admin_site.admin_view(self.cover_sheet_view),
+                name="svc_archive_plugin_serviceproject_cover_sheet",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description=_("cover sheet"))
+    def cover_sheet_link(self, obj: ServiceProject) -> str:
+        return format_html('<a href="{}/cover_sheet/" target="_blank">PDF</a>', obj.pk)
+
+    def cover_sheet_view(self, request, pk: int):
+        from svc_archive_plugin.api.views import cover_sheet_response
+
+        project = get_object_or_404(ServiceProject, pk=pk)
+        if not self.has_view_permission(request, project):
+            raise PermissionDenied
+        try:
+            return cover_sheet_response(project, request.GET.get("document_type"))
+        except ValidationError as exc:
+            raise Http404(str(exc.detail)) from exc
+
+
+class DeadlineFilter(admin.SimpleListFilter):
+    title = _("filing deadline")
+    parameter_name = "deadline"
+
+    def lookups(self, request, model_admin):
+        return (("overdue", _("Overdue")), ("due_soon", _("Due soon")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "overdue":
+            return queryset.filter(pk__in=deadlines.overdue().values("pk"))
+        if self.value() == "due_soon":
+            return queryset.filter(pk__in=deadlines.due_soon().values("pk"))
+        return queryset
+
+
+class FilingEventInline(admin.TabularInline):
+    """The dossier's filing history: shown, never edited."""
+
+    model = FilingEvent
+    fields = ("at", "action", "from_state", "to_state", "actor", "reason")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def _step_action(step, description):
+    """An admin action that runs a filing step on each selected dossier and reports each."""
+
+    def run(modeladmin, request, queryset):
+        done = 0
+        for dossier in queryset.select_related("project"):
+            try:
+                step(dossier, request.user)
+                done += 1
+            except filing.FilingError as exc:
+                modeladmin.message_user(
+                    request,
+                    f"{dossier.project}: {exc}",
+                    messages.ERROR,
+                )
+        if done:
+            modeladmin.message_user(
+                request,
+                ngettext(
+                    "%(count)d dossier: %(step)s.",
+                    "%(count)d dossiers: %(step)s.",
+                    done,
+                )
+                % {"count": done, "step": description},
+                messages.SUCCESS,
+            )
+
+    run.__name__ = f"{step.__name__}_selected"
+    return admin.action(description=description)(run)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
 
 
 @admin.register(Dossier)
@@ -84,10 +194,11 @@ class DossierAdmin(admin.ModelAdmin):
         "customer",
         "category",
         "state",
+        "retention",
         "archive_code",
         "location",
     )
-    list_filter = ("state", "category")
+    list_filter = ("state", DeadlineFilter, "category", "retention")
     list_select_related = ("project__customer", "category")
     search_fields = (
         "archive_code",
@@ -99,6 +210,8 @@ class DossierAdmin(admin.ModelAdmin):
         "project",
         "state",
         "archive_code",
+        "completeness_summary",
+        "deadlines_summary",
         "completeness_override",
         "completeness_override_by",
     )
@@ -106,16 +219,97 @@ class DossierAdmin(admin.ModelAdmin):
         "project",
         "category",
         "state",
+        "retention",
         "archive_code",
+        "deadlines_summary",
+        "completeness_summary",
         ("location_cabinet", "location_shelf", "location_box"),
         "paper_pages",
         "completeness_override",
         "completeness_override_by",
     )
+    inlines = (FilingEventInline,)
+    actions = (
+        _step_action(filing.submit, _("Submit for filing")),
+        _step_action(filing.approve, _("Approve (department head)")),
+        _step_action(filing.receive, _("Receive (archive department)")),
+        _step_action(filing.file_dossier, _("File")),
+    )
+    reason_template = "admin/svc_archive_plugin/dossier/reason.html"
 
     @admin.display(description=_("customer"), ordering="project__customer__code")
     def customer(self, obj: Dossier) -> str:
         return str(obj.project.customer)
+
+    @admin.display(description=_("completeness"))
+    def completeness_summary(self, obj: Dossier) -> str:
+        result = filing.completeness(obj)
+        return format_html(
+            "{}: {} &nbsp; {}: {} &nbsp; ({} {})",
+            _("present"),
+            ", ".join(result.present) or "—",
+            _("missing"),
+            ", ".join(result.missing) or "—",
+            result.documents,
+            _("documents"),
+        )
+
+    @admin.display(description=_("deadlines"))
+    def deadlines_summary(self, obj: Dossier) -> str:
+        collect = deadlines.collection_deadline(obj.project)
+        file_by = deadlines.filing_deadline(obj.project)
+        if file_by is None:
+            return _("no end date yet")
+        return format_html(
+            "{}: {} &nbsp; {}: {}",
+            _("collect by"),
+            collect,
+            _("file by"),
+            file_by,
+        )
+
+    def get_urls(self):
+        return [
+            *(
+                path(
+                    f"<int:pk>/{step}/",
+                    self.admin_site.admin_view(self.reason_view),
+                    {"step": step},
+                    name=f"svc_archive_plugin_dossier_{step}",
+                )
+                for step in ("return", "accept_incomplete")
+            ),
+            *super().get_urls(),
+        ]
+
+    def reason_view(self, request, pk: int, step: str):
+        """Return a dossier, or accept it incomplete: both need a written reason."""
+        steps = {
+            "return": filing.return_dossier,
+            "accept_incomplete": filing.accept_incomplete,
+        }
+        if step not in steps:
+            raise Http404
+        dossier = get_object_or_404(Dossier.objects.select_related("project"), pk=pk)
+        form = ReasonForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                steps[step](dossier, request.user, form.cleaned_data["reason"])
+            except filing.FilingError as exc:
+                form.add_error(None, str(exc))
+            else:
+                self.message_user(request, _("Done."), messages.SUCCESS)
+                return redirect("admin:svc_archive_plugin_dossier_change", dossier.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": dossier,
+            "title": _("Return with reasons")
+            if step == "return"
+            else _("Accept as incomplete"),
+            "form": form,
+        }
+        return TemplateResponse(request, self.reason_template, context)
 
     def has_add_permission(self, request) -> bool:
         # Every project has its dossier, made with the project.
@@ -123,3 +317,12 @@ class DossierAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(RequiredDocumentType)
+class RequiredDocumentTypeAdmin(admin.ModelAdmin):
+    """The checklist: document types each service type's dossiers must contain."""
+
+    list_display = ("service_type", "document_type")
+    list_filter = ("service_type",)
+    list_select_related = ("service_type", "document_type__document_type")

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from svc_archive_plugin.models import Customer
 from svc_archive_plugin.models import Dossier
+from svc_archive_plugin.models import FilingEvent
 from svc_archive_plugin.models import ServiceProject
 from svc_archive_plugin.models import ServiceType
 
@@ -92,5 +93,25 @@ class DossierSerializer(serializers.ModelSerializer):
             "location_box",
             "paper_pages",
             "completeness_override",
+            "retention",
         )
         read_only_fields = ("project", "archive_code", "state", "completeness_override")
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=True, required=False, default="")
+
+
+class FilingEventSerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = FilingEvent
+        fields = ("id", "action", "from_state", "to_state", "actor", "at", "reason")
+
+
+class CompletenessSerializer(serializers.Serializer):
+    required = serializers.ListField(child=serializers.CharField())
+    present = serializers.ListField(child=serializers.CharField())
+    missing = serializers.ListField(child=serializers.CharField())
+    documents = serializers.IntegerField()

@@ -6,6 +6,7 @@ from django.urls import include
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from svc_archive_plugin.api.views import ArchiveCodeGapsView
 from svc_archive_plugin.api.views import CustomerViewSet
 from svc_archive_plugin.api.views import DossierViewSet
 from svc_archive_plugin.api.views import ServiceProjectViewSet
@@ -23,6 +24,7 @@ router.register("dossiers", DossierViewSet)
 
 urlpatterns = [
     path("status/", StatusView.as_view(), name="status"),
+    path("archive_code_gaps/", ArchiveCodeGapsView.as_view(), name="archive_code_gaps"),
     *router.urls,
 ]
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from django.http import HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from documents.permissions import PaperlessAdminPermissions
 from documents.permissions import PaperlessObjectPermissions
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from drf_spectacular.utils import extend_schema
 from paperless.views import StandardPagination
 from rest_framework import exceptions
+from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.mixins import ListModelMixin
 from rest_framework.mixins import RetrieveModelMixin
@@ -22,8 +26,11 @@ from rest_framework.viewsets import ReadOnlyModelViewSet
 from svc_archive_plugin.api.filters import CustomerFilterSet
 from svc_archive_plugin.api.filters import DossierFilterSet
 from svc_archive_plugin.api.filters import ServiceProjectFilterSet
+from svc_archive_plugin.api.serializers import CompletenessSerializer
 from svc_archive_plugin.api.serializers import CustomerSerializer
 from svc_archive_plugin.api.serializers import DossierSerializer
+from svc_archive_plugin.api.serializers import FilingEventSerializer
+from svc_archive_plugin.api.serializers import ReasonSerializer
 from svc_archive_plugin.api.serializers import ServiceProjectSerializer
 from svc_archive_plugin.api.serializers import ServiceTypeSerializer
 from svc_archive_plugin.api.serializers import StatusSerializer
@@ -31,6 +38,8 @@ from svc_archive_plugin.models import Customer
 from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models import ServiceProject
 from svc_archive_plugin.models import ServiceType
+from svc_archive_plugin.services import deadlines
+from svc_archive_plugin.services import filing
 from svc_archive_plugin.services.registers import RegisterInUse
 from svc_archive_plugin.services.registers import delete_entry
 from svc_archive_plugin.services.status import plugin_status
@@ -44,6 +53,41 @@ class StatusView(APIView):
     @extend_schema(responses=StatusSerializer, operation_id="svc_archive_status")
     def get(self, request, *args, **kwargs):
         return Response(StatusSerializer(plugin_status()).data)
+
+
+def cover_sheet_response(
+    project: ServiceProject,
+    type_code: str | None,
+) -> HttpResponse:
+    """Render a cover sheet as a PDF download; an unknown type code is a 400."""
+    from svc_archive_plugin.models import DocumentTypeCode
+    from svc_archive_plugin.reports.cover_sheet import render_cover_sheet
+
+    document_type = None
+    if type_code:
+        document_type = (
+            DocumentTypeCode.objects.select_related("document_type")
+            .filter(code__iexact=type_code)
+            .first()
+        )
+        if document_type is None:
+            raise exceptions.ValidationError(
+                {"document_type": f"No document type has the code {type_code!r}."},
+            )
+    project = ServiceProject.objects.select_related(
+        "customer",
+        "service_type",
+        "dossier__category",
+    ).get(pk=project.pk)
+    response = HttpResponse(
+        render_cover_sheet(project, document_type),
+        content_type="application/pdf",
+    )
+    suffix = f"-{document_type.code}" if document_type else ""
+    response["Content-Disposition"] = (
+        f'inline; filename="cover-{project.code}{suffix}.pdf"'
+    )
+    return response
 
 
 class RegisterViewSetMixin:
@@ -92,6 +136,63 @@ class ServiceProjectViewSet(DeletableRegisterViewSet):
     filterset_class = ServiceProjectFilterSet
     ordering_fields = ("code", "name", "end_date", "start_date")
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "document_type",
+                str,
+                description="document-type code, e.g. HT",
+            ),
+        ],
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+    )
+    @action(detail=True, methods=["get"])
+    def cover_sheet(self, request, pk=None):
+        """The project's printable cover sheet (PDF), optionally for one document type."""
+        return cover_sheet_response(
+            self.get_object(),
+            request.query_params.get("document_type"),
+        )
+
+
+class FilingConflict(exceptions.APIException):
+    status_code = 409
+    default_code = "filing_refused"
+
+
+def _filing_step(name: str, step, url_path: str | None = None):
+    """Build a POST action that runs one filing step and answers with the dossier."""
+
+    @extend_schema(request=ReasonSerializer, responses=DossierSerializer)
+    def run(self, request, pk=None):
+        dossier = self.get_object()
+        reason = ReasonSerializer(data=request.data)
+        reason.is_valid(raise_exception=True)
+        try:
+            step(
+                dossier,
+                request.user,
+                **(
+                    {"reason": reason.validated_data["reason"]}
+                    if step in NEEDS_REASON
+                    else {}
+                ),
+            )
+        except filing.FilingForbidden as exc:
+            raise exceptions.PermissionDenied(str(exc)) from exc
+        except filing.FilingError as exc:
+            raise FilingConflict(str(exc)) from exc
+        dossier.refresh_from_db()
+        return Response(DossierSerializer(dossier).data)
+
+    run.__name__ = name
+    run.__doc__ = step.__doc__
+    path = url_path or name
+    return action(detail=True, methods=["post"], url_path=path, url_name=path)(run)
+
+
+NEEDS_REASON = {filing.return_dossier, filing.accept_incomplete}
+
 
 class DossierViewSet(
     RegisterViewSetMixin,
@@ -106,3 +207,64 @@ class DossierViewSet(
     serializer_class = DossierSerializer
     filterset_class = DossierFilterSet
     ordering_fields = ("project__code", "archive_code", "state")
+
+    FILING_ACTIONS = (
+        "submit",
+        "approve",
+        "receive",
+        "file",
+        "return_",
+        "accept_incomplete",
+    )
+
+    def get_permissions(self):
+        if self.action in self.FILING_ACTIONS:
+            # The filing service checks each step's own permission, department and role.
+            return [IsAuthenticated()]
+        return super().get_permissions()
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        deadline = self.request.query_params.get("deadline")
+        if deadline == "overdue":
+            return queryset.filter(pk__in=deadlines.overdue().values("pk"))
+        if deadline == "due_soon":
+            return queryset.filter(pk__in=deadlines.due_soon().values("pk"))
+        return queryset
+
+    submit = _filing_step("submit", filing.submit)
+    approve = _filing_step("approve", filing.approve)
+    receive = _filing_step("receive", filing.receive)
+    file = _filing_step("file", filing.file_dossier)
+    return_ = _filing_step("return_", filing.return_dossier, url_path="return")
+    accept_incomplete = _filing_step("accept_incomplete", filing.accept_incomplete)
+
+    @extend_schema(responses=CompletenessSerializer)
+    @action(detail=True, methods=["get"])
+    def completeness(self, request, pk=None):
+        """Required document types present and missing."""
+        return Response(
+            CompletenessSerializer(filing.completeness(self.get_object())).data,
+        )
+
+    @extend_schema(responses=FilingEventSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        """Every filing step of the dossier, oldest first."""
+        events = (
+            self.get_object().filing_events.select_related("actor").order_by("at", "pk")
+        )
+        return Response(FilingEventSerializer(events, many=True).data)
+
+
+class ArchiveCodeGapsView(APIView):
+    """Numbers given out in each archive-code series that no dossier carries."""
+
+    permission_classes = (IsAuthenticated, PaperlessAdminPermissions)
+
+    @extend_schema(
+        responses={200: OpenApiTypes.OBJECT},
+        operation_id="svc_archive_code_gaps",
+    )
+    def get(self, request, *args, **kwargs):
+        return Response(filing.archive_code_gaps())

@@ -2,6 +2,9 @@
 
 from svc_archive_plugin.models.calendar import CalendarDay
 from svc_archive_plugin.models.capture import CaptureReport
+from svc_archive_plugin.models.filing import ArchiveCodeSeries
+from svc_archive_plugin.models.filing import FilingEvent
+from svc_archive_plugin.models.filing import RequiredDocumentType
 from svc_archive_plugin.models.registers import Customer
 from svc_archive_plugin.models.registers import Dossier
 from svc_archive_plugin.models.registers import ServiceProject
@@ -12,12 +15,15 @@ from svc_archive_plugin.models.vocabulary import ProvisionedObject
 
 __all__ = [
     "ArchiveCategory",
+    "ArchiveCodeSeries",
     "CalendarDay",
     "CaptureReport",
     "Customer",
     "DocumentTypeCode",
     "Dossier",
+    "FilingEvent",
     "ProvisionedObject",
+    "RequiredDocumentType",
     "ServiceProject",
     "ServiceType",
 ]

@@ -11,8 +11,12 @@ class CaptureReport(models.Model):
     """A consumed document the plugin could not (fully) classify, with the reason."""
 
     class Reason(models.TextChoices):
-        UNKNOWN_CODE = "unknown_code", _("Unknown folder code")
+        UNKNOWN_CODE = "unknown_code", _("Unknown code")
+        AMBIGUOUS_CODE = "ambiguous_code", _("Ambiguous code")
+        MISMATCH = "mismatch", _("Project does not belong to the customer")
         UNSUPPORTED_PATH = "unsupported_path", _("Folder path not understood")
+        COVER_SHEET = "cover_sheet", _("Cover sheet not usable")
+        DUPLICATE = "duplicate", _("Duplicate of an existing document")
 
     # No database constraint and no cascade: a report outlives the document it names,
     # and paperless's soft delete must not drop it (extension points §5).

@@ -172,6 +172,12 @@ class Dossier(models.Model):
         related_name="dossiers",
         verbose_name=_("archive category"),
     )
+
+    class Retention(models.TextChoices):
+        PERMANENT = "permanent", _("Permanent")
+        IMPORTANT = "important", _("Long term (important records)")
+        ORDINARY = "ordinary", _("Fixed term (ordinary records)")
+
     archive_code = models.CharField(
         _("archive code"),
         max_length=64,
@@ -179,6 +185,26 @@ class Dossier(models.Model):
         null=True,
         blank=True,
         editable=False,
+    )
+    # The archive code's series and number, so gaps in a series can be listed.
+    archive_series = models.CharField(
+        _("archive-code series"),
+        max_length=64,
+        blank=True,
+        editable=False,
+    )
+    archive_number = models.PositiveIntegerField(
+        _("number in series"),
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    retention = models.CharField(
+        _("retention class"),
+        max_length=16,
+        choices=Retention.choices,
+        blank=True,
+        help_text=_("Needed before filing; written into the archive code."),
     )
     state = models.CharField(
         _("filing state"),
@@ -214,6 +240,15 @@ class Dossier(models.Model):
         verbose_name = _("dossier")
         verbose_name_plural = _("dossiers")
         ordering = ("project__code",)
+        permissions = [
+            ("submit_dossier", _("Can submit a dossier for filing")),
+            ("approve_dossier", _("Can approve a dossier as department head")),
+            ("file_dossier", _("Can receive, return and file dossiers")),
+            (
+                "accept_incomplete_dossier",
+                _("Can accept an incomplete dossier for filing"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.archive_code or str(self.project)

@@ -25,6 +25,7 @@ from svc_archive_plugin.conf import archive_settings
 from svc_archive_plugin.models import ArchiveCategory
 from svc_archive_plugin.models import DocumentTypeCode
 from svc_archive_plugin.models import ProvisionedObject
+from svc_archive_plugin.models import RequiredDocumentType
 from svc_archive_plugin.models import ServiceType
 from svc_archive_plugin.services import vocabulary as vocab
 
@@ -166,6 +167,13 @@ class _Provisioner:
                 },
             )
             self.report.note(f"service type {service_type}", created=created)
+            if created:
+                # The default checklist; once the type exists it is the archive manager's.
+                for code in DocumentTypeCode.objects.filter(code__in=item.required):
+                    RequiredDocumentType.objects.create(
+                        service_type=service_type,
+                        document_type=code,
+                    )
 
     def confidentiality(self, cf: CustomField) -> None:
         labels = {o.get("label") for o in cf.extra_data.get("select_options", [])}

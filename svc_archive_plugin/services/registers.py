@@ -138,6 +138,43 @@ def ensure_dossier(project: ServiceProject) -> Dossier:
     return dossier
 
 
+def align_customer_with_project(document) -> bool:
+    """Set a document's customer to its project's customer; return whether it changed."""
+    from documents.models import CustomFieldInstance
+    from documents.tasks import index_document
+
+    customer_field = mirror_field(Customer)
+    project_field = mirror_field(ServiceProject)
+    if customer_field is None or project_field is None:
+        return False
+    project_option = (
+        CustomFieldInstance.objects.filter(document=document, field=project_field)
+        .values_list("value_select", flat=True)
+        .first()
+    )
+    if not project_option:
+        return False
+    project = (
+        ServiceProject.objects.select_related("customer")
+        .filter(option_id=project_option)
+        .first()
+    )
+    if project is None or not project.customer.option_id:
+        return False
+    instance, created = CustomFieldInstance.objects.get_or_create(
+        document=document,
+        field=customer_field,
+        defaults={"value_select": project.customer.option_id},
+    )
+    if not created and instance.value_select == project.customer.option_id:
+        return False
+    if not created:
+        instance.value_select = project.customer.option_id
+        instance.save(update_fields=["value_select"])
+    transaction.on_commit(lambda: index_document.delay(document.pk))
+    return True
+
+
 # Paperless -> registers ----------------------------------------------------------------------
 
 

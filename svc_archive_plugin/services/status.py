@@ -13,7 +13,7 @@ from svc_archive_plugin.models import CaptureReport
 from svc_archive_plugin.models import DocumentTypeCode
 from svc_archive_plugin.models import ProvisionedObject
 from svc_archive_plugin.services import vocabulary as vocab
-from svc_archive_plugin.services.capture import category_field_id
+from svc_archive_plugin.services.provisioning import provisioned
 
 
 def expected_keys() -> set[str]:
@@ -30,9 +30,10 @@ def documents_by_category() -> dict[str, int]:
     """Count documents (not in the trash) per archive category code."""
     from documents.models import CustomFieldInstance
 
-    field_id = category_field_id()
-    if field_id is None:
+    field = provisioned("custom_field.category")
+    if field is None:
         return {}
+    field_id = field.pk
     counts = dict(
         CustomFieldInstance.objects.filter(
             field_id=field_id,

@@ -55,14 +55,35 @@ class ServiceTypeItem:
     code: str
     term: Term
     category: str
+    required: tuple[str, ...]  # document-type codes a complete dossier contains
 
 
 # Policy §3.1.2; the archive manager can add more in the admin.
 SERVICE_TYPES = (
-    ServiceTypeItem("JS", Term("技术服务", "技術服務", "Technical service"), "XM"),
-    ServiceTypeItem("ZX", Term("咨询服务", "諮詢服務", "Consulting service"), "XM"),
-    ServiceTypeItem("WX", Term("维修服务", "維修服務", "Repair service"), "SH"),
-    ServiceTypeItem("SH", Term("售后服务", "售後服務", "After-sales service"), "SH"),
+    ServiceTypeItem(
+        "JS",
+        Term("技术服务", "技術服務", "Technical service"),
+        "XM",
+        ("KH", "HT", "FA", "SS", "FP"),
+    ),
+    ServiceTypeItem(
+        "ZX",
+        Term("咨询服务", "諮詢服務", "Consulting service"),
+        "XM",
+        ("KH", "HT", "FA", "SS", "FP"),
+    ),
+    ServiceTypeItem(
+        "WX",
+        Term("维修服务", "維修服務", "Repair service"),
+        "SH",
+        ("KH", "HT", "SS", "FP"),
+    ),
+    ServiceTypeItem(
+        "SH",
+        Term("售后服务", "售後服務", "After-sales service"),
+        "SH",
+        ("KH", "SS", "TS", "FP"),
+    ),
 )
 
 # Collection scope, policy chapter 2.1.
@@ -197,6 +218,8 @@ _STAFF = (
     "documents.add_uisettings",
     "documents.change_uisettings",
     *_REGISTERS_VIEW,
+    "svc_archive_plugin.submit_dossier",
+    "svc_archive_plugin.view_filingevent",
 )
 _MANAGER = (
     *_STAFF,
@@ -222,6 +245,13 @@ _MANAGER = (
     "svc_archive_plugin.delete_serviceproject",
     "svc_archive_plugin.add_servicetype",
     "svc_archive_plugin.change_servicetype",
+    "svc_archive_plugin.file_dossier",
+    "svc_archive_plugin.accept_incomplete_dossier",
+    "svc_archive_plugin.view_requireddocumenttype",
+    "svc_archive_plugin.add_requireddocumenttype",
+    "svc_archive_plugin.change_requireddocumenttype",
+    "svc_archive_plugin.delete_requireddocumenttype",
+    "svc_archive_plugin.view_archivecodeseries",
 )
 _LEADER = (
     "documents.view_document",
@@ -235,6 +265,7 @@ _LEADER = (
     "svc_archive_plugin.view_archivecategory",
     "svc_archive_plugin.view_documenttypecode",
     *_REGISTERS_VIEW,
+    "svc_archive_plugin.view_filingevent",
 )
 
 
@@ -255,7 +286,7 @@ GROUPS = (
     GroupItem(
         "department_heads",
         Term("部门负责人", "部門負責人", "Department heads"),
-        (*_STAFF, *_REGISTERS_EDIT),
+        (*_STAFF, *_REGISTERS_EDIT, "svc_archive_plugin.approve_dossier"),
     ),
     GroupItem(
         "company_leaders",

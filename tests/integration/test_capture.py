@@ -85,7 +85,7 @@ def test_unknown_code_is_reported_and_no_type_is_invented(
     assert "No document type has the code 'XX'" in report.detail
 
 
-def test_customer_and_project_levels_are_reported_not_guessed(
+def test_unknown_customer_and_project_folders_are_reported_not_guessed(
     paperless_dirs,
     provisioned,
     settings,
@@ -98,9 +98,11 @@ def test_customer_and_project_levels_are_reported_not_guessed(
     document = consume(scan)
 
     assert document.document_type.name == "实施记录"
-    [report] = CaptureReport.objects.all()
-    assert report.reason == CaptureReport.Reason.UNSUPPORTED_PATH
-    assert "C001/P01" in report.detail
+    details = sorted(CaptureReport.objects.values_list("reason", "detail"))
+    assert details == [
+        ("unknown_code", "No customer has the code 'C001'."),
+        ("unknown_code", "No service project has the code 'P01'."),
+    ]
 
 
 def test_file_at_the_top_of_the_consumption_folder_is_left_alone(

@@ -311,3 +311,30 @@ def test_list_queries_do_not_grow_with_rows(
     with django_assert_max_num_queries(len(small.captured_queries)):
         root_client.get(f"{API}projects/")
         root_client.get(f"{API}dossiers/")
+
+
+def test_cover_sheet_from_the_api_and_the_admin(root_client, client, repair_project):
+    response = root_client.get(
+        f"{API}projects/{repair_project.pk}/cover_sheet/",
+        {"document_type": "ht"},
+    )
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == 'inline; filename="cover-P2026-01-HT.pdf"'
+    assert response.content.startswith(b"%PDF")
+    bad = root_client.get(
+        f"{API}projects/{repair_project.pk}/cover_sheet/",
+        {"document_type": "ZZ"},
+    )
+    assert bad.status_code == 400
+    assert bad.json() == {"document_type": "No document type has the code 'ZZ'."}
+
+    client.force_login(UserFactory(username="admin3", superuser=True))
+    listing = client.get("/admin/svc_archive_plugin/serviceproject/").content.decode()
+    assert f'href="{repair_project.pk}/cover_sheet/"' in listing
+    sheet = client.get(
+        f"/admin/svc_archive_plugin/serviceproject/{repair_project.pk}/cover_sheet/",
+    )
+    assert sheet.status_code == 200
+    assert sheet.content.startswith(b"%PDF")

@@ -13,6 +13,15 @@ from svc_archive_plugin.conf import archive_settings
 @pytest.fixture(autouse=True)
 def _fresh_settings(monkeypatch):
     for name in (
+        "MAJOR_COLLECTION_DAYS",
+        "MAJOR_FILING_DAYS",
+        "COVER_SHEETS",
+        "CJK_FONT",
+        "FONDS",
+        "ARCHIVE_CODE_TEMPLATE",
+        "RECORDS_ACCOUNT",
+        "FILING_DUE_SOON_DAYS",
+        "FILING_REMINDER_CRON",
         "COLLECTION_DAYS",
         "FILING_DAYS",
         "RETENTION_IMPORTANT",
@@ -34,6 +43,15 @@ def test_defaults_are_the_policy_defaults():
         "RETENTION_IMPORTANT": 30,
         "RETENTION_ORDINARY": 10,
         "LOAN_MAX_DAYS": 10,
+        "MAJOR_COLLECTION_DAYS": 5,
+        "MAJOR_FILING_DAYS": 10,
+        "COVER_SHEETS": True,
+        "CJK_FONT": "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+        "FONDS": "SVC",
+        "ARCHIVE_CODE_TEMPLATE": "{fonds}-{category}·{year}-{retention}-{department}-{seq:04}",
+        "RECORDS_ACCOUNT": "archive-records",
+        "FILING_DUE_SOON_DAYS": 5,
+        "FILING_REMINDER_CRON": "0 8 * * *",
         "HOLIDAYS": [],
         "MAKEUP_WORKDAYS": [],
     }
@@ -107,3 +125,44 @@ def test_important_records_must_be_kept_longer(monkeypatch):
         "RETENTION_IMPORTANT (10) must be longer than PAPERLESS_SVC_ARCHIVE_RETENTION_ORDINARY (10)"
         in message
     )
+
+
+def test_cover_sheets_can_be_switched_off(monkeypatch):
+    monkeypatch.setenv("PAPERLESS_SVC_ARCHIVE_COVER_SHEETS", "false")
+    archive_settings.reload()
+    assert archive_settings.COVER_SHEETS is False
+
+
+def test_a_missing_font_is_reported(monkeypatch):
+    monkeypatch.setenv("PAPERLESS_SVC_ARCHIVE_CJK_FONT", "/nonexistent/font.ttc")
+    archive_settings.reload()
+    assert archive_settings.errors() == [
+        "PAPERLESS_SVC_ARCHIVE_CJK_FONT names no readable file: /nonexistent/font.ttc "
+        "(install fonts-wqy-microhei or set the path).",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("template", "problem"),
+    [
+        ("{fonds}-{year}", "must contain {seq}"),
+        (
+            "{fonds}-{project}-{seq:04}",
+            "may use only {fonds}, {category}, {year}, {retention}, {department}, {seq}",
+        ),
+    ],
+)
+def test_bad_archive_code_template_is_reported(monkeypatch, template, problem):
+    monkeypatch.setenv("PAPERLESS_SVC_ARCHIVE_ARCHIVE_CODE_TEMPLATE", template)
+    archive_settings.reload()
+    [message] = archive_settings.errors()
+    assert message.startswith("PAPERLESS_SVC_ARCHIVE_ARCHIVE_CODE_TEMPLATE")
+    assert problem in message
+
+
+def test_reminder_cron_is_checked(monkeypatch):
+    monkeypatch.setenv("PAPERLESS_SVC_ARCHIVE_FILING_REMINDER_CRON", "daily")
+    archive_settings.reload()
+    assert archive_settings.errors() == [
+        "PAPERLESS_SVC_ARCHIVE_FILING_REMINDER_CRON must be a cron expression of 5 fields or 'disable', got 'daily'.",
+    ]

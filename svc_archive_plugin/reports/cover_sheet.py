@@ -1,0 +1,79 @@
+"""The printable cover sheet of a project (optionally for one document type)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.utils import timezone
+from fpdf import FPDF
+
+from svc_archive_plugin.conf import archive_settings
+from svc_archive_plugin.services.cover_sheets import CoverSheetCode
+
+if TYPE_CHECKING:
+    from svc_archive_plugin.models import DocumentTypeCode
+    from svc_archive_plugin.models import ServiceProject
+
+
+def _qr_image(payload: str):
+    import numpy as np
+    import zxingcpp
+    from PIL import Image
+
+    barcode = zxingcpp.create_barcode(payload, zxingcpp.BarcodeFormat.QRCode)
+    return Image.fromarray(np.array(barcode.to_image(scale=12, add_quiet_zones=True)))
+
+
+def render_cover_sheet(
+    project: ServiceProject,
+    type_code: DocumentTypeCode | None = None,
+) -> bytes:
+    """Return an A4 PDF: the project's particulars and the QR code that classifies the bundle."""
+    code = CoverSheetCode(project.code, type_code.code if type_code else None)
+    pdf = FPDF(format="A4")
+    pdf.set_title(f"Cover sheet {code.payload()}")
+    pdf.add_font("cjk", fname=str(archive_settings.CJK_FONT))
+    pdf.add_page()
+    pdf.set_font("cjk", size=24)
+    pdf.cell(
+        0,
+        16,
+        "服务档案封面 / Service archive cover sheet",
+        new_x="LMARGIN",
+        new_y="NEXT",
+        align="C",
+    )
+    pdf.ln(6)
+    pdf.set_font("cjk", size=14)
+    dossier = getattr(project, "dossier", None)
+    rows = [
+        ("客户 Customer", f"{project.customer.code}  {project.customer.name}"),
+        ("服务项目 Project", f"{project.code}  {project.name}"),
+        ("服务类型 Service type", project.service_type.name),
+        ("档案门类 Category", dossier.category.name if dossier else ""),
+        (
+            "文档类型 Document type",
+            type_code.document_type.name if type_code else "（按文件夹或人工分类）",
+        ),
+    ]
+    for label, value in rows:
+        pdf.cell(70, 11, label, border=1)
+        pdf.cell(0, 11, value, border=1, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(8)
+    pdf.image(_qr_image(code.payload()), x=(pdf.w - 60) / 2, w=60)
+    pdf.ln(4)
+    pdf.set_font("cjk", size=12)
+    pdf.cell(0, 8, code.payload(), new_x="LMARGIN", new_y="NEXT", align="C")
+    pdf.ln(4)
+    pdf.multi_cell(
+        0,
+        8,
+        "请将本页放在纸质文件最上面一起扫描，系统会按本页归入上述项目，并去掉本页。\n"
+        "Put this sheet on top of the paper bundle and scan them together: the bundle is "
+        "filed into the project above and this sheet is removed.",
+    )
+    pdf.set_auto_page_break(auto=False)  # the footer sits in the bottom margin
+    pdf.set_y(-20)
+    pdf.set_font("cjk", size=9)
+    pdf.cell(0, 6, f"printed {timezone.localdate().isoformat()}", align="R")
+    return bytes(pdf.output())

@@ -1,0 +1,417 @@
+"""Filing 归档 (policy ch. 4): completeness, the review state machine, archive codes.
+
+collecting → submitted (business department) → approved (its department head) → received
+(archive department) → filed; either review may return the dossier with reasons, and it
+goes round again. Every step is a ``FilingEvent``; nobody approves or files their own
+submission. Filing assigns the archive code and hands the documents to the records account.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError
+from django.db import transaction
+from django.utils import timezone
+
+from svc_archive_plugin.conf import archive_settings
+from svc_archive_plugin.models import DocumentTypeCode
+from svc_archive_plugin.models import Dossier
+from svc_archive_plugin.models.filing import ArchiveCodeSeries
+from svc_archive_plugin.models.filing import FilingEvent
+from svc_archive_plugin.models.filing import RequiredDocumentType
+from svc_archive_plugin.services.provisioning import provisioned
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.db.models import QuerySet
+
+State = Dossier.State
+Action = FilingEvent.Action
+
+
+class FilingError(Exception):
+    """The step is not allowed now; the message says why, for the person who tried it."""
+
+
+class FilingForbidden(FilingError):
+    """The person may not take this step (role, department, or their own submission)."""
+
+
+# Step -> (states it starts from, state it leads to, permission it needs).
+STEPS = {
+    Action.SUBMIT: (
+        {State.COLLECTING, State.RETURNED},
+        State.SUBMITTED,
+        "submit_dossier",
+    ),
+    Action.APPROVE: ({State.SUBMITTED}, State.APPROVED, "approve_dossier"),
+    Action.RECEIVE: ({State.APPROVED}, State.RECEIVED, "file_dossier"),
+    Action.FILE: ({State.RECEIVED}, State.FILED, "file_dossier"),
+}
+# Returning: the department head at its review, the archive department at its own.
+RETURN_FROM = {
+    State.SUBMITTED: "approve_dossier",
+    State.APPROVED: "file_dossier",
+    State.RECEIVED: "file_dossier",
+}
+
+
+# Completeness -----------------------------------------------------------------------------
+
+
+def dossier_documents(dossier: Dossier) -> QuerySet:
+    """The documents (not in the trash) whose *Service project* field names the project."""
+    from documents.models import Document
+
+    field = provisioned("custom_field.project")
+    if field is None or not dossier.project.option_id:
+        return Document.objects.none()
+    return Document.objects.filter(
+        custom_fields__field=field,
+        custom_fields__value_select=dossier.project.option_id,
+    )
+
+
+@dataclass(frozen=True)
+class Completeness:
+    required: tuple[str, ...]
+    present: tuple[str, ...]
+    missing: tuple[str, ...]
+    documents: int
+
+
+def completeness(dossier: Dossier) -> Completeness:
+    """Which required document types the dossier has and lacks (codes)."""
+    required = sorted(
+        RequiredDocumentType.objects.filter(
+            service_type_id=dossier.project.service_type_id,
+        ).values_list(
+            "document_type__code",
+            flat=True,
+        ),
+    )
+    documents = dossier_documents(dossier)
+    present = sorted(
+        set(
+            DocumentTypeCode.objects.filter(
+                document_type__documents__in=documents,
+            ).values_list("code", flat=True),
+        ),
+    )
+    return Completeness(
+        required=tuple(required),
+        present=tuple(present),
+        missing=tuple(code for code in required if code not in present),
+        documents=documents.count(),
+    )
+
+
+# The state machine ------------------------------------------------------------------------
+
+
+def _department_member(user: User, dossier: Dossier) -> bool:
+    department_id = dossier.project.department_id
+    return department_id is None or user.groups.filter(pk=department_id).exists()
+
+
+def _last_submitter_id(dossier: Dossier) -> int | None:
+    event = (
+        dossier.filing_events.filter(action=Action.SUBMIT)
+        .order_by("-at", "-pk")
+        .first()
+    )
+    return event.actor_id if event else None
+
+
+def _check(
+    user: User,
+    dossier: Dossier,
+    action: str,
+    permission: str,
+    states: set[str],
+) -> None:
+    if dossier.state not in states:
+        allowed = ", ".join(sorted(str(State(s).label) for s in states))
+        raise FilingError(
+            f"The dossier is {State(dossier.state).label.lower()}; "
+            f"{Action(action).label.lower()} needs it to be: {allowed}.",
+        )
+    if not user.has_perm(f"svc_archive_plugin.{permission}"):
+        raise FilingForbidden(
+            f"You may not do this: it needs the permission {permission!r}.",
+        )
+    if action in (Action.SUBMIT, Action.APPROVE) and not _department_member(
+        user,
+        dossier,
+    ):
+        raise FilingForbidden(
+            f"Only members of {dossier.project.department} may do this.",
+        )
+    if (
+        action in (Action.APPROVE, Action.FILE)
+        and _last_submitter_id(dossier) == user.pk
+    ):
+        raise FilingForbidden("Nobody approves or files their own submission.")
+
+
+def _record(
+    dossier: Dossier,
+    user: User,
+    action: str,
+    to_state: str,
+    reason: str = "",
+) -> FilingEvent:
+    event = FilingEvent.objects.create(
+        dossier=dossier,
+        action=action,
+        from_state=dossier.state,
+        to_state=to_state,
+        actor=user,
+        reason=reason,
+    )
+    dossier.state = to_state
+    dossier.save(update_fields=["state"])
+    return event
+
+
+def _locked(dossier: Dossier) -> Dossier:
+    return (
+        Dossier.objects.select_for_update().select_related("project").get(pk=dossier.pk)
+    )
+
+
+def submit(dossier: Dossier, user: User) -> FilingEvent:
+    """Submit the dossier for filing; refused while incomplete unless accepted."""
+    with transaction.atomic():
+        dossier = _locked(dossier)
+        states, to_state, permission = STEPS[Action.SUBMIT]
+        _check(user, dossier, Action.SUBMIT, permission, states)
+        missing = completeness(dossier).missing
+        if missing and not dossier.completeness_override:
+            names = ", ".join(
+                f"{code} {name}"
+                for code, name in DocumentTypeCode.objects.filter(
+                    code__in=missing,
+                ).values_list(
+                    "code",
+                    "document_type__name",
+                )
+            )
+            raise FilingError(f"The dossier is incomplete; missing: {names}.")
+        return _record(dossier, user, Action.SUBMIT, to_state)
+
+
+def approve(dossier: Dossier, user: User) -> FilingEvent:
+    with transaction.atomic():
+        dossier = _locked(dossier)
+        states, to_state, permission = STEPS[Action.APPROVE]
+        _check(user, dossier, Action.APPROVE, permission, states)
+        return _record(dossier, user, Action.APPROVE, to_state)
+
+
+def receive(dossier: Dossier, user: User) -> FilingEvent:
+    with transaction.atomic():
+        dossier = _locked(dossier)
+        states, to_state, permission = STEPS[Action.RECEIVE]
+        _check(user, dossier, Action.RECEIVE, permission, states)
+        return _record(dossier, user, Action.RECEIVE, to_state)
+
+
+def return_dossier(dossier: Dossier, user: User, reason: str) -> FilingEvent:
+    """Send the dossier back to the department with the reasons."""
+    if not reason.strip():
+        raise FilingError("Say why the dossier is returned.")
+    with transaction.atomic():
+        dossier = _locked(dossier)
+        if dossier.state not in RETURN_FROM:
+            raise FilingError(
+                f"A dossier that is {State(dossier.state).label.lower()} cannot be returned.",
+            )
+        _check(
+            user,
+            dossier,
+            Action.RETURN,
+            RETURN_FROM[dossier.state],
+            {dossier.state},
+        )
+        return _record(dossier, user, Action.RETURN, State.RETURNED, reason.strip())
+
+
+def accept_incomplete(dossier: Dossier, user: User, reason: str) -> FilingEvent:
+    """Record an archive manager's decision to file the dossier although it is incomplete."""
+    if not reason.strip():
+        raise FilingError("Say why the dossier may be filed incomplete.")
+    if not user.has_perm("svc_archive_plugin.accept_incomplete_dossier"):
+        raise FilingForbidden(
+            "Only the archive department may accept an incomplete dossier.",
+        )
+    with transaction.atomic():
+        dossier = _locked(dossier)
+        if dossier.state == State.FILED:
+            raise FilingError("The dossier is already filed.")
+        dossier.completeness_override = reason.strip()
+        dossier.completeness_override_by = user
+        dossier.save(
+            update_fields=["completeness_override", "completeness_override_by"],
+        )
+        return FilingEvent.objects.create(
+            dossier=dossier,
+            action=Action.ACCEPT_INCOMPLETE,
+            from_state=dossier.state,
+            to_state=dossier.state,
+            actor=user,
+            reason=reason.strip(),
+        )
+
+
+def file_dossier(dossier: Dossier, user: User) -> FilingEvent:
+    """File the dossier: archive code, records account as owner, then the event."""
+    with transaction.atomic():
+        dossier = _locked(dossier)
+        states, to_state, permission = STEPS[Action.FILE]
+        _check(user, dossier, Action.FILE, permission, states)
+        if not dossier.retention:
+            raise FilingError("Set the dossier's retention class before filing it.")
+        assign_archive_code(dossier)
+        document_ids = list(dossier_documents(dossier).values_list("pk", flat=True))
+        _hand_over(dossier, document_ids)
+        event = _record(dossier, user, Action.FILE, to_state)
+    _reindex(document_ids)
+    return event
+
+
+# Archive codes ----------------------------------------------------------------------------
+
+
+def retention_mark(retention: str) -> str:
+    """Y for permanent, D<years> for fixed terms (DA/T 13 style)."""
+    if retention == Dossier.Retention.PERMANENT:
+        return "Y"
+    years = (
+        archive_settings.RETENTION_IMPORTANT
+        if retention == Dossier.Retention.IMPORTANT
+        else archive_settings.RETENTION_ORDINARY
+    )
+    return f"D{years}"
+
+
+def _code_parts(dossier: Dossier) -> dict[str, str]:
+    project = dossier.project
+    # The year the records were formed: the project's end, else the year of filing.
+    year = project.end_date.year if project.end_date else timezone.localdate().year
+    return {
+        "fonds": archive_settings.FONDS,
+        "category": dossier.category.code,
+        "year": str(year),
+        "retention": retention_mark(dossier.retention),
+        "department": project.department.name if project.department_id else "00",
+    }
+
+
+def assign_archive_code(dossier: Dossier) -> str:
+    """Give the dossier the next number of its series; stable once given.
+
+    The series row is locked (``select_for_update``) so two filings at once never get one
+    number, on PostgreSQL as on SQLite (whose writes are serialised anyway).
+    """
+    if dossier.archive_code:
+        return dossier.archive_code
+    template = archive_settings.ARCHIVE_CODE_TEMPLATE
+    parts = _code_parts(dossier)
+    # The series is the code without its number.
+    series = (
+        template.replace("{seq:04}", "").replace("{seq}", "").format(**parts, seq="")
+    )
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                ArchiveCodeSeries.objects.get_or_create(series=series)
+        except IntegrityError:
+            pass  # made at the same moment by another filing
+        row = ArchiveCodeSeries.objects.select_for_update().get(series=series)
+        row.last_number += 1
+        row.save(update_fields=["last_number"])
+        dossier.archive_code = template.format(**parts, seq=row.last_number)
+        dossier.archive_series = series
+        dossier.archive_number = row.last_number
+        dossier.save(update_fields=["archive_code", "archive_series", "archive_number"])
+    return dossier.archive_code
+
+
+def archive_code_gaps() -> dict[str, list[int]]:
+    """List, per series, the numbers given out that no dossier carries."""
+    used: dict[str, set[int]] = {}
+    for series, number in Dossier.objects.exclude(archive_number=None).values_list(
+        "archive_series",
+        "archive_number",
+    ):
+        used.setdefault(series, set()).add(number)
+    gaps = {}
+    for row in ArchiveCodeSeries.objects.all():
+        missing = [
+            n
+            for n in range(1, row.last_number + 1)
+            if n not in used.get(row.series, set())
+        ]
+        if missing:
+            gaps[row.series] = missing
+    return gaps
+
+
+# Hand-over ---------------------------------------------------------------------------------
+
+
+def records_account() -> User:
+    """The account that owns filed records; made on first use, unable to log in."""
+    user, created = get_user_model().objects.get_or_create(
+        username=archive_settings.RECORDS_ACCOUNT,
+        defaults={"is_active": False},
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+def _hand_over(dossier: Dossier, document_ids: list[int]) -> None:
+    """Make the records account the owner; former owners and the department keep view."""
+    from documents.models import CustomFieldInstance
+    from documents.models import Document
+    from documents.permissions import set_permissions_for_object
+
+    owner = records_account()
+    field = provisioned("custom_field.archive_code")
+    department = dossier.project.department_id
+    for document in Document.objects.filter(pk__in=document_ids).select_related(
+        "owner",
+    ):
+        viewers = (
+            [document.owner_id]
+            if document.owner_id and document.owner_id != owner.pk
+            else []
+        )
+        set_permissions_for_object(
+            {"view": {"users": viewers, "groups": [department] if department else []}},
+            document,
+            merge=True,
+        )
+        document.owner = owner
+        document.save(update_fields=["owner"])
+        if field is not None:
+            CustomFieldInstance.objects.update_or_create(
+                document=document,
+                field=field,
+                defaults={"value_text": dossier.archive_code},
+            )
+
+
+def _reindex(document_ids: list[int]) -> None:
+    from documents.tasks import bulk_update_documents
+
+    if document_ids:
+        transaction.on_commit(
+            lambda: bulk_update_documents.delay(document_ids=document_ids),
+        )
