@@ -88,7 +88,7 @@ def test_bundle_with_cover_sheet_is_filed_into_its_project(paperless):
         # Staff find it by project in paperless's own document list.
         project_field = next(f for f in fields.values() if f["name"] == "服务项目")
         query = json.dumps([project_field["id"], "exact", project["option_id"]])
-        listed = client.get("/api/documents/", params={"custom_field_query": query}).json()
+        listed = client.get(
             "/api/documents/",
             params={"custom_field_query": query},
         ).json()
