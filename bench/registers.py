@@ -22,7 +22,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def configure() -> None:
+def configure() -> str | None:
+    """Point paperless at a fresh data directory (and PostgreSQL database); return its name."""
     root = Path(tempfile.mkdtemp(prefix="svc-bench-"))
     for sub in ("data/index", "media", "consume", "scratch"):
         (root / sub).mkdir(parents=True)
@@ -50,6 +51,22 @@ def configure() -> None:
         ) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         os.environ["PAPERLESS_DBNAME"] = name
+        return name
+    return None
+
+
+def drop_database(name: str) -> None:
+    import psycopg
+    from django.db import connections
+
+    connections.close_all()
+    with psycopg.connect(
+        host=os.environ["PAPERLESS_DBHOST"],
+        user=os.environ.get("PAPERLESS_DBUSER", "postgres"),
+        dbname="postgres",
+        autocommit=True,
+    ) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def seed(projects: int, documents: int, offset: int) -> None:
@@ -125,7 +142,7 @@ def seed(projects: int, documents: int, offset: int) -> None:
     )
 
 
-def measure(client, label: str) -> dict[str, tuple[int, float]]:
+def measure(client) -> dict[str, tuple[int, float]]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -156,8 +173,7 @@ def measure(client, label: str) -> dict[str, tuple[int, float]]:
     return results
 
 
-def main() -> None:
-    configure()
+def run() -> None:
     sys.path.insert(0, str(REPO))
     import django
 
@@ -181,20 +197,30 @@ def main() -> None:
         total_projects += projects
         total_documents += documents
         print(
-            f"seeded to {total_projects:,} projects / {total_documents:,} documents in {time.perf_counter() - started:.1f} s",
+            f"seeded to {total_projects:,} projects / {total_documents:,} documents "
+            f"in {time.perf_counter() - started:.1f} s",
         )
-        sizes.append((f"{total_projects:,} projects", measure(client, "")))
-    (small_label, small), (large_label, large) = sizes
+        sizes.append(measure(client))
+    small, large = sizes
+    print(f"\n{'':28s} {'queries at':>19s}   {'time at':>17s}")
     print(
-        f"\n{'screen':28s} {'queries':>8s} {'queries':>8s}   {'time':>8s} {'time':>8s}",
+        f"{'screen':28s} {'1k prj':>9s} {'10k prj':>9s}   {'1k prj':>8s} {'10k prj':>8s}",
     )
-    print(f"{'':28s} {small_label:>8s} {large_label:>8s}")
     for name in small:
         (q1, t1), (q2, t2) = small[name], large[name]
         flag = "" if q1 == q2 else "   <-- grows"
         print(
-            f"{name:28s} {q1:8d} {q2:8d}   {t1 * 1000:6.0f}ms {t2 * 1000:6.0f}ms{flag}",
+            f"{name:28s} {q1:9d} {q2:9d}   {t1 * 1000:6.0f}ms {t2 * 1000:6.0f}ms{flag}",
         )
+
+
+def main() -> None:
+    database = configure()
+    try:
+        run()
+    finally:
+        if database:
+            drop_database(database)
 
 
 if __name__ == "__main__":

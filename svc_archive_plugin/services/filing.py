@@ -183,12 +183,21 @@ def _locked(dossier: Dossier) -> Dossier:
     )
 
 
+def _advance(dossier: Dossier, user: User, action: str) -> tuple[Dossier, str]:
+    """Lock the dossier and check that ``user`` may take step ``action`` now.
+
+    Call inside a transaction; returns the locked dossier and the state it moves to.
+    """
+    dossier = _locked(dossier)
+    states, to_state, permission = STEPS[action]
+    _check(user, dossier, action, permission, states)
+    return dossier, to_state
+
+
 def submit(dossier: Dossier, user: User) -> FilingEvent:
     """Submit the dossier for filing; refused while incomplete unless accepted."""
     with transaction.atomic():
-        dossier = _locked(dossier)
-        states, to_state, permission = STEPS[Action.SUBMIT]
-        _check(user, dossier, Action.SUBMIT, permission, states)
+        dossier, to_state = _advance(dossier, user, Action.SUBMIT)
         missing = completeness(dossier).missing
         if missing and not dossier.completeness_override:
             names = ", ".join(
@@ -205,18 +214,16 @@ def submit(dossier: Dossier, user: User) -> FilingEvent:
 
 
 def approve(dossier: Dossier, user: User) -> FilingEvent:
+    """The department head approves the submitted dossier."""
     with transaction.atomic():
-        dossier = _locked(dossier)
-        states, to_state, permission = STEPS[Action.APPROVE]
-        _check(user, dossier, Action.APPROVE, permission, states)
+        dossier, to_state = _advance(dossier, user, Action.APPROVE)
         return _record(dossier, user, Action.APPROVE, to_state)
 
 
 def receive(dossier: Dossier, user: User) -> FilingEvent:
+    """The archive department receives the approved dossier for its review."""
     with transaction.atomic():
-        dossier = _locked(dossier)
-        states, to_state, permission = STEPS[Action.RECEIVE]
-        _check(user, dossier, Action.RECEIVE, permission, states)
+        dossier, to_state = _advance(dossier, user, Action.RECEIVE)
         return _record(dossier, user, Action.RECEIVE, to_state)
 
 
@@ -270,9 +277,7 @@ def accept_incomplete(dossier: Dossier, user: User, reason: str) -> FilingEvent:
 def file_dossier(dossier: Dossier, user: User) -> FilingEvent:
     """File the dossier: archive code, records account as owner, then the event."""
     with transaction.atomic():
-        dossier = _locked(dossier)
-        states, to_state, permission = STEPS[Action.FILE]
-        _check(user, dossier, Action.FILE, permission, states)
+        dossier, to_state = _advance(dossier, user, Action.FILE)
         if not dossier.retention:
             raise FilingError("Set the dossier's retention class before filing it.")
         assign_archive_code(dossier)

@@ -492,3 +492,63 @@ def test_reminder_task_runs(dossier, people, settings):
 
     settings.EMAIL_ENABLED = True
     assert task.apply().get() == 1
+
+
+def test_approve_receive_and_file_through_the_admin(client, dossier, people):
+    complete(dossier)
+    filing.submit(dossier, people["clerk"])
+    Dossier.objects.filter(pk=dossier.pk).update(retention="permanent")
+    url = "/admin/svc_archive_plugin/dossier/"
+    for who in ("head", "manager"):
+        people[who].is_staff = True
+        people[who].save()
+
+    client.force_login(people["head"])
+    client.post(url, {"action": "approve_selected", "_selected_action": [dossier.pk]})
+    client.force_login(people["manager"])
+    client.post(url, {"action": "receive_selected", "_selected_action": [dossier.pk]})
+    response = client.post(
+        url,
+        {"action": "file_dossier_selected", "_selected_action": [dossier.pk]},
+        follow=True,
+    )
+
+    dossier.refresh_from_db()
+    assert dossier.state == "filed"
+    assert dossier.archive_code == "SVC-SH·2026-Y-工程部-0001"
+    assert "1 dossier: File." in response.content.decode()
+
+
+def test_a_refused_admin_action_says_why_and_changes_nothing(client, dossier, people):
+    complete(dossier)
+    filing.submit(dossier, people["clerk"])
+    people["clerk"].is_staff = True
+    people["clerk"].save()
+    client.force_login(people["clerk"])
+
+    response = client.post(
+        "/admin/svc_archive_plugin/dossier/",
+        {"action": "approve_selected", "_selected_action": [dossier.pk]},
+        follow=True,
+    )
+
+    assert (
+        "needs the permission &#x27;approve_dossier&#x27;" in response.content.decode()
+    )
+    dossier.refresh_from_db()
+    assert dossier.state == "submitted"
+
+
+def test_gap_report_command(dossier):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("svc_archive_code_gaps", stdout=out)
+    assert out.getvalue() == "No gaps in any archive-code series.\n"
+
+    ArchiveCodeSeries.objects.create(series="SVC-XM·2025-Y-00-", last_number=2)
+    out = StringIO()
+    call_command("svc_archive_code_gaps", stdout=out)
+    assert out.getvalue() == "SVC-XM·2025-Y-00-: 1, 2\n"

@@ -39,8 +39,9 @@ class Command(BaseCommand):
             report.created.extend(
                 f"folder {folder}" for folder in create_type_folders(consumption_dir)
             )
-        for what in report.created:
-            self.stdout.write(f"created  {what}")
+        if options["verbosity"] > 0:
+            for what in report.created:
+                self.stdout.write(f"created  {what}")
         if options["verbosity"] > 1:
             for what in report.reused:
                 self.stdout.write(f"reused   {what}")
