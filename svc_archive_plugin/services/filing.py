@@ -8,6 +8,7 @@ submission. Filing assigns the archive code and hands the documents to the recor
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -327,9 +328,7 @@ def assign_archive_code(dossier: Dossier) -> str:
     template = archive_settings.ARCHIVE_CODE_TEMPLATE
     parts = _code_parts(dossier)
     # The series is the code without its number.
-    series = (
-        template.replace("{seq:04}", "").replace("{seq}", "").format(**parts, seq="")
-    )
+    series = re.sub(r"\{seq(:[^}]*)?\}", "", template).format(**parts)
     with transaction.atomic():
         try:
             with transaction.atomic():

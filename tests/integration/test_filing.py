@@ -373,6 +373,8 @@ def test_template_and_fonds_are_configurable(dossier, settings):
     dossier.refresh_from_db()
 
     assert filing.assign_archive_code(dossier) == "Z001/2026/Y/001"
+    dossier.refresh_from_db()
+    assert dossier.archive_series == "Z001/2026/Y/"
 
 
 @pytest.mark.skipif(
