@@ -16,7 +16,7 @@ class OpenFilter(admin.SimpleListFilter):
     parameter_name = "open"
 
     def lookups(self, request, model_admin):
-        return (("yes", _("Open")), ("no", _("Resolved")))
+        return (("yes", _("Not resolved yet")), ("no", _("Resolved reports")))
 
     def queryset(self, request, queryset):
         if self.value() == "yes":

@@ -233,7 +233,7 @@ class DossierAdmin(admin.ModelAdmin):
         _step_action(filing.submit, _("Submit for filing")),
         _step_action(filing.approve, _("Approve (department head)")),
         _step_action(filing.receive, _("Receive (archive department)")),
-        _step_action(filing.file_dossier, _("File")),
+        _step_action(filing.file_dossier, _("File the dossiers")),
     )
     reason_template = "admin/svc_archive_plugin/dossier/reason.html"
 
@@ -245,13 +245,13 @@ class DossierAdmin(admin.ModelAdmin):
     def completeness_summary(self, obj: Dossier) -> str:
         result = filing.completeness(obj)
         return format_html(
-            "{}: {} &nbsp; {}: {} &nbsp; ({} {})",
-            _("present"),
+            "{}: {} &nbsp; {}: {} &nbsp; ({})",
+            _("types present"),
             ", ".join(result.present) or "—",
-            _("missing"),
+            _("types missing"),
             ", ".join(result.missing) or "—",
-            result.documents,
-            _("documents"),
+            ngettext("%(count)d document", "%(count)d documents", result.documents)
+            % {"count": result.documents},
         )
 
     @admin.display(description=_("deadlines"))

@@ -60,18 +60,22 @@ class FilingEvent(models.Model):
     )
     action = models.CharField(_("action"), max_length=32, choices=Action.choices)
     from_state = models.CharField(
-        _("from"),
+        _("state before"),
         max_length=16,
         choices=Dossier.State.choices,
     )
-    to_state = models.CharField(_("to"), max_length=16, choices=Dossier.State.choices)
+    to_state = models.CharField(
+        _("state after"),
+        max_length=16,
+        choices=Dossier.State.choices,
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="+",
-        verbose_name=_("by"),
+        verbose_name=_("done by"),
     )
-    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    at = models.DateTimeField(_("done at"), auto_now_add=True, db_index=True)
     reason = models.TextField(_("reason"), blank=True)
 
     class Meta:
@@ -86,7 +90,7 @@ class FilingEvent(models.Model):
 class ArchiveCodeSeries(models.Model):
     """The last number given in one archive-code series (locked while a code is assigned)."""
 
-    series = models.CharField(_("series"), max_length=64, unique=True)
+    series = models.CharField(_("archive-code series"), max_length=64, unique=True)
     last_number = models.PositiveIntegerField(_("last number"), default=0)
 
     class Meta:

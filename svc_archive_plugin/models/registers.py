@@ -48,10 +48,10 @@ class Customer(models.Model):
         OTHER = "other", _("Other")
 
     class Size(models.TextChoices):
-        LARGE = "large", _("Large")
-        MEDIUM = "medium", _("Medium")
-        SMALL = "small", _("Small")
-        MICRO = "micro", _("Micro")
+        LARGE = "large", _("Large company")
+        MEDIUM = "medium", _("Medium-sized company")
+        SMALL = "small", _("Small company")
+        MICRO = "micro", _("Micro company")
 
     code = models.CharField(
         _("code"),
@@ -69,7 +69,12 @@ class Customer(models.Model):
         choices=Nature.choices,
         blank=True,
     )
-    size = models.CharField(_("size"), max_length=16, choices=Size.choices, blank=True)
+    size = models.CharField(
+        _("company size"),
+        max_length=16,
+        choices=Size.choices,
+        blank=True,
+    )
     industry = models.CharField(_("industry"), max_length=64, blank=True)
     # The option of the *Customer* select custom field that stands for this customer.
     option_id = models.CharField(

@@ -518,7 +518,7 @@ def test_approve_receive_and_file_through_the_admin(client, dossier, people):
     dossier.refresh_from_db()
     assert dossier.state == "filed"
     assert dossier.archive_code == "SVC-SH·2026-Y-工程部-0001"
-    assert "1 dossier: File." in response.content.decode()
+    assert "1 dossier: File the dossiers." in response.content.decode()
 
 
 def test_a_refused_admin_action_says_why_and_changes_nothing(client, dossier, people):
