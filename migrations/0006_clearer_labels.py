@@ -2,45 +2,90 @@
 
 import django.db.models.deletion
 from django.conf import settings
-from django.db import migrations, models
+from django.db import migrations
+from django.db import models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('svc_archive_plugin', '0005_filing_review'),
+        ("svc_archive_plugin", "0005_filing_review"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='archivecodeseries',
-            name='series',
-            field=models.CharField(max_length=64, unique=True, verbose_name='archive-code series'),
+            model_name="archivecodeseries",
+            name="series",
+            field=models.CharField(
+                max_length=64,
+                unique=True,
+                verbose_name="archive-code series",
+            ),
         ),
         migrations.AlterField(
-            model_name='customer',
-            name='size',
-            field=models.CharField(blank=True, choices=[('large', 'Large company'), ('medium', 'Medium-sized company'), ('small', 'Small company'), ('micro', 'Micro company')], max_length=16, verbose_name='company size'),
+            model_name="customer",
+            name="size",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("large", "Large company"),
+                    ("medium", "Medium-sized company"),
+                    ("small", "Small company"),
+                    ("micro", "Micro company"),
+                ],
+                max_length=16,
+                verbose_name="company size",
+            ),
         ),
         migrations.AlterField(
-            model_name='filingevent',
-            name='actor',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='done by'),
+            model_name="filingevent",
+            name="actor",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="done by",
+            ),
         ),
         migrations.AlterField(
-            model_name='filingevent',
-            name='at',
-            field=models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='done at'),
+            model_name="filingevent",
+            name="at",
+            field=models.DateTimeField(
+                auto_now_add=True,
+                db_index=True,
+                verbose_name="done at",
+            ),
         ),
         migrations.AlterField(
-            model_name='filingevent',
-            name='from_state',
-            field=models.CharField(choices=[('collecting', 'Collecting'), ('submitted', 'Submitted by the department'), ('approved', 'Approved by the department head'), ('received', 'Received by the archive department'), ('filed', 'Filed'), ('returned', 'Returned for correction')], max_length=16, verbose_name='state before'),
+            model_name="filingevent",
+            name="from_state",
+            field=models.CharField(
+                choices=[
+                    ("collecting", "Collecting"),
+                    ("submitted", "Submitted by the department"),
+                    ("approved", "Approved by the department head"),
+                    ("received", "Received by the archive department"),
+                    ("filed", "Filed"),
+                    ("returned", "Returned for correction"),
+                ],
+                max_length=16,
+                verbose_name="state before",
+            ),
         ),
         migrations.AlterField(
-            model_name='filingevent',
-            name='to_state',
-            field=models.CharField(choices=[('collecting', 'Collecting'), ('submitted', 'Submitted by the department'), ('approved', 'Approved by the department head'), ('received', 'Received by the archive department'), ('filed', 'Filed'), ('returned', 'Returned for correction')], max_length=16, verbose_name='state after'),
+            model_name="filingevent",
+            name="to_state",
+            field=models.CharField(
+                choices=[
+                    ("collecting", "Collecting"),
+                    ("submitted", "Submitted by the department"),
+                    ("approved", "Approved by the department head"),
+                    ("received", "Received by the archive department"),
+                    ("filed", "Filed"),
+                    ("returned", "Returned for correction"),
+                ],
+                max_length=16,
+                verbose_name="state after",
+            ),
         ),
     ]
