@@ -14,7 +14,6 @@ from django.urls import path
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from rest_framework.exceptions import ValidationError
 
 from svc_archive_plugin.models import Customer
 from svc_archive_plugin.models import Dossier
@@ -112,8 +111,8 @@ class ServiceProjectAdmin(RegisterAdmin):
             raise PermissionDenied
         try:
             return cover_sheet_response(project, request.GET.get("document_type"))
-        except ValidationError as exc:
-            raise Http404(str(exc.detail)) from exc
+        except LookupError as exc:
+            raise Http404(str(exc)) from exc
 
 
 class DeadlineFilter(admin.SimpleListFilter):
@@ -139,6 +138,9 @@ class FilingEventInline(admin.TabularInline):
     readonly_fields = fields
     extra = 0
     can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False

@@ -59,34 +59,12 @@ def cover_sheet_response(
     project: ServiceProject,
     type_code: str | None,
 ) -> HttpResponse:
-    """Render a cover sheet as a PDF download; an unknown type code is a 400."""
-    from svc_archive_plugin.models import DocumentTypeCode
-    from svc_archive_plugin.reports.cover_sheet import render_cover_sheet
+    """The cover sheet as an inline PDF."""
+    from svc_archive_plugin.reports.cover_sheet import cover_sheet_pdf
 
-    document_type = None
-    if type_code:
-        document_type = (
-            DocumentTypeCode.objects.select_related("document_type")
-            .filter(code__iexact=type_code)
-            .first()
-        )
-        if document_type is None:
-            raise exceptions.ValidationError(
-                {"document_type": f"No document type has the code {type_code!r}."},
-            )
-    project = ServiceProject.objects.select_related(
-        "customer",
-        "service_type",
-        "dossier__category",
-    ).get(pk=project.pk)
-    response = HttpResponse(
-        render_cover_sheet(project, document_type),
-        content_type="application/pdf",
-    )
-    suffix = f"-{document_type.code}" if document_type else ""
-    response["Content-Disposition"] = (
-        f'inline; filename="cover-{project.code}{suffix}.pdf"'
-    )
+    pdf, filename = cover_sheet_pdf(project, type_code)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
     return response
 
 
@@ -149,10 +127,13 @@ class ServiceProjectViewSet(DeletableRegisterViewSet):
     @action(detail=True, methods=["get"])
     def cover_sheet(self, request, pk=None):
         """The project's printable cover sheet (PDF), optionally for one document type."""
-        return cover_sheet_response(
-            self.get_object(),
-            request.query_params.get("document_type"),
-        )
+        try:
+            return cover_sheet_response(
+                self.get_object(),
+                request.query_params.get("document_type"),
+            )
+        except LookupError as exc:
+            raise exceptions.ValidationError({"document_type": str(exc)}) from exc
 
 
 class FilingConflict(exceptions.APIException):

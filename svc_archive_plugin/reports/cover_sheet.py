@@ -77,3 +77,32 @@ def render_cover_sheet(
     pdf.set_font("cjk", size=9)
     pdf.cell(0, 6, f"printed {timezone.localdate().isoformat()}", align="R")
     return bytes(pdf.output())
+
+
+def cover_sheet_pdf(
+    project: ServiceProject,
+    type_code: str | None,
+) -> tuple[bytes, str]:
+    """Return the sheet and its file name; ``LookupError`` names an unknown type code."""
+    from svc_archive_plugin.models import DocumentTypeCode
+    from svc_archive_plugin.models import ServiceProject
+
+    document_type = None
+    if type_code:
+        document_type = (
+            DocumentTypeCode.objects.select_related("document_type")
+            .filter(code__iexact=type_code)
+            .first()
+        )
+        if document_type is None:
+            raise LookupError(f"No document type has the code {type_code!r}.")
+    project = ServiceProject.objects.select_related(
+        "customer",
+        "service_type",
+        "dossier__category",
+    ).get(pk=project.pk)
+    suffix = f"-{document_type.code}" if document_type else ""
+    return render_cover_sheet(
+        project,
+        document_type,
+    ), f"cover-{project.code}{suffix}.pdf"
