@@ -1,4 +1,4 @@
-"""Django app configuration: ``ready()`` wires receivers, routes, beat entries and audit logging."""
+"""Django app configuration: ``ready()`` wires receivers, guards, routes, beat and audit log."""
 
 from __future__ import annotations
 
@@ -20,17 +20,21 @@ class SvcArchiveConfig(AppConfig):
         from django.db.models.signals import post_save
         from django.db.models.signals import pre_delete
         from django.db.models.signals import pre_save
+        from django_softdelete.signals import post_restore
         from documents.models import CustomField
+        from documents.models import Document
         from documents.signals import document_consumption_finished
         from documents.signals import document_updated
 
         from svc_archive_plugin import (
             checks,  # noqa: F401  (registers the system checks)
         )
+        from svc_archive_plugin import guards
         from svc_archive_plugin import signals
         from svc_archive_plugin.api.urls import mount_api
         from svc_archive_plugin.beat import install_beat_schedule
         from svc_archive_plugin.models import Customer
+        from svc_archive_plugin.models import RetentionRule
         from svc_archive_plugin.models import ServiceProject
 
         task_prerun.connect(
@@ -52,6 +56,32 @@ class SvcArchiveConfig(AppConfig):
         )
         pre_save.connect(signals.mirrored_field_saving, sender=CustomField)
         post_save.connect(signals.mirrored_field_saved, sender=CustomField)
+        document_consumption_finished.connect(
+            signals.retention_for_new_document,
+            dispatch_uid="svc_archive_retention",
+        )
+        pre_delete.connect(
+            signals.document_deleting,
+            sender=Document,
+            dispatch_uid="svc_archive_protect",
+        )
+        post_delete.connect(
+            signals.document_purged,
+            sender=Document,
+            dispatch_uid="svc_archive_purged",
+        )
+        post_restore.connect(
+            signals.document_restored,
+            sender=Document,
+            dispatch_uid="svc_archive_restored",
+        )
+        for change in (post_save, post_delete):
+            change.connect(signals.schedule_changed, sender=RetentionRule)
+        task_prerun.connect(
+            guards.spare_protected_from_purge,
+            dispatch_uid="svc_archive_spare_protected",
+        )
+        guards.install_guards()
         mount_api()
         install_beat_schedule()
 
@@ -66,3 +96,4 @@ class SvcArchiveConfig(AppConfig):
             auditlog.register(ArchiveCategory)
             auditlog.register(DocumentTypeCode)
             auditlog.register(CalendarDay)
+            auditlog.register(RetentionRule)

@@ -227,6 +227,30 @@ SETTINGS: dict[str, Setting] = {
         _cron,
         "when the overdue-filing reminder runs (cron), or 'disable'",
     ),
+    "RETENTION_FROM_NEXT_YEAR": Setting(
+        default=True,
+        parse=_bool,
+        check=_is_bool,
+        help="count retention from 1 January after the project end (else from the day)",
+    ),
+    "RETENTION_SWEEP_CRON": Setting(
+        "30 1 * * *",
+        _text,
+        _cron,
+        "when the retention sweep fills the appraisal queue (cron), or 'disable'",
+    ),
+    "DESTRUCTION_CHECKERS": Setting(
+        2,
+        _whole_number,
+        _at_least(2),
+        "people who check a destruction list against the files (清点核对)",
+    ),
+    "DESTRUCTION_SUPERVISORS": Setting(
+        2,
+        _whole_number,
+        _at_least(2),
+        "supervisors (监销人) who confirm a destruction before it is carried out",
+    ),
     "HOLIDAYS": Setting(
         [],
         _dates,

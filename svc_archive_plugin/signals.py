@@ -116,7 +116,12 @@ def register_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
         return
     sync_option(instance)
     if isinstance(instance, ServiceProject):
-        ensure_dossier(instance)
+        from svc_archive_plugin.services.filing import dossier_documents
+        from svc_archive_plugin.services.retention import recompute
+
+        dossier = ensure_dossier(instance)
+        # The project's end date starts its records' retention clock.
+        recompute(dossier_documents(dossier).values_list("pk", flat=True))
 
 
 def register_deleting(sender: Any, instance: Any, **kwargs: Any) -> None:
@@ -155,5 +160,53 @@ def mirrored_field_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
 def document_edited(sender: Any, document: Any, **kwargs: Any) -> None:
     """Follow an edit in paperless: a document's customer is its project's customer."""
     from svc_archive_plugin.services.registers import align_customer_with_project
+    from svc_archive_plugin.services.retention import recompute
 
     align_customer_with_project(document)
+    recompute([document.pk])
+
+
+# Retention and protection -----------------------------------------------------------------
+
+
+def retention_for_new_document(sender: Any, document: Any, **kwargs: Any) -> None:
+    """Give a consumed record its retention; never fail the consumption over it."""
+    from svc_archive_plugin.services.retention import recompute
+
+    try:
+        recompute([document.pk])
+    except Exception:
+        logger.exception("Could not compute the retention of document %s", document.pk)
+
+
+def document_deleting(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """The backstop behind every guarded door: a protected document is never deleted."""
+    from svc_archive_plugin.services.protection import check
+
+    path = "delete" if instance.deleted_at is None else "purge"
+    check([instance.pk], path=f"{path} (pre_delete)")
+
+
+def document_purged(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """A purged document leaves no retention behind (a destroyed one keeps its row)."""
+    from svc_archive_plugin.models import RecordRetention
+
+    RecordRetention.objects.filter(document_id=instance.pk).exclude(
+        state=RecordRetention.State.DESTROYED,
+    ).delete()
+
+
+def document_restored(sender: Any, instance: Any, **kwargs: Any) -> None:
+    from svc_archive_plugin.services.retention import recompute
+
+    recompute([instance.pk])
+
+
+def schedule_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """A changed schedule rule re-classifies records, in the background."""
+    from django.db import transaction
+
+    from svc_archive_plugin.tasks import recompute_retention
+
+    if not kwargs.get("raw"):
+        transaction.on_commit(lambda: recompute_retention.delay())

@@ -11,3 +11,27 @@ from svc_archive_plugin.services.reminders import remind_overdue_filings as _rem
 def remind_overdue_filings() -> int:
     """Daily: remind department heads of dossiers past their filing deadline."""
     return _remind()
+
+
+@shared_task
+def sweep_retention() -> int:
+    """Daily: queue records whose retention has run out for appraisal (never deletes)."""
+    from svc_archive_plugin.services.retention import sweep
+
+    return sweep().queued
+
+
+@shared_task
+def recompute_retention() -> int:
+    """After a schedule change: bring every record's retention up to date."""
+    from svc_archive_plugin.services.retention import recompute_all
+
+    return recompute_all()
+
+
+@shared_task
+def execute_destruction(destruction_list_id: int) -> int:
+    """Carry out a supervised destruction list (re-runnable: skips what is destroyed)."""
+    from svc_archive_plugin.services.destruction import execute
+
+    return execute(destruction_list_id)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import TYPE_CHECKING
 
 import pytest
+from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
@@ -69,3 +71,46 @@ def plain_user(db):
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient(HTTP_ACCEPT=API_ACCEPT)
+
+
+@pytest.fixture
+def people(provisioned):
+    """Two departments and a person in each role."""
+    engineering = Group.objects.create(name="工程部")
+    sales = Group.objects.create(name="销售部")
+
+    def person(name, *groups, email=""):
+        user = UserFactory(username=name, email=email)
+        user.groups.add(*groups)
+        return user
+
+    staff, heads, managers = (
+        Group.objects.get(name=n) for n in ("员工", "部门负责人", "档案管理员")
+    )
+    return {
+        "clerk": person("clerk", staff, engineering),
+        "head": person("head", heads, engineering, email="head@example.com"),
+        "sales_head": person("sales_head", heads, sales, email="sales@example.com"),
+        "manager": person("manager", managers, email="archive@example.com"),
+        "outsider": person("outsider", staff, sales),
+        "engineering": engineering,
+    }
+
+
+@pytest.fixture
+def dossier(people):
+    """The dossier of a repair project of 工程部 that ended on 2026-09-30."""
+    from svc_archive_plugin.models import Customer
+    from svc_archive_plugin.models import ServiceProject
+    from svc_archive_plugin.models import ServiceType
+
+    customer = Customer.objects.create(code="C001", name="北京某科技有限公司")
+    project = ServiceProject.objects.create(
+        code="P2026-07",
+        name="机房维修",
+        customer=customer,
+        service_type=ServiceType.objects.get(code="WX"),
+        department=people["engineering"],
+        end_date=datetime.date(2026, 9, 30),
+    )
+    return project.dossier

@@ -36,3 +36,30 @@ class DocumentFactory(DjangoModelFactory):
     content = "scanned text"
     checksum = factory.Sequence(lambda n: f"{n:064x}")
     mime_type = "application/pdf"
+
+
+def add_document(dossier, type_code: str, owner=None, **fields):
+    """A document of the given type code in the dossier's project."""
+    from documents.models import CustomField
+    from documents.models import CustomFieldInstance
+    from documents.models import DocumentType
+    from documents.signals import document_updated
+
+    document = DocumentFactory(
+        owner=owner,
+        **fields,
+        document_type=DocumentType.objects.get(svc_archive_code__code=type_code),
+    )
+    CustomFieldInstance.objects.create(
+        document=document,
+        field=CustomField.objects.get(name="服务项目"),
+        value_select=dossier.project.option_id,
+    )
+    # As after an edit in paperless: the plugin follows the document's new fields.
+    document_updated.send(sender=None, document=document)
+    return document
+
+
+def complete(dossier, owner=None):
+    """The documents a repair dossier needs to be complete."""
+    return [add_document(dossier, code, owner) for code in ("KH", "HT", "SS", "FP")]

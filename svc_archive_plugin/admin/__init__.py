@@ -2,5 +2,6 @@
 
 from svc_archive_plugin.admin import calendar  # noqa: F401
 from svc_archive_plugin.admin import capture  # noqa: F401
+from svc_archive_plugin.admin import documents  # noqa: F401
 from svc_archive_plugin.admin import registers  # noqa: F401
 from svc_archive_plugin.admin import vocabulary  # noqa: F401

@@ -94,8 +94,22 @@ class DossierSerializer(serializers.ModelSerializer):
             "paper_pages",
             "completeness_override",
             "retention",
+            "retention_override_reason",
         )
-        read_only_fields = ("project", "archive_code", "state", "completeness_override")
+        # The class changes only through override_retention, which records the reason.
+        read_only_fields = (
+            "project",
+            "archive_code",
+            "state",
+            "completeness_override",
+            "retention",
+            "retention_override_reason",
+        )
+
+
+class RetentionOverrideSerializer(serializers.Serializer):
+    retention = serializers.ChoiceField(choices=Dossier.Retention.choices)
+    reason = serializers.CharField()
 
 
 class ReasonSerializer(serializers.Serializer):

@@ -31,6 +31,7 @@ from svc_archive_plugin.api.serializers import CustomerSerializer
 from svc_archive_plugin.api.serializers import DossierSerializer
 from svc_archive_plugin.api.serializers import FilingEventSerializer
 from svc_archive_plugin.api.serializers import ReasonSerializer
+from svc_archive_plugin.api.serializers import RetentionOverrideSerializer
 from svc_archive_plugin.api.serializers import ServiceProjectSerializer
 from svc_archive_plugin.api.serializers import ServiceTypeSerializer
 from svc_archive_plugin.api.serializers import StatusSerializer
@@ -196,6 +197,7 @@ class DossierViewSet(
         "file",
         "return_",
         "accept_incomplete",
+        "override_retention",
     )
 
     def get_permissions(self):
@@ -219,6 +221,28 @@ class DossierViewSet(
     file = _filing_step("file", filing.file_dossier)
     return_ = _filing_step("return_", filing.return_dossier, url_path="return")
     accept_incomplete = _filing_step("accept_incomplete", filing.accept_incomplete)
+
+    @extend_schema(request=RetentionOverrideSerializer, responses=DossierSerializer)
+    @action(detail=True, methods=["post"], url_path="override_retention")
+    def override_retention(self, request, pk=None):
+        """Give the dossier's records a retention class other than the schedule's."""
+        from svc_archive_plugin.services import retention
+
+        dossier = self.get_object()
+        data = RetentionOverrideSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            dossier = retention.override_dossier_retention(
+                dossier,
+                request.user,
+                data.validated_data["retention"],
+                data.validated_data["reason"],
+            )
+        except retention.RetentionForbidden as exc:
+            raise exceptions.PermissionDenied(str(exc)) from exc
+        except retention.RetentionError as exc:
+            raise FilingConflict(str(exc)) from exc
+        return Response(DossierSerializer(dossier).data)
 
     @extend_schema(responses=CompletenessSerializer)
     @action(detail=True, methods=["get"])

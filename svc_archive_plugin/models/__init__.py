@@ -2,6 +2,10 @@
 
 from svc_archive_plugin.models.calendar import CalendarDay
 from svc_archive_plugin.models.capture import CaptureReport
+from svc_archive_plugin.models.destruction import DestructionEvent
+from svc_archive_plugin.models.destruction import DestructionItem
+from svc_archive_plugin.models.destruction import DestructionList
+from svc_archive_plugin.models.destruction import RegisterEntry
 from svc_archive_plugin.models.filing import ArchiveCodeSeries
 from svc_archive_plugin.models.filing import FilingEvent
 from svc_archive_plugin.models.filing import RequiredDocumentType
@@ -9,21 +13,39 @@ from svc_archive_plugin.models.registers import Customer
 from svc_archive_plugin.models.registers import Dossier
 from svc_archive_plugin.models.registers import ServiceProject
 from svc_archive_plugin.models.registers import ServiceType
+from svc_archive_plugin.models.retention import AppraisalDecision
+from svc_archive_plugin.models.retention import HoldScope
+from svc_archive_plugin.models.retention import LegalHold
+from svc_archive_plugin.models.retention import RecordRetention
+from svc_archive_plugin.models.retention import RefusedDeletion
+from svc_archive_plugin.models.retention import RetentionRule
+from svc_archive_plugin.models.retention import SweepRun
 from svc_archive_plugin.models.vocabulary import ArchiveCategory
 from svc_archive_plugin.models.vocabulary import DocumentTypeCode
 from svc_archive_plugin.models.vocabulary import ProvisionedObject
 
 __all__ = [
+    "AppraisalDecision",
     "ArchiveCategory",
     "ArchiveCodeSeries",
     "CalendarDay",
     "CaptureReport",
     "Customer",
+    "DestructionEvent",
+    "DestructionItem",
+    "DestructionList",
     "DocumentTypeCode",
     "Dossier",
     "FilingEvent",
+    "HoldScope",
+    "LegalHold",
     "ProvisionedObject",
+    "RecordRetention",
+    "RefusedDeletion",
+    "RegisterEntry",
     "RequiredDocumentType",
+    "RetentionRule",
     "ServiceProject",
     "ServiceType",
+    "SweepRun",
 ]

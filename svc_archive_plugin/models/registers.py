@@ -209,7 +209,24 @@ class Dossier(models.Model):
         max_length=16,
         choices=Retention.choices,
         blank=True,
-        help_text=_("Needed before filing; written into the archive code."),
+        help_text=_(
+            "Written into the archive code; from the retention schedule unless overridden.",
+        ),
+    )
+    # A class set by hand overrides the schedule for every record of the dossier.
+    retention_override_reason = models.TextField(
+        _("reason for overriding the retention schedule"),
+        blank=True,
+        editable=False,
+    )
+    retention_override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("retention schedule overridden by"),
     )
     state = models.CharField(
         _("filing state"),

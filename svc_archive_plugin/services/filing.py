@@ -23,6 +23,7 @@ from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models.filing import ArchiveCodeSeries
 from svc_archive_plugin.models.filing import FilingEvent
 from svc_archive_plugin.models.filing import RequiredDocumentType
+from svc_archive_plugin.services.indexing import reindex
 from svc_archive_plugin.services.provisioning import provisioned
 
 if TYPE_CHECKING:
@@ -280,12 +281,24 @@ def file_dossier(dossier: Dossier, user: User) -> FilingEvent:
     with transaction.atomic():
         dossier, to_state = _advance(dossier, user, Action.FILE)
         if not dossier.retention:
-            raise FilingError("Set the dossier's retention class before filing it.")
+            from svc_archive_plugin.services.retention import dossier_class
+
+            dossier.retention = dossier_class(dossier) or ""
+            if not dossier.retention:
+                raise FilingError(
+                    "The retention schedule gives none of the dossier's documents a "
+                    "retention class; add a rule for their type or override the "
+                    "dossier's class with a reason.",
+                )
+            dossier.save(update_fields=["retention"])
         assign_archive_code(dossier)
         document_ids = list(dossier_documents(dossier).values_list("pk", flat=True))
         _hand_over(dossier, document_ids)
         event = _record(dossier, user, Action.FILE, to_state)
-    _reindex(document_ids)
+        from svc_archive_plugin.services.retention import recompute
+
+        recompute(document_ids)  # the records are now filed, hence protected
+    reindex(document_ids)
     return event
 
 
@@ -410,12 +423,3 @@ def _hand_over(dossier: Dossier, document_ids: list[int]) -> None:
                 field=field,
                 defaults={"value_text": dossier.archive_code},
             )
-
-
-def _reindex(document_ids: list[int]) -> None:
-    from documents.tasks import bulk_update_documents
-
-    if document_ids:
-        transaction.on_commit(
-            lambda: bulk_update_documents.delay(document_ids=document_ids),
-        )

@@ -26,6 +26,7 @@ from svc_archive_plugin.models import ArchiveCategory
 from svc_archive_plugin.models import DocumentTypeCode
 from svc_archive_plugin.models import ProvisionedObject
 from svc_archive_plugin.models import RequiredDocumentType
+from svc_archive_plugin.models import RetentionRule
 from svc_archive_plugin.models import ServiceType
 from svc_archive_plugin.services import vocabulary as vocab
 
@@ -224,6 +225,19 @@ class _Provisioner:
                 matching_algorithm=MatchingModel.MATCH_NONE,
             )
 
+    def retention_schedule(self) -> None:
+        """One rule per document type, unless the archive manager already set one."""
+        for code, retention in vocab.RETENTION_SCHEDULE:
+            type_code = DocumentTypeCode.objects.filter(code=code).first()
+            if type_code is None:
+                continue
+            _rule, created = RetentionRule.objects.get_or_create(
+                document_type=type_code,
+                category=None,
+                defaults={"retention": retention},
+            )
+            self.report.note(f"retention rule {code}", created=created)
+
     def groups(self) -> None:
         for item in vocab.GROUPS:
             group = self.keyed(
@@ -258,6 +272,7 @@ def provision(language: str = vocab.DEFAULT_LANGUAGE) -> ProvisioningReport:
         provisioner.document_types(categories)
         provisioner.service_types(categories)
         provisioner.tags()
+        provisioner.retention_schedule()
         provisioner.groups()
         # Registers kept before the fields existed get their options now.
         from svc_archive_plugin.services.registers import sync_all_options

@@ -174,6 +174,18 @@ CUSTOM_FIELDS = (
     ),
 )
 
+# The default retention schedule, by document type ("class determines destiny"):
+# contracts, customer particulars and accounting vouchers long, working papers shorter.
+RETENTION_SCHEDULE = (
+    ("KH", "important"),
+    ("HT", "important"),
+    ("FA", "ordinary"),
+    ("SS", "ordinary"),
+    ("TS", "ordinary"),
+    ("FP", "important"),
+    ("QT", "ordinary"),
+)
+
 # The retention tag tree: the root, then its children in order.
 RETENTION_ROOT = Term("保管期限", "保管期限", "Retention")
 RETENTION_TAGS = (
@@ -252,6 +264,31 @@ _MANAGER = (
     "svc_archive_plugin.change_requireddocumenttype",
     "svc_archive_plugin.delete_requireddocumenttype",
     "svc_archive_plugin.view_archivecodeseries",
+    "svc_archive_plugin.view_retentionrule",
+    "svc_archive_plugin.add_retentionrule",
+    "svc_archive_plugin.change_retentionrule",
+    "svc_archive_plugin.delete_retentionrule",
+    "svc_archive_plugin.view_recordretention",
+    "svc_archive_plugin.view_sweeprun",
+    "svc_archive_plugin.appraise_record",
+    "svc_archive_plugin.view_appraisaldecision",
+    "svc_archive_plugin.view_legalhold",
+    "svc_archive_plugin.place_legalhold",
+    "svc_archive_plugin.release_legalhold",
+    "svc_archive_plugin.view_refuseddeletion",
+    "svc_archive_plugin.view_destructionlist",
+    "svc_archive_plugin.prepare_destruction",
+    "svc_archive_plugin.check_destruction",
+    "svc_archive_plugin.view_registerentry",
+)
+# What a company leader needs to approve and supervise destruction.
+_DESTRUCTION_OVERSIGHT = (
+    "svc_archive_plugin.view_destructionlist",
+    "svc_archive_plugin.view_registerentry",
+    "svc_archive_plugin.view_retentionrule",
+    "svc_archive_plugin.view_appraisaldecision",
+    "svc_archive_plugin.approve_destruction",
+    "svc_archive_plugin.supervise_destruction",
 )
 _LEADER = (
     "documents.view_document",
@@ -266,6 +303,7 @@ _LEADER = (
     "svc_archive_plugin.view_documenttypecode",
     *_REGISTERS_VIEW,
     "svc_archive_plugin.view_filingevent",
+    *_DESTRUCTION_OVERSIGHT,
 )
 
 
@@ -286,7 +324,13 @@ GROUPS = (
     GroupItem(
         "department_heads",
         Term("部门负责人", "部門負責人", "Department heads"),
-        (*_STAFF, *_REGISTERS_EDIT, "svc_archive_plugin.approve_dossier"),
+        (
+            *_STAFF,
+            *_REGISTERS_EDIT,
+            "svc_archive_plugin.approve_dossier",
+            "svc_archive_plugin.view_destructionlist",
+            "svc_archive_plugin.supervise_destruction",
+        ),
     ),
     GroupItem(
         "company_leaders",

@@ -7,12 +7,10 @@ import threading
 
 import pytest
 from django.conf import settings as django_settings
-from django.contrib.auth.models import Group
 from django.core import mail
 from django.db import connection
 from documents.models import CustomField
 from documents.models import CustomFieldInstance
-from documents.models import DocumentType
 from guardian.shortcuts import get_users_with_perms
 
 from svc_archive_plugin.conf import archive_settings
@@ -25,8 +23,9 @@ from svc_archive_plugin.models import ServiceType
 from svc_archive_plugin.services import deadlines
 from svc_archive_plugin.services import filing
 from svc_archive_plugin.services.reminders import remind_overdue_filings
-from tests.factories import DocumentFactory
 from tests.factories import UserFactory
+from tests.factories import add_document
+from tests.factories import complete
 
 pytestmark = pytest.mark.django_db
 API = "/api/svc_archive/dossiers/"
@@ -37,60 +36,6 @@ def _settings_reloaded():
     archive_settings.reload()
     yield
     archive_settings.reload()
-
-
-@pytest.fixture
-def people(provisioned):
-    engineering = Group.objects.create(name="工程部")
-    sales = Group.objects.create(name="销售部")
-
-    def person(name, *groups, email=""):
-        user = UserFactory(username=name, email=email)
-        user.groups.add(*groups)
-        return user
-
-    staff, heads, managers = (
-        Group.objects.get(name=n) for n in ("员工", "部门负责人", "档案管理员")
-    )
-    return {
-        "clerk": person("clerk", staff, engineering),
-        "head": person("head", heads, engineering, email="head@example.com"),
-        "sales_head": person("sales_head", heads, sales, email="sales@example.com"),
-        "manager": person("manager", managers, email="archive@example.com"),
-        "outsider": person("outsider", staff, sales),
-        "engineering": engineering,
-    }
-
-
-@pytest.fixture
-def dossier(people) -> Dossier:
-    customer = Customer.objects.create(code="C001", name="北京某科技有限公司")
-    project = ServiceProject.objects.create(
-        code="P2026-07",
-        name="机房维修",
-        customer=customer,
-        service_type=ServiceType.objects.get(code="WX"),
-        department=people["engineering"],
-        end_date=datetime.date(2026, 9, 30),
-    )
-    return project.dossier
-
-
-def add_document(dossier: Dossier, type_code: str, owner=None):
-    document = DocumentFactory(
-        owner=owner,
-        document_type=DocumentType.objects.get(svc_archive_code__code=type_code),
-    )
-    CustomFieldInstance.objects.create(
-        document=document,
-        field=CustomField.objects.get(name="服务项目"),
-        value_select=dossier.project.option_id,
-    )
-    return document
-
-
-def complete(dossier: Dossier, owner=None):
-    return [add_document(dossier, code, owner) for code in ("KH", "HT", "SS", "FP")]
 
 
 def test_completeness_lists_present_and_missing(dossier):
@@ -165,17 +110,13 @@ def test_the_whole_path_through_the_api(dossier, people, api_client):
     assert step("clerk", "submit").json()["state"] == "submitted"
     assert step("head", "approve").json()["state"] == "approved"
     assert step("manager", "receive").json()["state"] == "received"
-    refused = step("manager", "file")
-    assert refused.status_code == 409
-    assert (
-        refused.json()["detail"]
-        == "Set the dossier's retention class before filing it."
-    )
-    api_client.patch(f"{API}{dossier.pk}/", {"retention": "ordinary"})
     filed = step("manager", "file").json()
 
+    # The schedule keeps contracts, customer particulars and invoices 30 years: the
+    # dossier takes the longest class of its records.
     assert filed["state"] == "filed"
-    assert filed["archive_code"] == "SVC-SH·2026-D10-工程部-0001"
+    assert filed["retention"] == "important"
+    assert filed["archive_code"] == "SVC-SH·2026-D30-工程部-0001"
     history = api_client.get(f"{API}{dossier.pk}/history/").json()
     assert [(e["action"], e["actor"]) for e in history] == [
         ("submit", "clerk"),

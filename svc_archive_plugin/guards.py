@@ -1,0 +1,202 @@
+"""Guards on each door through which paperless deletes documents.
+
+paperless has no deletion-policy hook, and its doors react badly to a vetoing ``pre_delete``
+(the single delete drops the index entry first and answers a generic 400; bulk delete
+answers 200; one protected document aborts the whole nightly purge). So each door asks
+``protection.check`` *before* paperless starts:
+
+- ``DELETE /api/documents/{id}/`` and ``…/versions/{vid}/``: 403 with the reasons;
+- ``POST /api/documents/delete/``, legacy ``bulk_edit`` ``delete``, merge/split with
+  ``delete_originals``, edit_pdf/remove_password with ``delete_original``: 403 with the
+  reasons, nothing deleted;
+- ``POST /api/trash/`` ``empty``: 403 with the reasons, nothing purged;
+- the nightly ``empty_trash`` task: purges the others, leaves protected ones in the trash;
+- a workflow's *move to trash*: skipped for protected documents, the rest of the workflow runs.
+
+The Django admin is guarded in ``admin.documents``. The ``pre_delete`` receiver
+(``signals.document_deleting``) refuses whatever gets past these.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import logging
+from typing import Any
+
+logger = logging.getLogger("paperless.svc_archive")
+
+_MARK = "_svc_archive_guarded"
+
+
+def _wrap(owner: Any, name: str, guard) -> None:
+    original = getattr(owner, name)
+    if getattr(original, _MARK, False):
+        return
+    wrapped = functools.wraps(original)(guard(original))
+    setattr(wrapped, _MARK, True)
+    setattr(owner, name, wrapped)
+
+
+def _user(request) -> Any:
+    return getattr(request, "user", None)
+
+
+def _guard_destroy(original):
+    def destroy(self, request, *args, **kwargs):
+        from svc_archive_plugin.services.protection import check
+
+        document = self.get_object()  # paperless's own permission check and 404
+        check([document.pk], user=_user(request), path="api: delete")
+        return original(self, request, *args, **kwargs)
+
+    return destroy
+
+
+def _guard_delete_version(original):
+    def delete_version(self, request, pk=None, version_id=None, *args, **kwargs):
+        from svc_archive_plugin.services.protection import check
+
+        if pk is not None and version_id is not None:
+            check([int(version_id)], user=_user(request), path="api: delete version")
+        return original(self, request, pk, version_id, *args, **kwargs)
+
+    return delete_version
+
+
+def _deletes_documents(method, parameters: dict) -> bool:
+    from documents import bulk_edit
+
+    if method == bulk_edit.delete:
+        return True
+    if method in (bulk_edit.merge, bulk_edit.split):
+        return bool(parameters.get("delete_originals"))
+    if method in (bulk_edit.edit_pdf, bulk_edit.remove_password):
+        return bool(parameters.get("delete_original")) and not parameters.get(
+            "update_document",
+        )
+    return False
+
+
+def _guard_document_operation(original):
+    # Both /api/documents/delete/ (and its siblings) and /api/documents/bulk_edit/ ask
+    # this before acting, with the resolved document ids, superusers included.
+    def _has_document_permissions(self, *, user, documents, method, parameters):
+        from svc_archive_plugin.services.protection import check
+
+        if _deletes_documents(method, parameters or {}):
+            check(documents, user=user, path=f"api: {method.__name__}")
+        return original(
+            self,
+            user=user,
+            documents=documents,
+            method=method,
+            parameters=parameters,
+        )
+
+    return _has_document_permissions
+
+
+def _guard_trash(original):
+    def post(self, request, *args, **kwargs):
+        from svc_archive_plugin.services.protection import check
+
+        if request.data.get("action") == "empty":
+            ids = request.data.get("documents")
+            if ids is None:
+                ids = self.filter_queryset(self.get_queryset()).values_list(
+                    "pk",
+                    flat=True,
+                )
+            check(
+                [int(i) for i in ids if str(i).isdigit()],
+                user=_user(request),
+                path="api: empty trash",
+            )
+        return original(self, request, *args, **kwargs)
+
+    return post
+
+
+def _guard_move_to_trash(original):
+    def execute_move_to_trash_action(action, document, logging_group, *args, **kwargs):
+        from documents.models import Document
+
+        from svc_archive_plugin.services.protection import reasons
+        from svc_archive_plugin.services.protection import record_refusal
+
+        if isinstance(document, Document) and document.pk:
+            found = reasons([document.pk])
+            if found:
+                record_refusal(found, user=None, path="workflow: move to trash")
+                logger.warning(
+                    "Workflow %s did not move document %s to the trash: %s",
+                    getattr(getattr(action, "workflows", None), "first", lambda: "")(),
+                    document.pk,
+                    " ".join(found[document.pk]),
+                    extra={"group": logging_group},
+                )
+                return None
+        return original(action, document, logging_group, *args, **kwargs)
+
+    return execute_move_to_trash_action
+
+
+def spare_protected_from_purge(
+    sender: Any = None,
+    task_id: str | None = None,
+    task: Any = None,
+    args: tuple | None = None,
+    kwargs: dict | None = None,
+    **extra: Any,
+) -> None:
+    """Before ``empty_trash`` runs, leave protected documents out of its batch.
+
+    paperless purges in one transaction, so one protected document would keep every
+    other one in the trash; instead the task gets the ids it may purge.
+    """
+    if getattr(task, "name", None) != "documents.tasks.empty_trash" or kwargs is None:
+        return
+    from django.conf import settings
+    from django.utils import timezone
+    from documents.models import Document
+
+    from svc_archive_plugin.services.protection import reasons
+    from svc_archive_plugin.services.protection import record_refusal
+
+    if args:
+        return  # paperless passes the ids by keyword; the pre_delete veto still holds
+    doc_ids = kwargs.get("doc_ids")
+    if doc_ids is None:
+        cutoff = timezone.localtime(timezone.now()) - datetime.timedelta(
+            days=settings.EMPTY_TRASH_DELAY,
+        )
+        doc_ids = list(
+            Document.deleted_objects.filter(deleted_at__lt=cutoff).values_list(
+                "pk",
+                flat=True,
+            ),
+        )
+    found = reasons(doc_ids)
+    if not found:
+        return
+    record_refusal(found, user=None, path="nightly trash purge")
+    kwargs["doc_ids"] = [pk for pk in doc_ids if pk not in found]
+
+
+def install_guards() -> None:
+    """Put the guards on paperless's views and workflow action (idempotent)."""
+    from documents.signals import handlers
+    from documents.views import DocumentOperationPermissionMixin
+    from documents.views import DocumentViewSet
+    from documents.views import TrashView
+
+    _wrap(DocumentViewSet, "destroy", _guard_destroy)
+    _wrap(DocumentViewSet, "delete_version", _guard_delete_version)
+    _wrap(
+        DocumentOperationPermissionMixin,
+        "_has_document_permissions",
+        _guard_document_operation,
+    )
+    _wrap(TrashView, "post", _guard_trash)
+    _wrap(handlers, "execute_move_to_trash_action", _guard_move_to_trash)

@@ -1,0 +1,360 @@
+"""Retention 保管期限 (policy §5.3): the schedule, each record's clock, appraisal, legal holds.
+
+References to paperless documents use ``db_constraint=False, on_delete=DO_NOTHING``: a
+document moved to the trash must keep its rows (django-soft-delete hard-deletes CASCADE
+rows on a mere trash), and the history must outlive the document itself.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from svc_archive_plugin.models.evidence import AppendOnlyModel
+from svc_archive_plugin.models.registers import Customer
+from svc_archive_plugin.models.registers import Dossier
+from svc_archive_plugin.models.registers import ServiceProject
+from svc_archive_plugin.models.vocabulary import ArchiveCategory
+from svc_archive_plugin.models.vocabulary import DocumentTypeCode
+
+Retention = Dossier.Retention
+
+
+class RetentionRule(models.Model):
+    """The retention schedule: a class of records (type and category) and its retention.
+
+    The most specific rule wins: type and category, then type alone, then category alone.
+    """
+
+    document_type = models.ForeignKey(
+        DocumentTypeCode,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="retention_rules",
+        verbose_name=_("document type"),
+        help_text=_("Empty: every type of the category."),
+    )
+    category = models.ForeignKey(
+        ArchiveCategory,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="retention_rules",
+        verbose_name=_("archive category"),
+        help_text=_("Empty: this type in every category."),
+    )
+    retention = models.CharField(
+        _("retention class"),
+        max_length=16,
+        choices=Retention.choices,
+    )
+
+    class Meta:
+        verbose_name = _("retention schedule rule")
+        verbose_name_plural = _("retention schedule")
+        ordering = ("document_type__code", "category__code")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document_type", "category"],
+                name="svc_archive_rule_once",
+            ),
+            models.UniqueConstraint(
+                fields=["document_type"],
+                condition=models.Q(category__isnull=True),
+                name="svc_archive_type_rule_once",
+            ),
+            models.UniqueConstraint(
+                fields=["category"],
+                condition=models.Q(document_type__isnull=True),
+                name="svc_archive_category_rule_once",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(document_type__isnull=False)
+                | models.Q(category__isnull=False),
+                name="svc_archive_rule_names_a_class",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document_type or '*'} × {self.category or '*'}: {self.get_retention_display()}"
+
+
+class RecordRetention(models.Model):
+    """One record's retention: its class, the period, when it runs out, where it stands."""
+
+    class State(models.TextChoices):
+        ACTIVE = "active", _("Retained")
+        DUE = "due", _("Due for appraisal")
+        DESTROY = "destroy", _("Appraised: to be destroyed")
+        DESTROYED = "destroyed", _("Destroyed")
+
+    class Basis(models.TextChoices):
+        SCHEDULE = "schedule", _("Retention schedule")
+        DOSSIER = "dossier", _("Dossier override")
+        APPRAISAL = "appraisal", _("Appraisal decision")
+
+    document = models.OneToOneField(
+        "documents.Document",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="svc_archive_retention",
+        verbose_name=_("document"),
+    )
+    retention = models.CharField(
+        _("retention class"),
+        max_length=16,
+        choices=Retention.choices,
+    )
+    period_years = models.PositiveIntegerField(
+        _("retention period (years)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty for permanent records."),
+    )
+    basis = models.CharField(
+        _("decided by"),
+        max_length=16,
+        choices=Basis.choices,
+        default=Basis.SCHEDULE,
+    )
+    starts = models.DateField(_("retention counted from"), null=True, blank=True)
+    until = models.DateField(
+        _("retention until"),
+        null=True,
+        blank=True,
+        help_text=_("Empty while permanent or while the project has not ended."),
+    )
+    filed = models.BooleanField(_("filed"), default=False)
+    state = models.CharField(
+        _("appraisal state"),
+        max_length=16,
+        choices=State.choices,
+        default=State.ACTIVE,
+    )
+    due_since = models.DateField(
+        _("in the appraisal queue since"),
+        null=True,
+        blank=True,
+    )
+
+    class Meta:
+        verbose_name = _("record retention")
+        verbose_name_plural = _("record retention")
+        ordering = ("until", "document_id")
+        # The sweep's only question: which retained records have run out.
+        indexes = [models.Index(fields=["state", "until"], name="svc_archive_sweep")]
+
+    def __str__(self) -> str:
+        return f"{self.document_id}: {self.until or self.get_retention_display()}"
+
+
+class AppraisalDecision(AppendOnlyModel):
+    """The archive department's decision on one expired record 鉴定; kept as evidence."""
+
+    class Decision(models.TextChoices):
+        DESTROY = "destroy", _("Destroy")
+        EXTEND = "extend", _("Extend retention")
+        PERMANENT = "permanent", _("Keep permanently")
+
+    document = models.ForeignKey(
+        "documents.Document",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("document"),
+    )
+    dossier = models.ForeignKey(
+        Dossier,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="appraisals",
+        verbose_name=_("decided for the dossier"),
+    )
+    decision = models.CharField(_("decision"), max_length=16, choices=Decision.choices)
+    years = models.PositiveIntegerField(_("extended by (years)"), null=True, blank=True)
+    until_before = models.DateField(_("retention until, before"), null=True, blank=True)
+    until_after = models.DateField(_("retention until, after"), null=True, blank=True)
+    reason = models.TextField(_("reason"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("appraisal decision")
+        verbose_name_plural = _("appraisal decisions")
+        ordering = ("-decided_at", "-pk")
+        permissions = [("appraise_record", _("Can appraise expired records"))]
+
+    def __str__(self) -> str:
+        return f"{self.document_id}: {self.get_decision_display()}"
+
+
+class SweepRun(models.Model):
+    """One run of the retention sweep: how many records it put in the appraisal queue."""
+
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    as_of = models.DateField(_("retention ended before"))
+    queued = models.PositiveIntegerField(_("records queued"), default=0)
+
+    class Meta:
+        verbose_name = _("retention sweep run")
+        verbose_name_plural = _("retention sweep runs")
+        ordering = ("-started_at",)
+
+    def __str__(self) -> str:
+        return f"{self.as_of}: {self.queued}"
+
+
+class LegalHold(models.Model):
+    """A named legal hold 冻结: while active, nothing in its scope can be deleted."""
+
+    name = models.CharField(_("name"), max_length=128)
+    reason = models.TextField(_("reason"))
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("placed by"),
+    )
+    placed_at = models.DateTimeField(_("placed at"), auto_now_add=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("released by"),
+    )
+    released_at = models.DateTimeField(_("released at"), null=True, blank=True)
+    release_reason = models.TextField(_("reason for release"), blank=True)
+
+    class Meta:
+        verbose_name = _("legal hold")
+        verbose_name_plural = _("legal holds")
+        ordering = ("-placed_at", "-pk")
+        permissions = [
+            ("place_legalhold", _("Can place a legal hold")),
+            ("release_legalhold", _("Can release a legal hold")),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def active(self) -> bool:
+        return self.released_at is None
+
+
+class HoldScope(models.Model):
+    """One thing a hold covers: a document, a dossier, a customer or a project."""
+
+    hold = models.ForeignKey(
+        LegalHold,
+        on_delete=models.PROTECT,
+        related_name="scope",
+        verbose_name=_("legal hold"),
+    )
+    document = models.ForeignKey(
+        "documents.Document",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("document"),
+    )
+    dossier = models.ForeignKey(
+        Dossier,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("dossier"),
+    )
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("customer"),
+    )
+    project = models.ForeignKey(
+        ServiceProject,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("service project"),
+    )
+
+    class Meta:
+        verbose_name = _("legal hold scope")
+        verbose_name_plural = _("legal hold scope")
+        constraints = [
+            models.CheckConstraint(
+                # Exactly one of the four is set.
+                condition=(
+                    models.Q(document__isnull=False)
+                    & models.Q(dossier__isnull=True)
+                    & models.Q(customer__isnull=True)
+                    & models.Q(project__isnull=True)
+                )
+                | (
+                    models.Q(document__isnull=True)
+                    & models.Q(dossier__isnull=False)
+                    & models.Q(customer__isnull=True)
+                    & models.Q(project__isnull=True)
+                )
+                | (
+                    models.Q(document__isnull=True)
+                    & models.Q(dossier__isnull=True)
+                    & models.Q(customer__isnull=False)
+                    & models.Q(project__isnull=True)
+                )
+                | (
+                    models.Q(document__isnull=True)
+                    & models.Q(dossier__isnull=True)
+                    & models.Q(customer__isnull=True)
+                    & models.Q(project__isnull=False)
+                ),
+                name="svc_archive_scope_names_one_thing",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.document_id:
+            return f"#{self.document_id}"
+        return str(self.dossier or self.customer or self.project)
+
+
+class RefusedDeletion(AppendOnlyModel):
+    """An attempt to delete a protected record, refused: who, how, and why."""
+
+    document_id = models.BigIntegerField(_("document id"), db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    path = models.CharField(_("deletion path"), max_length=64)
+    reason = models.TextField(_("reason"))
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("refused deletion")
+        verbose_name_plural = _("refused deletions")
+        ordering = ("-at", "-pk")
+
+    def __str__(self) -> str:
+        return f"#{self.document_id} {self.path}"

@@ -1,0 +1,518 @@
+"""Destruction 销毁 (policy ch. 9, SPEC §8): a supervised state machine, then the tombstones.
+
+draft (archive department) → submitted → approved (a company leader, never the preparer)
+→ checked (``DESTRUCTION_CHECKERS`` distinct people compare the list with the files)
+→ supervised (``DESTRUCTION_SUPERVISORS`` distinct supervisors 监销人, none of them the
+preparer, confirm) → executing → executed. A leader may reject a submitted list, a checker
+may report a discrepancy (back to draft, a new round), the preparer may cancel before
+execution; rejected and cancelled lists release their records for another list.
+
+Execution removes the original, archive and thumbnail files, any copy in paperless's trash
+directory and the search-index entry, and writes one register entry (the tombstone, with the
+SHA-256 of each destroyed file) per record, chained by hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import IntegrityError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from svc_archive_plugin.conf import archive_settings
+from svc_archive_plugin.models import DestructionEvent
+from svc_archive_plugin.models import DestructionItem
+from svc_archive_plugin.models import DestructionList
+from svc_archive_plugin.models import RecordRetention
+from svc_archive_plugin.services import register
+from svc_archive_plugin.services.provisioning import provisioned
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from django.contrib.auth.models import User
+
+logger = logging.getLogger("paperless.svc_archive")
+
+State = DestructionList.State
+Action = DestructionEvent.Action
+
+
+class DestructionError(Exception):
+    """The step is not allowed now; the message says why."""
+
+
+class DestructionForbidden(DestructionError):
+    """The person may not take this step (role, or a person the rules keep out)."""
+
+
+def _require(user: User, permission: str, what: str) -> None:
+    if not user.has_perm(f"svc_archive_plugin.{permission}"):
+        raise DestructionForbidden(f"You may not {what}: it needs {permission!r}.")
+
+
+def _locked(destruction_list: DestructionList, *states: str) -> DestructionList:
+    locked = DestructionList.objects.select_for_update().get(pk=destruction_list.pk)
+    if states and locked.state not in states:
+        wanted = ", ".join(str(State(s).label) for s in states)
+        raise DestructionError(
+            f"The list {locked.number} is {locked.get_state_display().lower()}; "
+            f"this step needs it to be: {wanted}.",
+        )
+    return locked
+
+
+def _event(
+    destruction_list: DestructionList,
+    user: User,
+    action: str,
+    note: str = "",
+    state: str | None = None,
+) -> DestructionEvent:
+    if state is not None:
+        destruction_list.state = state
+        destruction_list.save(update_fields=["state", "round"])
+    return DestructionEvent.objects.create(
+        destruction_list=destruction_list,
+        round=destruction_list.round,
+        action=action,
+        actor=user,
+        note=note,
+    )
+
+
+def _round_actors(destruction_list: DestructionList, action: str) -> list[int]:
+    return list(
+        destruction_list.events.filter(
+            round=destruction_list.round,
+            action=action,
+        ).values_list("actor_id", flat=True),
+    )
+
+
+def _next_number() -> str:
+    year = timezone.localdate().year
+    prefix = f"XH-{year}-"
+    last = DestructionList.objects.filter(number__startswith=prefix).aggregate(
+        n=Max("number"),
+    )["n"]
+    return f"{prefix}{int(last.rsplit('-', 1)[1]) + 1 if last else 1:03d}"
+
+
+# Preparing ------------------------------------------------------------------------------------
+
+
+def _describe(document_ids: list[int]) -> list[DestructionItem]:
+    """The list's description of each record, taken from paperless and the registers."""
+    from documents.models import CustomFieldInstance
+    from documents.models import Document
+
+    docs = {
+        d.pk: d
+        for d in Document.objects.filter(pk__in=document_ids).select_related(
+            "document_type",
+        )
+    }
+    retention = {
+        r.document_id: r for r in RecordRetention.objects.filter(document_id__in=docs)
+    }
+    fields = {
+        key: provisioned(f"custom_field.{key}")
+        for key in ("archive_code", "customer", "project")
+    }
+    values: dict[int, dict[str, str]] = {}
+    for instance in CustomFieldInstance.objects.filter(
+        document_id__in=docs,
+        field__in=[f for f in fields.values() if f is not None],
+    ).select_related("field"):
+        for key, field in fields.items():
+            if field is not None and instance.field_id == field.pk:
+                values.setdefault(instance.document_id, {})[key] = str(
+                    instance.value_for_search or "",
+                )
+    today = timezone.localdate()
+    items = []
+    for doc_id in document_ids:
+        doc = docs[doc_id]
+        row = retention.get(doc_id)
+        own = values.get(doc_id, {})
+        years = row.period_years if row else None
+        items.append(
+            DestructionItem(
+                document_id=doc_id,
+                title=doc.title,
+                archive_code=own.get("archive_code", ""),
+                customer=own.get("customer", ""),
+                project=own.get("project", ""),
+                document_type=doc.document_type.name if doc.document_type else "",
+                created=doc.created,
+                pages=doc.page_count,
+                retention=(
+                    _("%(years)s years") % {"years": years}
+                    if years
+                    else (row.get_retention_display() if row else "")
+                ),
+                retention_until=row.until if row else None,
+                years_kept=(
+                    max(today.year - row.starts.year, 0) if row and row.starts else None
+                ),
+            ),
+        )
+    return items
+
+
+def prepare(
+    user: User,
+    *,
+    title: str,
+    reason: str,
+    document_ids: Iterable[int],
+) -> DestructionList:
+    """Draw up a destruction list of records appraised for destruction."""
+    _require(user, "prepare_destruction", "prepare destruction lists")
+    if not title.strip() or not reason.strip():
+        raise DestructionError("A destruction list needs a title and a reason.")
+    ids = sorted(set(document_ids))
+    if not ids:
+        raise DestructionError("A destruction list needs at least one record.")
+    with transaction.atomic():
+        decided = set(
+            RecordRetention.objects.select_for_update()
+            .filter(
+                document_id__in=ids,
+                state=RecordRetention.State.DESTROY,
+            )
+            .values_list("document_id", flat=True),
+        )
+        if not_decided := [d for d in ids if d not in decided]:
+            raise DestructionError(
+                "Only records appraised for destruction can be listed; not: "
+                f"{', '.join(map(str, not_decided))}.",
+            )
+        destruction_list = DestructionList.objects.create(
+            number=_next_number(),
+            title=title.strip(),
+            reason=reason.strip(),
+            prepared_by=user,
+        )
+        items = _describe(ids)
+        for item in items:
+            item.destruction_list = destruction_list
+        try:
+            with transaction.atomic():
+                DestructionItem.objects.bulk_create(items)
+        except IntegrityError:
+            listed = DestructionItem.objects.filter(
+                document_id__in=ids,
+                released=False,
+            ).values_list("document_id", flat=True)
+            raise DestructionError(
+                "These records are already on another destruction list: "
+                f"{', '.join(map(str, sorted(listed)))}.",
+            ) from None
+        _event(destruction_list, user, Action.CREATE)
+    return destruction_list
+
+
+def submit(destruction_list: DestructionList, user: User) -> DestructionEvent:
+    """The preparer hands the list to the company leaders; a new round starts."""
+    with transaction.atomic():
+        destruction_list = _locked(destruction_list, State.DRAFT)
+        if destruction_list.prepared_by_id != user.pk:
+            raise DestructionForbidden(
+                "Only the person who prepared the list submits it.",
+            )
+        destruction_list.round += 1
+        return _event(destruction_list, user, Action.SUBMIT, state=State.SUBMITTED)
+
+
+def approve(destruction_list: DestructionList, user: User) -> DestructionEvent:
+    """A company leader approves the list; never the person who prepared it."""
+    _require(user, "approve_destruction", "approve destruction lists")
+    with transaction.atomic():
+        destruction_list = _locked(destruction_list, State.SUBMITTED)
+        if destruction_list.prepared_by_id == user.pk:
+            raise DestructionForbidden("Nobody approves a list they prepared.")
+        return _event(destruction_list, user, Action.APPROVE, state=State.APPROVED)
+
+
+def _release(destruction_list: DestructionList) -> None:
+    destruction_list.items.filter(released=False).update(released=True)
+
+
+def reject(
+    destruction_list: DestructionList,
+    user: User,
+    reason: str,
+) -> DestructionEvent:
+    """A company leader refuses the list; its records can be appraised again."""
+    _require(user, "approve_destruction", "reject destruction lists")
+    if not reason.strip():
+        raise DestructionError("Say why the list is rejected.")
+    with transaction.atomic():
+        destruction_list = _locked(destruction_list, State.SUBMITTED)
+        if destruction_list.prepared_by_id == user.pk:
+            raise DestructionForbidden("Nobody decides on a list they prepared.")
+        _release(destruction_list)
+        return _event(
+            destruction_list,
+            user,
+            Action.REJECT,
+            reason.strip(),
+            state=State.REJECTED,
+        )
+
+
+def check(
+    destruction_list: DestructionList,
+    user: User,
+    *,
+    matches: bool = True,
+    note: str = "",
+) -> DestructionEvent:
+    """A designated checker compares the list with the files 清点核对.
+
+    ``matches=False`` (with a note) sends the list back to the preparer for a new round.
+    """
+    _require(user, "check_destruction", "check destruction lists")
+    with transaction.atomic():
+        destruction_list = _locked(destruction_list, State.APPROVED)
+        if user.pk in _round_actors(destruction_list, Action.CHECK):
+            raise DestructionForbidden("You have already checked this list.")
+        if not matches:
+            if not note.strip():
+                raise DestructionError("Describe the discrepancy.")
+            return _event(
+                destruction_list,
+                user,
+                Action.DISCREPANCY,
+                note.strip(),
+                state=State.DRAFT,
+            )
+        done = len(_round_actors(destruction_list, Action.CHECK)) + 1
+        state = State.CHECKED if done >= archive_settings.DESTRUCTION_CHECKERS else None
+        return _event(destruction_list, user, Action.CHECK, note.strip(), state=state)
+
+
+def supervise(
+    destruction_list: DestructionList,
+    user: User,
+    note: str = "",
+) -> DestructionEvent:
+    """A supervisor 监销人 confirms the destruction; not the preparer, each person once."""
+    _require(user, "supervise_destruction", "supervise destruction")
+    with transaction.atomic():
+        destruction_list = _locked(destruction_list, State.CHECKED)
+        if destruction_list.prepared_by_id == user.pk:
+            raise DestructionForbidden("The preparer cannot supervise their own list.")
+        if user.pk in _round_actors(destruction_list, Action.SUPERVISE):
+            raise DestructionForbidden("You have already confirmed this destruction.")
+        done = len(_round_actors(destruction_list, Action.SUPERVISE)) + 1
+        state = (
+            State.SUPERVISED
+            if done >= archive_settings.DESTRUCTION_SUPERVISORS
+            else None
+        )
+        return _event(
+            destruction_list,
+            user,
+            Action.SUPERVISE,
+            note.strip(),
+            state=state,
+        )
+
+
+def cancel(
+    destruction_list: DestructionList,
+    user: User,
+    reason: str,
+) -> DestructionEvent:
+    """The archive department withdraws the list before it is carried out."""
+    _require(user, "prepare_destruction", "cancel destruction lists")
+    if not reason.strip():
+        raise DestructionError("Say why the list is cancelled.")
+    with transaction.atomic():
+        destruction_list = _locked(
+            destruction_list,
+            State.DRAFT,
+            State.SUBMITTED,
+            State.APPROVED,
+            State.CHECKED,
+            State.SUPERVISED,
+        )
+        _release(destruction_list)
+        return _event(
+            destruction_list,
+            user,
+            Action.CANCEL,
+            reason.strip(),
+            state=State.CANCELLED,
+        )
+
+
+def start_execution(destruction_list: DestructionList, user: User) -> DestructionEvent:
+    """The archive department starts the destruction of a supervised list.
+
+    Refused while any of its records is under a legal hold (placed after approval, say).
+    The files are removed by ``execute`` (a celery task), which can be re-run safely.
+    """
+    from svc_archive_plugin.services.holds import holds_on
+
+    _require(user, "prepare_destruction", "carry out destruction lists")
+    with transaction.atomic():
+        destruction_list = _locked(destruction_list, State.SUPERVISED)
+        ids = list(destruction_list.items.values_list("document_id", flat=True))
+        if held := holds_on(ids):
+            names = sorted({h.name for hs in held.values() for h in hs})
+            raise DestructionError(
+                f"Records of this list are under legal hold ({', '.join(names)}); "
+                "release the hold or cancel the list.",
+            )
+        event = _event(destruction_list, user, Action.EXECUTE, state=State.EXECUTING)
+    return event
+
+
+# Carrying it out ------------------------------------------------------------------------------
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _files_of(document) -> list[tuple[str, Path]]:
+    files = [("original", Path(document.source_path))]
+    if document.has_archive_version:
+        files.append(("archive", Path(document.archive_path)))
+    files.append(("thumbnail", Path(document.thumbnail_path)))
+    return files
+
+
+def _trash_copies(checksums: set[str]) -> list[Path]:
+    """Copies of the destroyed originals that paperless moved to its trash directory."""
+    trash = getattr(settings, "EMPTY_TRASH_DIR", None)
+    if not trash or not Path(trash).is_dir() or not checksums:
+        return []
+    return [
+        p for p in Path(trash).rglob("*") if p.is_file() and _sha256(p) in checksums
+    ]
+
+
+def _signatories(destruction_list: DestructionList) -> dict:
+    events = destruction_list.events.filter(
+        round=destruction_list.round,
+    ).select_related(
+        "actor",
+    )
+    by_action: dict[str, list[dict]] = {}
+    for event in events:
+        by_action.setdefault(event.action, []).append(
+            {"user": event.actor.get_username(), "at": event.at.isoformat()},
+        )
+    return {
+        "preparer": destruction_list.prepared_by.get_username(),
+        "approved": by_action.get(Action.APPROVE, []),
+        "checked": by_action.get(Action.CHECK, []),
+        "supervised": by_action.get(Action.SUPERVISE, []),
+        "executed": by_action.get(Action.EXECUTE, []),
+    }
+
+
+def _destroy_one(item: DestructionItem, signatories: dict) -> None:
+    """Remove one record's files, index entry and rows; write its tombstone. Idempotent."""
+    from documents.models import Document
+    from documents.search import get_backend
+
+    from svc_archive_plugin.services.protection import destroying
+
+    documents = list(
+        Document.global_objects.filter(pk=item.document_id).order_by("pk"),
+    ) + list(
+        Document.global_objects.filter(root_document_id=item.document_id).order_by(
+            "pk",
+        ),
+    )
+    files = []
+    for document in documents:
+        for role, path in _files_of(document):
+            if path.is_file():
+                files.append(
+                    {
+                        "document_id": document.pk,
+                        "role": role,
+                        "name": path.name,
+                        "bytes": path.stat().st_size,
+                        "sha256": _sha256(path),
+                    },
+                )
+    originals = {f["sha256"] for f in files if f["role"] == "original"}
+    copies = _trash_copies(originals)
+    files += [
+        {
+            "document_id": item.document_id,
+            "role": "trash copy",
+            "name": p.name,
+            "bytes": p.stat().st_size,
+            "sha256": _sha256(p),
+        }
+        for p in copies
+    ]
+    ids = [d.pk for d in documents]
+    with transaction.atomic(), destroying(ids):
+        for document in documents:
+            if document.deleted_at is None:
+                document.delete()  # to the trash, so paperless's own handlers run
+        Document.deleted_objects.filter(pk__in=ids).delete()
+        now = timezone.now()
+        item.destroyed_at = now
+        item.save(update_fields=["destroyed_at"])
+        RecordRetention.objects.filter(document_id__in=ids).update(
+            state=RecordRetention.State.DESTROYED,
+        )
+        register.append(item, files=files, signatories=signatories, at=now)
+    backend = get_backend()
+    for pk in ids:
+        backend.remove(pk)
+    for document in documents:
+        for _role, path in _files_of(document):
+            path.unlink(missing_ok=True)
+    for copy in copies:
+        copy.unlink(missing_ok=True)
+
+
+def execute(destruction_list_id: int) -> int:
+    """Destroy every record of an executing list not yet destroyed; returns how many."""
+    destruction_list = DestructionList.objects.select_related("prepared_by").get(
+        pk=destruction_list_id,
+    )
+    if destruction_list.state != State.EXECUTING:
+        raise DestructionError(
+            f"The list {destruction_list.number} is not being carried out.",
+        )
+    signatories = _signatories(destruction_list)
+    done = 0
+    for item in destruction_list.items.filter(destroyed_at=None).order_by("pk"):
+        _destroy_one(item, signatories)
+        done += 1
+    with transaction.atomic():
+        destruction_list = _locked(destruction_list, State.EXECUTING)
+        executor = destruction_list.events.filter(action=Action.EXECUTE).latest("at")
+        _event(
+            destruction_list,
+            executor.actor,
+            Action.EXECUTED,
+            f"{destruction_list.items.count()} records destroyed",
+            state=State.EXECUTED,
+        )
+    logger.info("Destruction list %s carried out", destruction_list.number)
+    return done

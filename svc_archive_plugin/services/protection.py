@@ -1,0 +1,197 @@
+"""Protection of records: why a document may not be trashed or purged, by any path.
+
+A document is protected while it is under a legal hold, a filed record (before and after its
+retention runs out: only an approved destruction list removes a filed record), or on a
+destruction list that is not being carried out. Every deletion path of paperless asks
+``check`` first (see ``guards``), so the person is told why and nothing half-happens;
+the ``pre_delete`` receiver is the backstop for any path nobody thought of.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import logging
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from svc_archive_plugin.models import DestructionItem
+from svc_archive_plugin.models import DestructionList
+from svc_archive_plugin.models import Dossier
+from svc_archive_plugin.models import RecordRetention
+from svc_archive_plugin.models import RefusedDeletion
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from collections.abc import Iterator
+
+    from django.contrib.auth.models import User
+
+logger = logging.getLogger("paperless.svc_archive")
+
+# Document ids an executing destruction list may delete (set only inside ``destroying``).
+_destroying: contextvars.ContextVar[frozenset[int]] = contextvars.ContextVar(
+    "svc_archive_destroying",
+    default=frozenset(),
+)
+
+
+class RecordProtected(PermissionDenied):
+    """Deleting would remove a protected record; the message names each reason.
+
+    A ``PermissionDenied``: DRF answers 403 with the message, the admin refuses.
+    """
+
+    def __init__(self, reasons: dict[int, list[str]]) -> None:
+        self.reasons = reasons
+        lines = [line for doc_reasons in reasons.values() for line in doc_reasons]
+        super().__init__(" ".join(lines))
+
+
+@contextlib.contextmanager
+def destroying(document_ids: Iterable[int]) -> Iterator[None]:
+    """Let an executing destruction list delete exactly these documents."""
+    token = _destroying.set(frozenset(document_ids))
+    try:
+        yield
+    finally:
+        _destroying.reset(token)
+
+
+def _day(value) -> str:
+    return date_format(value, "Y-m-d") if value else ""
+
+
+def reasons(
+    document_ids: Iterable[int],
+    user: User | None = None,
+) -> dict[int, list[str]]:
+    """Why each protected document among ``document_ids`` cannot be deleted (or {}).
+
+    Versions are protected with their root document. A fixed number of queries.
+    """
+    from documents.models import Document
+
+    from svc_archive_plugin.services.holds import holds_on
+
+    ids = set(document_ids)
+    if not ids:
+        return {}
+    rows = Document.global_objects.filter(pk__in=ids).values_list(
+        "pk",
+        "root_document_id",
+        "title",
+    )
+    root_of = {pk: root or pk for pk, root, _title in rows}
+    roots = set(root_of.values())
+    titles = dict(
+        Document.global_objects.filter(pk__in=roots).values_list("pk", "title"),
+    )
+    allowed = _destroying.get()
+    found: dict[int, list[str]] = defaultdict(list)
+
+    see_holds = user is None or user.has_perm("svc_archive_plugin.view_legalhold")
+    for root, holds in holds_on(roots).items():
+        for hold in holds:
+            if see_holds:
+                found[root].append(
+                    _(
+                        "it is under the legal hold “%(hold)s” (%(reason)s), placed on "
+                        "%(date)s by %(user)s",
+                    )
+                    % {
+                        "hold": hold.name,
+                        "reason": hold.reason,
+                        "date": _day(hold.placed_at),
+                        "user": hold.placed_by,
+                    },
+                )
+            else:
+                found[root].append(
+                    _("it is under a legal hold (ask the archive department)"),
+                )
+    for item in DestructionItem.objects.filter(
+        document_id__in=roots - allowed,
+        released=False,
+    ).select_related("destruction_list"):
+        destruction_list = item.destruction_list
+        if destruction_list.state != DestructionList.State.EXECUTED:
+            found[item.document_id].append(
+                _("it is on the destruction list %(number)s (%(state)s)")
+                % {
+                    "number": destruction_list.number,
+                    "state": destruction_list.get_state_display(),
+                },
+            )
+    for row in RecordRetention.objects.filter(
+        document_id__in=roots - allowed,
+        filed=True,
+    ):
+        if row.state in (RecordRetention.State.DUE, RecordRetention.State.DESTROY):
+            text = _(
+                "it is a filed record whose retention ended on %(until)s; only an "
+                "approved destruction list can remove it",
+            ) % {"until": _day(row.until)}
+        elif row.retention == Dossier.Retention.PERMANENT:
+            text = _("it is a filed record kept permanently")
+        elif row.until is None:
+            text = _(
+                "it is a filed record whose retention has not started (its project has "
+                "not ended)",
+            )
+        else:
+            text = _("it is a filed record retained until %(until)s") % {
+                "until": _day(row.until),
+            }
+        found[row.document_id].append(text)
+    result = {}
+    for pk, root in root_of.items():
+        if root in found:
+            head = _("Document #%(id)s “%(title)s” cannot be deleted: ") % {
+                "id": root,
+                "title": titles.get(root, ""),
+            }
+            result[pk] = [head + "; ".join(found[root]) + "."]
+    return result
+
+
+def check(
+    document_ids: Iterable[int],
+    *,
+    user: User | None = None,
+    path: str,
+) -> None:
+    """Raise ``RecordProtected`` if any of the documents is protected; log the attempt."""
+    ids = list(document_ids)
+    found = reasons(ids, user)
+    if not found:
+        return
+    record_refusal(found, user=user, path=path)
+    raise RecordProtected(found)
+
+
+def record_refusal(
+    found: dict[int, list[str]],
+    *,
+    user: User | None,
+    path: str,
+) -> None:
+    """Keep the refused attempt as evidence and in paperless's log."""
+    actor = user if user is not None and user.is_authenticated else None
+    RefusedDeletion.objects.bulk_create(
+        [
+            RefusedDeletion(
+                document_id=pk,
+                user=actor,
+                path=path,
+                reason=" ".join(lines),
+            )
+            for pk, lines in found.items()
+        ],
+    )
+    for lines in found.values():
+        logger.warning("Refused (%s, %s): %s", path, actor, " ".join(lines))

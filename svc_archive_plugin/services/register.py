@@ -1,0 +1,187 @@
+"""The destruction register 销毁清册: append-only, each entry chained to the previous by hash.
+
+``entry_hash = sha256(previous_hash + canonical JSON of the entry)``; the first entry's
+previous hash is 64 zeros. Rewriting, removing or reordering any entry breaks the chain from
+that entry on, which ``verify`` reports.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db import IntegrityError
+from django.db import transaction
+
+from svc_archive_plugin.models import DestructionList
+from svc_archive_plugin.models import RegisterEntry
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from svc_archive_plugin.models import DestructionItem
+
+GENESIS = "0" * 64
+
+# The tombstone's fields, in the order the CSV and PDF show them.
+COLUMNS = (
+    "sequence",
+    "list_number",
+    "archive_code",
+    "title",
+    "customer",
+    "project",
+    "document_type",
+    "created",
+    "pages",
+    "retention",
+    "retention_until",
+    "years_kept",
+    "document_id",
+    "destroyed_at",
+    "files",
+)
+
+
+def canonical(data: dict) -> str:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def entry_hash(previous_hash: str, sequence: int, content: dict) -> str:
+    payload = f"{previous_hash}|{sequence}|{canonical(content)}"
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _iso(value) -> str | None:
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    return value
+
+
+def append(
+    item: DestructionItem,
+    *,
+    files: list[dict],
+    signatories: dict,
+    at: datetime.datetime,
+) -> RegisterEntry:
+    """Write the tombstone of ``item`` at the end of the register (inside a transaction)."""
+    destruction_list = item.destruction_list
+    content = {
+        "list_number": destruction_list.number,
+        "list_title": destruction_list.title,
+        "reason": destruction_list.reason,
+        "document_id": item.document_id,
+        "title": item.title,
+        "archive_code": item.archive_code,
+        "customer": item.customer,
+        "project": item.project,
+        "document_type": item.document_type,
+        "created": _iso(item.created),
+        "pages": item.pages,
+        "retention": item.retention,
+        "retention_until": _iso(item.retention_until),
+        "years_kept": item.years_kept,
+        "destroyed_at": at.isoformat(),
+        "files": files,
+        "signatories": signatories,
+    }
+    # Two lists carried out at once both read the same last entry; the unique sequence
+    # lets one of them fail and read again, so the chain never forks.
+    for _attempt in range(20):
+        last = RegisterEntry.objects.order_by("-sequence").only(
+            "sequence",
+            "entry_hash",
+        )
+        last = last.first()
+        sequence = last.sequence + 1 if last else 1
+        previous = last.entry_hash if last else GENESIS
+        try:
+            with transaction.atomic():
+                return RegisterEntry.objects.create(
+                    sequence=sequence,
+                    destruction_list=destruction_list,
+                    document_id=item.document_id,
+                    destroyed_at=at,
+                    content=content,
+                    previous_hash=previous,
+                    entry_hash=entry_hash(previous, sequence, content),
+                )
+        except IntegrityError:
+            continue
+    raise RuntimeError("The destruction register is too busy; try again.")
+
+
+@dataclass(frozen=True)
+class Problem:
+    sequence: int
+    detail: str
+
+
+def verify(chunk: int = 2000) -> Iterator[Problem]:
+    """Walk the register in order and report every entry that does not chain."""
+    previous, expected = GENESIS, 1
+    last = 0
+    while True:
+        entries = list(
+            RegisterEntry.objects.filter(sequence__gt=last).order_by("sequence")[
+                :chunk
+            ],
+        )
+        if not entries:
+            return
+        for entry in entries:
+            if entry.sequence != expected:
+                yield Problem(
+                    entry.sequence,
+                    f"entries {expected}–{entry.sequence - 1} are missing",
+                )
+            if entry.previous_hash != previous:
+                yield Problem(
+                    entry.sequence,
+                    "does not follow the entry before it (previous hash differs)",
+                )
+            if entry_hash(entry.previous_hash, entry.sequence, entry.content) != (
+                entry.entry_hash
+            ):
+                yield Problem(
+                    entry.sequence,
+                    "its content was changed after it was written",
+                )
+            previous, expected = entry.entry_hash, entry.sequence + 1
+            last = entry.sequence
+
+
+def rows(entries) -> Iterator[list[str]]:
+    """CSV rows of register entries: the columns of ``COLUMNS``, then the hashes."""
+    for entry in entries:
+        c = entry.content
+        files = "; ".join(
+            f"{f['role']} {f['name']} sha256:{f['sha256']}" for f in c.get("files", [])
+        )
+        yield [
+            str(entry.sequence),
+            c.get("list_number", ""),
+            c.get("archive_code", ""),
+            c.get("title", ""),
+            c.get("customer", ""),
+            c.get("project", ""),
+            c.get("document_type", ""),
+            c.get("created") or "",
+            "" if c.get("pages") is None else str(c["pages"]),
+            c.get("retention", ""),
+            c.get("retention_until") or "",
+            "" if c.get("years_kept") is None else str(c["years_kept"]),
+            str(entry.document_id),
+            c.get("destroyed_at", ""),
+            files,
+            entry.previous_hash,
+            entry.entry_hash,
+        ]
+
+
+def list_entries(destruction_list: DestructionList):
+    return destruction_list.register_entries.order_by("sequence")

@@ -1,0 +1,569 @@
+"""Retention 保管期限 (policy §5.3): class determines destiny, the clock, sweep and appraisal.
+
+Each record's class comes from the retention schedule (document type and archive category),
+unless its dossier overrides it with a recorded reason or an appraisal decided otherwise.
+The clock starts at the project's end (the document's date without a project), by default
+from 1 January of the following year. ``recompute`` keeps ``RecordRetention``, the
+*Retention until* field and the retention tag right; the sweep only ever queues records
+for appraisal, and appraisal is the archive department's decision.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.utils import timezone
+
+from svc_archive_plugin.conf import archive_settings
+from svc_archive_plugin.models import AppraisalDecision
+from svc_archive_plugin.models import ArchiveCategory
+from svc_archive_plugin.models import DocumentTypeCode
+from svc_archive_plugin.models import Dossier
+from svc_archive_plugin.models import RecordRetention
+from svc_archive_plugin.models import RetentionRule
+from svc_archive_plugin.models import ServiceProject
+from svc_archive_plugin.models import SweepRun
+from svc_archive_plugin.services.indexing import reindex
+from svc_archive_plugin.services.provisioning import provisioned
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from django.contrib.auth.models import User
+
+Retention = Dossier.Retention
+State = RecordRetention.State
+Basis = RecordRetention.Basis
+Decision = AppraisalDecision.Decision
+
+# Longest first: a dossier takes the longest class of its records.
+RANK = {Retention.PERMANENT: 3, Retention.IMPORTANT: 2, Retention.ORDINARY: 1}
+
+
+class RetentionError(Exception):
+    """The retention step is not allowed; the message says why."""
+
+
+class RetentionForbidden(RetentionError):
+    """The person may not take this step."""
+
+
+def period_years(retention: str) -> int | None:
+    if retention == Retention.IMPORTANT:
+        return archive_settings.RETENTION_IMPORTANT
+    if retention == Retention.ORDINARY:
+        return archive_settings.RETENTION_ORDINARY
+    return None
+
+
+def add_years(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def retention_until(
+    starts: datetime.date | None,
+    years: int | None,
+) -> datetime.date | None:
+    """The last day a record is kept: counted from 1 January after ``starts`` by default."""
+    if starts is None or years is None:
+        return None
+    if archive_settings.RETENTION_FROM_NEXT_YEAR:
+        return datetime.date(starts.year + years, 12, 31)
+    return add_years(starts, years) - datetime.timedelta(days=1)
+
+
+class Schedule:
+    """The retention schedule, read once: the most specific rule wins."""
+
+    def __init__(self) -> None:
+        self.rules = {
+            (type_id, category_id): retention
+            for type_id, category_id, retention in RetentionRule.objects.values_list(
+                "document_type_id",
+                "category_id",
+                "retention",
+            )
+        }
+
+    def retention(
+        self,
+        type_code_id: int | None,
+        category_id: int | None,
+    ) -> str | None:
+        for key in (
+            (type_code_id, category_id),
+            (type_code_id, None),
+            (None, category_id),
+        ):
+            if key != (None, None) and key in self.rules:
+                return self.rules[key]
+        return None
+
+
+def dossier_class(dossier: Dossier) -> str | None:
+    """The longest class among the dossier's records by the schedule (for its archive code)."""
+    from svc_archive_plugin.services.filing import dossier_documents
+
+    schedule = Schedule()
+    codes = dict(DocumentTypeCode.objects.values_list("document_type_id", "pk"))
+    found = [
+        schedule.retention(codes.get(type_id), dossier.category_id)
+        for type_id in dossier_documents(dossier)
+        .values_list("document_type_id", flat=True)
+        .distinct()
+    ]
+    found = [f for f in found if f]
+    return max(found, key=RANK.__getitem__) if found else None
+
+
+# Keeping each record's retention right -------------------------------------------------------
+
+
+def _facts(document_ids: list[int]) -> dict[int, dict]:
+    """What decides each document's retention, in a fixed number of queries."""
+    from documents.models import CustomFieldInstance
+    from documents.models import Document
+
+    docs = {
+        pk: {"type_id": type_id, "created": created}
+        for pk, type_id, created in Document.objects.filter(
+            pk__in=document_ids,
+        ).values_list("pk", "document_type_id", "created")
+    }
+    if not docs:
+        return {}
+    category_field = provisioned("custom_field.category")
+    project_field = provisioned("custom_field.project")
+    options: dict[int, dict[int, str]] = {}
+    fields = [f.pk for f in (category_field, project_field) if f is not None]
+    for doc_id, field_id, option in CustomFieldInstance.objects.filter(
+        document_id__in=docs,
+        field_id__in=fields,
+    ).values_list("document_id", "field_id", "value_select"):
+        options.setdefault(doc_id, {})[field_id] = option
+    categories = dict(ArchiveCategory.objects.values_list("option_id", "pk"))
+    codes = {
+        type_id: (code_id, default_category)
+        for code_id, type_id, default_category in DocumentTypeCode.objects.values_list(
+            "pk",
+            "document_type_id",
+            "default_category_id",
+        )
+    }
+    project_options = {
+        o.get(project_field.pk) for o in options.values() if project_field is not None
+    } - {None}
+    projects = {
+        row["option_id"]: row
+        for row in ServiceProject.objects.filter(option_id__in=project_options).values(
+            "option_id",
+            "end_date",
+            "dossier__pk",
+            "dossier__state",
+            "dossier__category_id",
+            "dossier__retention",
+            "dossier__retention_override_reason",
+        )
+    }
+    for doc_id, doc in docs.items():
+        own = options.get(doc_id, {})
+        code_id, default_category = codes.get(doc["type_id"], (None, None))
+        project = projects.get(own.get(project_field.pk)) if project_field else None
+        category = (
+            categories.get(own.get(category_field.pk)) if category_field else None
+        )
+        if category is None and project is not None:
+            category = project["dossier__category_id"]
+        doc.update(
+            code_id=code_id,
+            category_id=category or default_category,
+            project=project,
+        )
+    return docs
+
+
+def _created_date(value) -> datetime.date | None:
+    if isinstance(value, datetime.datetime):
+        return timezone.localdate(value) if timezone.is_aware(value) else value.date()
+    return value
+
+
+def recompute(document_ids: Iterable[int]) -> list[int]:
+    """Bring the records' retention up to date; returns the ids that changed.
+
+    A fixed number of queries per call, whatever the number of documents.
+    """
+    ids = sorted(set(document_ids))
+    if not ids:
+        return []
+    schedule = Schedule()
+    today = timezone.localdate()
+    with transaction.atomic():
+        facts = _facts(ids)
+        existing = {
+            row.document_id: row
+            for row in RecordRetention.objects.select_for_update().filter(
+                document_id__in=facts,
+            )
+        }
+        changed: list[RecordRetention] = []
+        created: list[RecordRetention] = []
+        for doc_id, fact in facts.items():
+            row = existing.get(doc_id)
+            project = fact["project"]
+            filed = bool(project and project["dossier__state"] == Dossier.State.FILED)
+            if row is not None and row.basis == Basis.APPRAISAL:
+                wanted = {"filed": filed}
+            else:
+                if project and project["dossier__retention_override_reason"]:
+                    retention, basis = project["dossier__retention"], Basis.DOSSIER
+                else:
+                    retention = schedule.retention(fact["code_id"], fact["category_id"])
+                    basis = Basis.SCHEDULE
+                if retention is None:
+                    if row is not None and row.state == State.ACTIVE and not row.filed:
+                        row.delete()  # no longer a record of any scheduled class
+                        changed.append(row)
+                    continue
+                starts = (
+                    project["end_date"] if project else _created_date(fact["created"])
+                )
+                years = period_years(retention)
+                until = retention_until(starts, years)
+                wanted = {
+                    "retention": retention,
+                    "period_years": years,
+                    "basis": basis,
+                    "starts": starts,
+                    "until": until,
+                    "filed": filed,
+                }
+                # A corrected date can take a record out of the queue again.
+                if (
+                    row is not None
+                    and row.state == State.DUE
+                    and (until is None or until >= today)
+                ):
+                    wanted.update(state=State.ACTIVE, due_since=None)
+            if row is None:
+                created.append(RecordRetention(document_id=doc_id, **wanted))
+            elif any(getattr(row, k) != v for k, v in wanted.items()):
+                for k, v in wanted.items():
+                    setattr(row, k, v)
+                changed.append(row)
+        RecordRetention.objects.bulk_create(created)
+        RecordRetention.objects.bulk_update(
+            [r for r in changed if r.pk],
+            [
+                "retention",
+                "period_years",
+                "basis",
+                "starts",
+                "until",
+                "filed",
+                "state",
+                "due_since",
+            ],
+        )
+        touched = [r.document_id for r in created + changed]
+        mirror(touched)
+    return touched
+
+
+def recompute_all(chunk: int = 2000) -> int:
+    """Recompute every document's retention, in chunks (after a schedule change)."""
+    from documents.models import Document
+
+    count, last = 0, 0
+    while True:
+        ids = list(
+            Document.objects.filter(pk__gt=last)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:chunk],
+        )
+        if not ids:
+            return count
+        count += len(recompute(ids))
+        last = ids[-1]
+
+
+# Showing it in paperless: the *Retention until* field and the retention tag ----------------
+
+
+def _period_tag(years: int):
+    """The tag 定期N年 under the retention root, made if an extension needs a new period."""
+    from documents.models import MatchingModel
+    from documents.models import Tag
+
+    from svc_archive_plugin.services.vocabulary import RETENTION_TAGS
+
+    root = provisioned("tag.retention")
+    if root is None:
+        return None
+    term = dict(RETENTION_TAGS)["ordinary"]
+    names = {term.name(lang, n=years) for lang in ("zh-hans", "zh-hant", "en")}
+    tag = Tag.objects.filter(tn_parent=root, name__in=names).first()
+    if tag is None:
+        tag = Tag.objects.create(
+            name=term.name("zh-hans", n=years),
+            tn_parent=root,
+            matching_algorithm=MatchingModel.MATCH_NONE,
+            color=root.color,
+        )
+    return tag
+
+
+def _class_tags() -> dict[str, object]:
+    tags = {}
+    for key in ("permanent", "important", "ordinary", "pending_destruction"):
+        tag = provisioned(f"tag.retention.{key}")
+        if tag is not None:
+            tags[key] = tag
+    return tags
+
+
+def mirror(document_ids: list[int]) -> None:
+    """Write *Retention until* and the retention tags of these records, then re-index."""
+    from documents.models import CustomFieldInstance
+    from documents.models import Document
+    from documents.models import Tag
+
+    if not document_ids:
+        return
+    rows = {
+        r.document_id: r
+        for r in RecordRetention.objects.filter(document_id__in=document_ids)
+    }
+    field = provisioned("custom_field.retention_until")
+    if field is not None:
+        instances = {
+            i.document_id: i
+            for i in CustomFieldInstance.objects.filter(
+                field=field,
+                document_id__in=document_ids,
+            )
+        }
+        update, create = [], []
+        for doc_id in document_ids:
+            until = rows[doc_id].until if doc_id in rows else None
+            instance = instances.get(doc_id)
+            if instance is None:
+                if until is not None:
+                    create.append(
+                        CustomFieldInstance(
+                            document_id=doc_id,
+                            field=field,
+                            value_date=until,
+                        ),
+                    )
+            elif instance.value_date != until:
+                instance.value_date = until
+                update.append(instance)
+        CustomFieldInstance.objects.bulk_create(create)
+        CustomFieldInstance.objects.bulk_update(update, ["value_date"])
+    class_tags = _class_tags()
+    root = provisioned("tag.retention")
+    keep_out = {
+        provisioned(f"tag.retention.{k}") for k in ("legal_hold", "on_loan")
+    } - {None}
+    retention_tag_ids = set(
+        Tag.objects.filter(tn_parent=root).values_list("pk", flat=True)
+        if root is not None
+        else [],
+    ) - {t.pk for t in keep_out}
+    wanted = []
+    for doc_id, row in rows.items():
+        if row.retention == Retention.PERMANENT:
+            tag = class_tags.get("permanent")
+        elif row.retention == Retention.IMPORTANT and row.period_years == period_years(
+            Retention.IMPORTANT,
+        ):
+            tag = class_tags.get("important")
+        elif row.retention == Retention.ORDINARY and row.period_years == period_years(
+            Retention.ORDINARY,
+        ):
+            tag = class_tags.get("ordinary")
+        else:
+            tag = _period_tag(row.period_years) if row.period_years else None
+        if tag is not None:
+            wanted.append((doc_id, tag.pk))
+        if row.state == State.DESTROY and "pending_destruction" in class_tags:
+            wanted.append((doc_id, class_tags["pending_destruction"].pk))
+    through = Document.tags.through
+    through.objects.filter(
+        document_id__in=document_ids,
+        tag_id__in=retention_tag_ids,
+    ).delete()
+    through.objects.bulk_create(
+        [through(document_id=d, tag_id=t) for d, t in wanted],
+        ignore_conflicts=True,
+    )
+    reindex(document_ids)
+
+
+# The daily sweep -----------------------------------------------------------------------------
+
+
+def sweep(today: datetime.date | None = None) -> SweepRun:
+    """Queue every retained record whose retention has run out for appraisal.
+
+    One UPDATE whatever the number of records; safe to run twice at once and on several
+    workers: each row moves from *retained* to *due* once (the second UPDATE re-checks
+    the state of rows the first one changed). Nothing is deleted here.
+    """
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        queued = RecordRetention.objects.filter(
+            state=State.ACTIVE,
+            until__lt=today,
+        ).update(state=State.DUE, due_since=today)
+        return SweepRun.objects.create(as_of=today, queued=queued)
+
+
+# Appraisal 鉴定 -------------------------------------------------------------------------------
+
+
+def appraise(
+    user: User,
+    document_ids: Iterable[int],
+    decision: str,
+    reason: str,
+    *,
+    years: int | None = None,
+    dossier: Dossier | None = None,
+) -> list[AppraisalDecision]:
+    """Decide on expired records: destroy, extend by ``years``, or keep permanently."""
+    if not user.has_perm("svc_archive_plugin.appraise_record"):
+        raise RetentionForbidden("Only the archive department appraises records.")
+    if decision not in Decision.values:
+        raise RetentionError(f"Unknown decision {decision!r}.")
+    if not reason.strip():
+        raise RetentionError("Give the reason for the appraisal decision.")
+    if decision == Decision.EXTEND and (not years or years < 1):
+        raise RetentionError("Say by how many years the retention is extended.")
+    ids = sorted(set(document_ids))
+    if not ids:
+        raise RetentionError("Choose the records to appraise.")
+    from svc_archive_plugin.models import DestructionItem
+
+    with transaction.atomic():
+        rows = list(
+            RecordRetention.objects.select_for_update().filter(document_id__in=ids),
+        )
+        listed = set(
+            DestructionItem.objects.filter(
+                document_id__in=ids,
+                released=False,
+            ).values_list("document_id", flat=True),
+        )
+        wrong = [
+            r.document_id
+            for r in rows
+            if r.state not in (State.DUE, State.DESTROY) or r.document_id in listed
+        ]
+        missing = set(ids) - {r.document_id for r in rows}
+        if wrong or missing:
+            raise RetentionError(
+                "Only records in the appraisal queue, not on a destruction list, can be "
+                f"appraised; not: {', '.join(map(str, sorted(set(wrong) | missing)))}.",
+            )
+        decisions = []
+        for row in rows:
+            before = row.until
+            if decision == Decision.DESTROY:
+                row.state = State.DESTROY
+            else:
+                row.state, row.due_since, row.basis = (
+                    State.ACTIVE,
+                    None,
+                    Basis.APPRAISAL,
+                )
+                if decision == Decision.PERMANENT:
+                    row.retention, row.period_years, row.until = (
+                        Retention.PERMANENT,
+                        None,
+                        None,
+                    )
+                else:
+                    row.until = add_years(row.until or timezone.localdate(), years)
+                    row.period_years = (row.period_years or 0) + years
+            decisions.append(
+                AppraisalDecision(
+                    document_id=row.document_id,
+                    dossier=dossier,
+                    decision=decision,
+                    years=years if decision == Decision.EXTEND else None,
+                    until_before=before,
+                    until_after=row.until,
+                    reason=reason.strip(),
+                    decided_by=user,
+                ),
+            )
+        RecordRetention.objects.bulk_update(
+            rows,
+            ["state", "due_since", "basis", "retention", "period_years", "until"],
+        )
+        created = AppraisalDecision.objects.bulk_create(decisions)
+        mirror(ids)
+    return created
+
+
+def appraise_dossier(
+    user: User,
+    dossier: Dossier,
+    decision: str,
+    reason: str,
+    *,
+    years: int | None = None,
+) -> list[AppraisalDecision]:
+    """Decide for every record of the dossier that is in the appraisal queue."""
+    from svc_archive_plugin.services.filing import dossier_documents
+
+    ids = RecordRetention.objects.filter(
+        document__in=dossier_documents(dossier),
+        state__in=(State.DUE, State.DESTROY),
+    ).values_list("document_id", flat=True)
+    if not ids:
+        raise RetentionError(f"No record of {dossier} is waiting for appraisal.")
+    return appraise(user, list(ids), decision, reason, years=years, dossier=dossier)
+
+
+def override_dossier_retention(
+    dossier: Dossier,
+    user: User,
+    retention: str,
+    reason: str,
+) -> Dossier:
+    """Give the dossier's records a class other than the schedule's, with the reason."""
+    from svc_archive_plugin.services.filing import dossier_documents
+
+    if not user.has_perm("svc_archive_plugin.file_dossier"):
+        raise RetentionForbidden("Only the archive department overrides the schedule.")
+    if retention not in Retention.values:
+        raise RetentionError(f"Unknown retention class {retention!r}.")
+    if not reason.strip():
+        raise RetentionError("Give the reason for overriding the retention schedule.")
+    with transaction.atomic():
+        dossier = Dossier.objects.select_for_update().get(pk=dossier.pk)
+        if dossier.archive_code and dossier.retention != retention:
+            raise RetentionError(
+                f"The dossier is filed as {dossier.archive_code}; its class is part of "
+                "the archive code. Appraise its records instead.",
+            )
+        dossier.retention = retention
+        dossier.retention_override_reason = reason.strip()
+        dossier.retention_override_by = user
+        dossier.save(
+            update_fields=[
+                "retention",
+                "retention_override_reason",
+                "retention_override_by",
+            ],
+        )
+        recompute(dossier_documents(dossier).values_list("pk", flat=True))
+    return dossier
