@@ -469,6 +469,10 @@ def _destroy_one(item: DestructionItem, signatories: dict) -> None:
     ]
     ids = [d.pk for d in documents]
     with transaction.atomic(), destroying(ids):
+        # First, so the purge's receivers keep the retention row of a destroyed record.
+        RecordRetention.objects.filter(document_id__in=ids).update(
+            state=RecordRetention.State.DESTROYED,
+        )
         for document in documents:
             if document.deleted_at is None:
                 document.delete()  # to the trash, so paperless's own handlers run
@@ -476,9 +480,6 @@ def _destroy_one(item: DestructionItem, signatories: dict) -> None:
         now = timezone.now()
         item.destroyed_at = now
         item.save(update_fields=["destroyed_at"])
-        RecordRetention.objects.filter(document_id__in=ids).update(
-            state=RecordRetention.State.DESTROYED,
-        )
         register.append(item, files=files, signatories=signatories, at=now)
     backend = get_backend()
     for pk in ids:
