@@ -190,7 +190,9 @@ def test_nightly_purge_leaves_protected_documents_and_purges_the_others(
     others = [DocumentFactory(title=f"草稿{i}") for i in range(3)]
     for document in (held_in_trash, *others):
         document.delete()
-    Document.deleted_objects.update(deleted_at=timezone.now() - datetime.timedelta(days=2))
+    Document.deleted_objects.update(
+        deleted_at=timezone.now() - datetime.timedelta(days=2),
+    )
     holds.place_hold(
         people["manager"],
         name="审计冻结",
@@ -282,7 +284,10 @@ def test_released_holds_protect_no_more(held, people, admin_user, api_client):
     assert api_client.delete(f"/api/documents/{held.pk}/").status_code == 204
     assert Document.deleted_objects.filter(pk=held.pk).exists()
     active.refresh_from_db()
-    assert (active.released_by, active.release_reason) == (people["manager"], "诉讼结案")
+    assert (active.released_by, active.release_reason) == (
+        people["manager"],
+        "诉讼结案",
+    )
 
 
 def test_holds_cover_by_customer_and_project_and_tag_what_they_hold(dossier, people):
@@ -305,9 +310,19 @@ def test_holds_cover_by_customer_and_project_and_tag_what_they_hold(dossier, peo
     assert "冻结" in set(in_scope.tags.values_list("name", flat=True))
     assert list(holds.held_documents(hold)) != []
     with pytest.raises(holds.HoldError, match="name and a reason"):
-        holds.place_hold(people["manager"], name="x", reason=" ", customers=[other_customer])
+        holds.place_hold(
+            people["manager"],
+            name="x",
+            reason=" ",
+            customers=[other_customer],
+        )
     with pytest.raises(holds.HoldError, match="may not place"):
-        holds.place_hold(people["clerk"], name="x", reason="y", customers=[other_customer])
+        holds.place_hold(
+            people["clerk"],
+            name="x",
+            reason="y",
+            customers=[other_customer],
+        )
 
     holds.release_hold(hold, people["manager"], "清算结束")
     assert "冻结" not in set(in_scope.tags.values_list("name", flat=True))

@@ -86,7 +86,10 @@ def test_counting_from_the_day_itself_when_configured(dossier, settings):
 # Transactional: the recompute runs as a celery task once the change commits, and
 # paperless's task_prerun closes the connection (PostgreSQL) of a test transaction.
 @pytest.mark.django_db(transaction=True)
-def test_a_corrected_end_date_and_a_changed_schedule_are_followed(dossier, paperless_dirs):
+def test_a_corrected_end_date_and_a_changed_schedule_are_followed(
+    dossier,
+    paperless_dirs,
+):
     log = add_document(dossier, "SS")
     project = dossier.project
     project.end_date = datetime.date(2027, 2, 1)
