@@ -13,4 +13,5 @@ if [ $# -gt 0 ] && [ -f "bench/$1.py" ]; then
 else
 	python bench/consume.py "$@"
 	python bench/registers.py
+	python bench/sweep.py
 fi

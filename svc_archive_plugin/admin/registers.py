@@ -187,6 +187,17 @@ class ReasonForm(forms.Form):
     )
 
 
+class RetentionOverrideForm(forms.Form):
+    retention = forms.ChoiceField(
+        label=_("retention class"),
+        choices=Dossier.Retention.choices,
+    )
+    reason = forms.CharField(
+        label=_("Reason for overriding the schedule"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 @admin.register(Dossier)
 class DossierAdmin(admin.ModelAdmin):
     """Dossier admin interface: filing moves through the filing actions, never by editing."""
@@ -216,6 +227,9 @@ class DossierAdmin(admin.ModelAdmin):
         "deadlines_summary",
         "completeness_override",
         "completeness_override_by",
+        "retention",
+        "retention_override_reason",
+        "retention_override_by",
     )
     fields = (
         "project",
@@ -229,6 +243,8 @@ class DossierAdmin(admin.ModelAdmin):
         "paper_pages",
         "completeness_override",
         "completeness_override_by",
+        "retention_override_reason",
+        "retention_override_by",
     )
     inlines = (FilingEventInline,)
     actions = (
@@ -281,8 +297,41 @@ class DossierAdmin(admin.ModelAdmin):
                 )
                 for step in ("return", "accept_incomplete")
             ),
+            path(
+                "<int:pk>/override_retention/",
+                self.admin_site.admin_view(self.override_retention_view),
+                name="svc_archive_plugin_dossier_override_retention",
+            ),
             *super().get_urls(),
         ]
+
+    def override_retention_view(self, request, pk: int):
+        """Give the dossier's records a class other than the schedule's, with the reason."""
+        from svc_archive_plugin.admin.evidence import form_page
+        from svc_archive_plugin.services import retention
+
+        dossier = get_object_or_404(Dossier.objects.select_related("project"), pk=pk)
+        form = RetentionOverrideForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                retention.override_dossier_retention(
+                    dossier,
+                    request.user,
+                    form.cleaned_data["retention"],
+                    form.cleaned_data["reason"],
+                )
+            except retention.RetentionError as exc:
+                form.add_error(None, str(exc))
+            else:
+                self.message_user(request, _("Done."), messages.SUCCESS)
+                return redirect("admin:svc_archive_plugin_dossier_change", dossier.pk)
+        return form_page(
+            self,
+            request,
+            title=_("Override the retention schedule"),
+            form=form,
+            original=dossier,
+        )
 
     def reason_view(self, request, pk: int, step: str):
         """Return a dossier, or accept it incomplete: both need a written reason."""

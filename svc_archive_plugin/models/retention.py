@@ -358,3 +358,12 @@ class RefusedDeletion(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"#{self.document_id} {self.path}"
+
+
+class AppraisalQueueEntry(RecordRetention):
+    """The appraisal queue 鉴定: records due for a decision (a view of their retention)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("appraisal queue entry")
+        verbose_name_plural = _("appraisal queue")

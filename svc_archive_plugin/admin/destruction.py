@@ -1,0 +1,319 @@
+"""Admin of destruction: the lists with their steps, and the permanent register."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import admin
+from django.contrib import messages
+from django.db import transaction
+from django.db.models import Count
+from django.db.models import Sum
+from django.http import Http404
+from django.http import HttpResponse
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.shortcuts import redirect
+from django.urls import path
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from svc_archive_plugin.admin.evidence import EvidenceAdmin
+from svc_archive_plugin.admin.evidence import EvidenceInline
+from svc_archive_plugin.admin.evidence import NoteForm
+from svc_archive_plugin.admin.evidence import form_page
+from svc_archive_plugin.models import DestructionEvent
+from svc_archive_plugin.models import DestructionItem
+from svc_archive_plugin.models import DestructionList
+from svc_archive_plugin.models import RegisterEntry
+from svc_archive_plugin.services import destruction
+from svc_archive_plugin.services import register
+
+# Step -> (label, whether a note is required, how the service is called).
+STEPS = {
+    "submit": (
+        _("Submit for approval"),
+        False,
+        lambda dl, u, n: destruction.submit(dl, u),
+    ),
+    "approve": (
+        _("Approve (company leader)"),
+        False,
+        lambda dl, u, n: destruction.approve(dl, u),
+    ),
+    "reject": (_("Reject"), True, lambda dl, u, n: destruction.reject(dl, u, n)),
+    "check": (
+        _("Confirm the check against the files"),
+        False,
+        lambda dl, u, n: destruction.check(dl, u, note=n),
+    ),
+    "discrepancy": (
+        _("Report a discrepancy"),
+        True,
+        lambda dl, u, n: destruction.check(dl, u, matches=False, note=n),
+    ),
+    "supervise": (
+        _("Confirm as supervisor (监销)"),
+        False,
+        lambda dl, u, n: destruction.supervise(dl, u, n),
+    ),
+    "execute": (_("Carry out the destruction"), False, None),
+    "cancel": (
+        _("Cancel the list"),
+        True,
+        lambda dl, u, n: destruction.cancel(dl, u, n),
+    ),
+}
+
+
+class DestructionItemInline(EvidenceInline):
+    model = DestructionItem
+    fields = (
+        "archive_code",
+        "title",
+        "customer",
+        "project",
+        "document_type",
+        "pages",
+        "retention",
+        "retention_until",
+        "years_kept",
+        "destroyed_at",
+    )
+    readonly_fields = fields
+
+
+class DestructionEventInline(EvidenceInline):
+    model = DestructionEvent
+    fields = ("at", "round", "action", "actor", "note")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+@admin.register(DestructionList)
+class DestructionListAdmin(EvidenceAdmin):
+    """Destruction lists 销毁清单: made from the appraisal queue, moved by their steps."""
+
+    list_display = (
+        "number",
+        "title",
+        "state",
+        "prepared_by",
+        "created_at",
+        "items",
+        "pages",
+    )
+    list_filter = ("state",)
+    list_select_related = ("prepared_by",)
+    search_fields = ("number", "title")
+    readonly_fields = (
+        "number",
+        "title",
+        "reason",
+        "state",
+        "prepared_by",
+        "created_at",
+        "round",
+    )
+    fields = readonly_fields
+    inlines = (DestructionItemInline, DestructionEventInline)
+    change_form_template = "admin/svc_archive_plugin/destructionlist/change_form.html"
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(item_count=Count("items"), page_count=Sum("items__pages"))
+        )
+
+    @admin.display(description=_("items"), ordering="item_count")
+    def items(self, obj) -> int:
+        return obj.item_count
+
+    @admin.display(description=_("pages"), ordering="page_count")
+    def pages(self, obj) -> int:
+        return obj.page_count or 0
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra = {
+            "steps": [
+                (
+                    reverse(
+                        f"admin:svc_archive_plugin_destructionlist_{key}",
+                        args=[object_id],
+                    ),
+                    label,
+                )
+                for key, (label, _n, _s) in STEPS.items()
+            ],
+        }
+        return super().change_view(
+            request,
+            object_id,
+            form_url,
+            {**extra, **(extra_context or {})},
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/register.pdf",
+                self.admin_site.admin_view(self.pdf_view),
+                name="svc_archive_plugin_destructionlist_pdf",
+            ),
+            *(
+                path(
+                    f"<int:pk>/{step}/",
+                    self.admin_site.admin_view(self.step_view),
+                    {"step": step},
+                    name=f"svc_archive_plugin_destructionlist_{step}",
+                )
+                for step in STEPS
+            ),
+            *super().get_urls(),
+        ]
+
+    def step_view(self, request, pk: int, step: str):
+        destruction_list = get_object_or_404(DestructionList, pk=pk)
+        if not self.has_view_permission(request, destruction_list):
+            raise Http404
+        label, note_required, run = STEPS[step]
+        form = NoteForm(request.POST or None)
+        form.fields["note"].required = note_required
+        if request.method == "POST" and form.is_valid():
+            note = form.cleaned_data["note"]
+            try:
+                if step == "execute":
+                    self._execute(destruction_list, request.user)
+                else:
+                    run(destruction_list, request.user, note)
+            except destruction.DestructionError as exc:
+                form.add_error(None, str(exc))
+            else:
+                self.message_user(request, label, messages.SUCCESS)
+                return redirect("admin:svc_archive_plugin_destructionlist_change", pk)
+        return form_page(
+            self,
+            request,
+            title=label,
+            form=form,
+            original=destruction_list,
+        )
+
+    @staticmethod
+    def _execute(destruction_list, user) -> None:
+        from svc_archive_plugin.tasks import execute_destruction
+
+        with transaction.atomic():
+            destruction.start_execution(destruction_list, user)
+            transaction.on_commit(
+                lambda: execute_destruction.delay(destruction_list.pk),
+            )
+
+    def pdf_view(self, request, pk: int):
+        from svc_archive_plugin.reports.destruction_register import (
+            destruction_register_pdf,
+        )
+
+        destruction_list = get_object_or_404(DestructionList, pk=pk)
+        if not self.has_view_permission(request, destruction_list):
+            raise Http404
+        pdf, filename = destruction_register_pdf(destruction_list)
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{filename}"'
+        return response
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def register_csv_response(entries, filename: str) -> StreamingHttpResponse:
+    """The register as CSV (UTF-8 with BOM, so spreadsheets read the Chinese right)."""
+    writer = csv.writer(_Echo())
+    header = [*register.COLUMNS, "previous_hash", "entry_hash"]
+
+    def lines():
+        yield "\ufeff" + writer.writerow(header)
+        for row in register.rows(entries.iterator(chunk_size=2000)):
+            yield writer.writerow(row)
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@admin.register(RegisterEntry)
+class RegisterEntryAdmin(EvidenceAdmin):
+    """The destruction register 销毁清册: shown and exported, never edited."""
+
+    list_display = (
+        "sequence",
+        "destruction_list",
+        "archive_code",
+        "title",
+        "destroyed_at",
+        "short_hash",
+    )
+    list_filter = ("destruction_list",)
+    list_select_related = ("destruction_list",)
+    date_hierarchy = "destroyed_at"
+    change_list_template = "admin/svc_archive_plugin/registerentry/change_list.html"
+
+    @admin.display(description=_("archive code"))
+    def archive_code(self, obj) -> str:
+        return obj.content.get("archive_code", "")
+
+    @admin.display(description=_("title"))
+    def title(self, obj) -> str:
+        return obj.content.get("title", "")
+
+    @admin.display(description=_("entry hash"))
+    def short_hash(self, obj) -> str:
+        return obj.entry_hash[:12]
+
+    def get_urls(self):
+        return [
+            path(
+                "export.csv",
+                self.admin_site.admin_view(self.csv_view),
+                name="svc_archive_plugin_registerentry_csv",
+            ),
+            path(
+                "verify/",
+                self.admin_site.admin_view(self.verify_view),
+                name="svc_archive_plugin_registerentry_verify",
+            ),
+            *super().get_urls(),
+        ]
+
+    def csv_view(self, request):
+        if not self.has_view_permission(request):
+            raise Http404
+        entries = RegisterEntry.objects.order_by("sequence")
+        if list_id := request.GET.get("destruction_list__id__exact"):
+            entries = entries.filter(destruction_list_id=list_id)
+        return register_csv_response(entries, "destruction-register.csv")
+
+    def verify_view(self, request):
+        if not self.has_view_permission(request):
+            raise Http404
+        problems = list(register.verify())
+        if problems:
+            for problem in problems[:20]:
+                self.message_user(
+                    request,
+                    _("Entry %(sequence)s: %(detail)s")
+                    % {"sequence": problem.sequence, "detail": problem.detail},
+                    messages.ERROR,
+                )
+        else:
+            self.message_user(
+                request,
+                _("The register's hash chain is intact."),
+                messages.SUCCESS,
+            )
+        return redirect("admin:svc_archive_plugin_registerentry_changelist")

@@ -1,0 +1,342 @@
+"""The printable destruction register 销毁清册 of one destruction list, to sign and file."""
+
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING
+
+from django.utils import timezone
+from fpdf import FPDF
+from fpdf.fonts import FontFace
+
+from svc_archive_plugin.conf import archive_settings
+
+if TYPE_CHECKING:
+    from svc_archive_plugin.models import DestructionList
+
+HEADINGS = (
+    "序号\nNo.",
+    "档号\nArchive code",
+    "题名\nTitle",
+    "客户\nCustomer",
+    "服务项目\nProject",
+    "文档类型\nType",
+    "页数\nPages",
+    "保管期限\nRetention",
+    "已保管年数\nYears kept",
+    "销毁时间\nDestroyed",
+)
+# Millimetres of the 277 between the margins of A4 landscape; the title gets the most.
+WIDTHS = (10, 38, 66, 42, 38, 18, 11, 17, 17, 20)
+ALIGNS = (
+    "CENTER",
+    "LEFT",
+    "LEFT",
+    "LEFT",
+    "LEFT",
+    "LEFT",
+    "RIGHT",
+    "CENTER",
+    "RIGHT",
+    "CENTER",
+)
+
+# (label, signatories key, lines left at least): the policy wants two people to check
+# and at least two to supervise, so the paper has room for them even before they sign.
+ROLES = (
+    ("编制人\nPrepared by", "preparer", 1),
+    ("批准人（公司领导）\nApproved by (company leader)", "approved", 1),
+    ("清点核对人\nChecked by", "checked", 2),
+    ("监销人\nSupervised by", "supervised", 2),
+    ("执行人\nCarried out by", "executed", 1),
+)
+SIGNATURE_WIDTHS = (62, 55, 30, 130)
+SIGNATURE_ROW = 10  # mm: room for a handwritten signature, and for a two-line label
+
+# The font has no bold face: fpdf2's default bold headings would fail.
+HEADING_STYLE = FontFace(emphasis="", fill_color=(225, 225, 225))
+
+
+def _date(value) -> str:
+    """The local date of an ISO date or timestamp ('' for none)."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, datetime.datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
+        value = value.date()
+    return value.isoformat()
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value)
+
+
+def _row(number: int, c: dict, destroyed: str) -> tuple[str, ...]:
+    return (
+        str(number),
+        _text(c.get("archive_code")),
+        _text(c.get("title")),
+        _text(c.get("customer")),
+        _text(c.get("project")),
+        _text(c.get("document_type")),
+        _text(c.get("pages")),
+        _text(c.get("retention")),
+        _text(c.get("years_kept")),
+        destroyed,
+    )
+
+
+def _event_signatories(destruction_list: DestructionList) -> dict:
+    """Who has signed so far in the list's current round, shaped like a tombstone's."""
+    from svc_archive_plugin.models import DestructionEvent
+
+    Action = DestructionEvent.Action
+    keys = {
+        Action.APPROVE: "approved",
+        Action.CHECK: "checked",
+        Action.SUPERVISE: "supervised",
+        Action.EXECUTE: "executed",
+    }
+    signatories = {
+        "preparer": destruction_list.prepared_by.get_username(),
+        **{key: [] for key in keys.values()},
+    }
+    events = destruction_list.events.filter(
+        round=destruction_list.round,
+        action__in=keys,
+    ).select_related("actor")
+    for event in events.order_by("at", "pk"):
+        signatories[keys[event.action]].append(
+            {"user": event.actor.get_username(), "at": event.at.isoformat()},
+        )
+    return signatories
+
+
+def _prepared_on(destruction_list: DestructionList) -> str:
+    """The tombstone names the preparer without a date: use the round's submission."""
+    from svc_archive_plugin.models import DestructionEvent
+
+    submitted = (
+        destruction_list.events.filter(
+            round=destruction_list.round,
+            action=DestructionEvent.Action.SUBMIT,
+        )
+        .order_by("-at", "-pk")
+        .first()
+    )
+    return _date(submitted.at) if submitted else ""
+
+
+class _RegisterPDF(FPDF):
+    def __init__(self, footer_note: str) -> None:
+        super().__init__(orientation="L", format="A4")
+        self.footer_note = footer_note
+
+    def footer(self) -> None:
+        # On every page, so a loose printed page still names its list and entries.
+        self.set_y(-13)
+        self.set_font("cjk", size=8)
+        self.cell(0, 6, self.footer_note, align="L")
+        self.set_x(self.l_margin)
+        page = self.page_no()
+        self.cell(0, 6, f"第 {page} 页 / page {page}", align="R")
+
+
+def _heading(pdf: FPDF, destruction_list: DestructionList) -> None:
+    pdf.set_font("cjk", size=18)
+    pdf.cell(
+        0,
+        12,
+        "服务档案销毁清册 / Destruction register",
+        new_x="LMARGIN",
+        new_y="NEXT",
+        align="C",
+    )
+    pdf.set_font("cjk", size=11)
+    pdf.multi_cell(  # a title may be as long as 200 characters
+        0,
+        7,
+        f"清单编号 List No.：{destruction_list.number}　　题名 Title：{destruction_list.title}",
+        align="L",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    pdf.multi_cell(
+        0,
+        7,
+        f"销毁原因 Reason：{destruction_list.reason}",
+        align="L",  # justified mixed Chinese and English spreads the English words apart
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+
+
+def _register_table(pdf: FPDF, rows: list[tuple[str, ...]]) -> None:
+    pdf.set_font("cjk", size=8.5)
+    with pdf.table(
+        col_widths=WIDTHS,
+        width=sum(WIDTHS),
+        text_align=ALIGNS,
+        headings_style=HEADING_STYLE,
+        line_height=4.5,
+        padding=(1, 0.8),  # narrow sides: 已保管年数 just fits its column
+        repeat_headings=1,
+    ) as table:
+        heading = table.row()
+        for text in HEADINGS:
+            heading.cell(text, align="CENTER")
+        for values in rows:
+            table.row(values)
+
+
+def _signature_block(pdf: FPDF, signatories: dict, prepared_on: str) -> None:
+    people = {
+        key: signatories.get(key) or []
+        for key in ("approved", "checked", "supervised", "executed")
+    }
+    preparer = signatories.get("preparer")
+    people["preparer"] = [{"user": preparer, "at": prepared_on}] if preparer else []
+    lines = sum(max(least, len(people[key])) for _l, key, least in ROLES)
+    # Keep the block on one page: signatures split from their heading read badly.
+    if pdf.get_y() + 10 + (lines + 1) * SIGNATURE_ROW > pdf.page_break_trigger:
+        pdf.add_page()
+    pdf.set_font("cjk", size=11)
+    pdf.cell(
+        0,
+        8,
+        "签署 Signatures（系统记录的签署人及日期；请在“签字”栏亲笔签名 / "
+        "as recorded in the system; sign by hand under 签字）",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    pdf.set_font("cjk", size=9)
+    with pdf.table(
+        col_widths=SIGNATURE_WIDTHS,
+        width=sum(SIGNATURE_WIDTHS),
+        text_align="LEFT",
+        headings_style=HEADING_STYLE,
+        line_height=4,
+        padding=1,
+        min_row_height=SIGNATURE_ROW,
+        repeat_headings=0,
+    ) as table:
+        table.row(("角色 Role", "签署人 Signed by", "日期 Date", "签字 Signature"))
+        for label, key, least in ROLES:
+            signed = people[key]
+            count = max(least, len(signed))
+            for i in range(count):
+                row = table.row()
+                if i == 0:
+                    row.cell(label, rowspan=count)
+                person = signed[i] if i < len(signed) else {}
+                row.cell(_text(person.get("user")))
+                row.cell(_date(person.get("at")))
+                row.cell("")
+
+
+def destruction_register_pdf(destruction_list: DestructionList) -> tuple[bytes, str]:
+    """A4 landscape PDF of the list's register entries + signature block; returns (bytes, filename)."""
+    from svc_archive_plugin.services.register import list_entries
+
+    entries = list(list_entries(destruction_list))
+    if entries:
+        rows = [
+            _row(n, e.content, _date(e.content.get("destroyed_at") or e.destroyed_at))
+            for n, e in enumerate(entries, 1)
+        ]
+        pages = [e.content.get("pages") for e in entries]
+        # All entries of a list were written with the same signatories.
+        signatories = entries[0].content.get("signatories") or {}
+        first, last = entries[0], entries[-1]
+        footer = (
+            f"{destruction_list.number} · 清册条目 Register entries "
+            f"#{first.sequence}–#{last.sequence} · SHA-256 "
+            f"{first.entry_hash[:12]} … {last.entry_hash[:12]}"
+        )
+    else:
+        items = list(destruction_list.items.all())
+        rows = [
+            _row(
+                n,
+                {
+                    "archive_code": i.archive_code,
+                    "title": i.title,
+                    "customer": i.customer,
+                    "project": i.project,
+                    "document_type": i.document_type,
+                    "pages": i.pages,
+                    "retention": i.retention,
+                    "years_kept": i.years_kept,
+                },
+                "",
+            )
+            for n, i in enumerate(items, 1)
+        ]
+        pages = [i.pages for i in items]
+        signatories = _event_signatories(destruction_list)
+        footer = (
+            f"{destruction_list.number} · 未执行，尚无清册条目 / "
+            "not yet carried out, no register entries"
+        )
+
+    pdf = _RegisterPDF(footer)
+    pdf.set_title(f"Destruction register {destruction_list.number}")
+    pdf.add_font("cjk", fname=str(archive_settings.CJK_FONT))
+    pdf.set_auto_page_break(auto=True, margin=18)  # leaves the footer its room
+    pdf.add_page()
+    _heading(pdf, destruction_list)
+    if not entries:
+        pdf.set_font("cjk", size=12)
+        pdf.set_text_color(180, 0, 0)
+        pdf.multi_cell(
+            0,
+            8,
+            f"未执行 / not yet carried out（{destruction_list.get_state_display()}）："
+            "下列为清单所列记录，尚未销毁，不是销毁清册。"
+            "The records listed below have not been destroyed; this is not yet a register.",
+            align="L",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
+        pdf.set_text_color(0)
+    elif destruction_list.state != destruction_list.State.EXECUTED:
+        # A list is registered record by record: say so while it is still running.
+        pdf.set_font("cjk", size=12)
+        pdf.cell(
+            0,
+            8,
+            f"执行中 / being carried out：{len(entries)} / "
+            f"{destruction_list.items.count()}",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
+    pdf.ln(2)
+    _register_table(pdf, rows)
+    pdf.ln(2)
+    pdf.set_font("cjk", size=10)
+    total = sum(p for p in pages if p)
+    pdf.cell(
+        0,
+        7,
+        f"合计 Total：{len(rows)} 件 items，{total} 页 pages",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    pdf.ln(4)
+    _signature_block(pdf, signatories, _prepared_on(destruction_list))
+    pdf.set_font("cjk", size=8)
+    pdf.cell(
+        0,
+        6,
+        f"打印 printed {timezone.localdate().isoformat()}",
+        new_x="LMARGIN",
+        new_y="NEXT",
+        align="R",
+    )
+    return bytes(pdf.output()), f"destruction-register-{destruction_list.number}.pdf"
