@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import admin
 from django.contrib import messages
 from django.db import transaction
@@ -11,7 +9,6 @@ from django.db.models import Count
 from django.db.models import Sum
 from django.http import Http404
 from django.http import HttpResponse
-from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.shortcuts import redirect
 from django.urls import path
@@ -26,6 +23,7 @@ from svc_archive_plugin.models import DestructionEvent
 from svc_archive_plugin.models import DestructionItem
 from svc_archive_plugin.models import DestructionList
 from svc_archive_plugin.models import RegisterEntry
+from svc_archive_plugin.reports.register_csv import register_csv_response
 from svc_archive_plugin.services import destruction
 from svc_archive_plugin.services import register
 
@@ -224,26 +222,6 @@ class DestructionListAdmin(EvidenceAdmin):
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{filename}"'
         return response
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def register_csv_response(entries, filename: str) -> StreamingHttpResponse:
-    """The register as CSV (UTF-8 with BOM, so spreadsheets read the Chinese right)."""
-    writer = csv.writer(_Echo())
-    header = [*register.COLUMNS, "previous_hash", "entry_hash"]
-
-    def lines():
-        yield "\ufeff" + writer.writerow(header)
-        for row in register.rows(entries.iterator(chunk_size=2000)):
-            yield writer.writerow(row)
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 @admin.register(RegisterEntry)

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from svc_archive_plugin.models import AppraisalDecision
 from svc_archive_plugin.models import Customer
+from svc_archive_plugin.models import DestructionEvent
+from svc_archive_plugin.models import DestructionItem
+from svc_archive_plugin.models import DestructionList
 from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models import FilingEvent
+from svc_archive_plugin.models import HoldScope
+from svc_archive_plugin.models import LegalHold
+from svc_archive_plugin.models import RecordRetention
+from svc_archive_plugin.models import RegisterEntry
 from svc_archive_plugin.models import ServiceProject
 from svc_archive_plugin.models import ServiceType
 
@@ -129,3 +137,194 @@ class CompletenessSerializer(serializers.Serializer):
     present = serializers.ListField(child=serializers.CharField())
     missing = serializers.ListField(child=serializers.CharField())
     documents = serializers.IntegerField()
+
+
+# Retention, holds and destruction ----------------------------------------------------------
+
+
+class RecordRetentionSerializer(serializers.ModelSerializer):
+    title = serializers.CharField(source="document.title", read_only=True)
+
+    class Meta:
+        model = RecordRetention
+        fields = (
+            "document",
+            "title",
+            "retention",
+            "period_years",
+            "basis",
+            "starts",
+            "until",
+            "filed",
+            "state",
+            "due_since",
+        )
+        read_only_fields = fields
+
+
+class AppraiseSerializer(serializers.Serializer):
+    documents = serializers.ListField(
+        child=serializers.IntegerField(),
+        allow_empty=False,
+    )
+    decision = serializers.ChoiceField(choices=AppraisalDecision.Decision.choices)
+    years = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    reason = serializers.CharField()
+
+
+class AppraisalDecisionSerializer(serializers.ModelSerializer):
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = AppraisalDecision
+        fields = (
+            "id",
+            "document",
+            "dossier",
+            "decision",
+            "years",
+            "until_before",
+            "until_after",
+            "reason",
+            "decided_by",
+            "decided_at",
+        )
+        read_only_fields = fields
+
+
+class HoldScopeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = HoldScope
+        fields = ("document", "dossier", "customer", "project")
+
+
+class LegalHoldSerializer(serializers.ModelSerializer):
+    placed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    released_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    scope = HoldScopeSerializer(many=True, read_only=True)
+    # What to hold, on creation.
+    documents = serializers.ListField(
+        child=serializers.IntegerField(),
+        write_only=True,
+        required=False,
+    )
+    dossiers = serializers.PrimaryKeyRelatedField(
+        queryset=Dossier.objects.all(),
+        many=True,
+        write_only=True,
+        required=False,
+    )
+    customers = serializers.PrimaryKeyRelatedField(
+        queryset=Customer.objects.all(),
+        many=True,
+        write_only=True,
+        required=False,
+    )
+    projects = serializers.PrimaryKeyRelatedField(
+        queryset=ServiceProject.objects.all(),
+        many=True,
+        write_only=True,
+        required=False,
+    )
+
+    class Meta:
+        model = LegalHold
+        fields = (
+            "id",
+            "name",
+            "reason",
+            "placed_by",
+            "placed_at",
+            "released_by",
+            "released_at",
+            "release_reason",
+            "scope",
+            "documents",
+            "dossiers",
+            "customers",
+            "projects",
+        )
+        read_only_fields = (
+            "placed_by",
+            "placed_at",
+            "released_by",
+            "released_at",
+            "release_reason",
+        )
+
+
+class DestructionItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DestructionItem
+        fields = (
+            "document_id",
+            "title",
+            "archive_code",
+            "customer",
+            "project",
+            "document_type",
+            "created",
+            "pages",
+            "retention",
+            "retention_until",
+            "years_kept",
+            "released",
+            "destroyed_at",
+        )
+        read_only_fields = fields
+
+
+class DestructionEventSerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = DestructionEvent
+        fields = ("round", "action", "actor", "at", "note")
+        read_only_fields = fields
+
+
+class DestructionListSerializer(serializers.ModelSerializer):
+    prepared_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    items = DestructionItemSerializer(many=True, read_only=True)
+    events = DestructionEventSerializer(many=True, read_only=True)
+    documents = serializers.ListField(
+        child=serializers.IntegerField(),
+        write_only=True,
+        allow_empty=False,
+    )
+
+    class Meta:
+        model = DestructionList
+        fields = (
+            "id",
+            "number",
+            "title",
+            "reason",
+            "state",
+            "round",
+            "prepared_by",
+            "created_at",
+            "items",
+            "events",
+            "documents",
+        )
+        read_only_fields = ("number", "state", "round", "prepared_by", "created_at")
+
+
+class NoteSerializer(serializers.Serializer):
+    note = serializers.CharField(allow_blank=True, required=False, default="")
+
+
+class RegisterEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RegisterEntry
+        fields = (
+            "sequence",
+            "destruction_list",
+            "document_id",
+            "destroyed_at",
+            "content",
+            "previous_hash",
+            "entry_hash",
+        )
+        read_only_fields = fields

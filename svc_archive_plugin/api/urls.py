@@ -6,6 +6,11 @@ from django.urls import include
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from svc_archive_plugin.api.retention import AppraisalDecisionViewSet
+from svc_archive_plugin.api.retention import DestructionListViewSet
+from svc_archive_plugin.api.retention import LegalHoldViewSet
+from svc_archive_plugin.api.retention import RecordRetentionViewSet
+from svc_archive_plugin.api.retention import RegisterEntryViewSet
 from svc_archive_plugin.api.views import ArchiveCodeGapsView
 from svc_archive_plugin.api.views import CustomerViewSet
 from svc_archive_plugin.api.views import DossierViewSet
@@ -21,6 +26,11 @@ router.register("customers", CustomerViewSet)
 router.register("projects", ServiceProjectViewSet)
 router.register("service_types", ServiceTypeViewSet)
 router.register("dossiers", DossierViewSet)
+router.register("retention", RecordRetentionViewSet)
+router.register("appraisals", AppraisalDecisionViewSet)
+router.register("holds", LegalHoldViewSet)
+router.register("destruction_lists", DestructionListViewSet)
+router.register("destruction_register", RegisterEntryViewSet)
 
 urlpatterns = [
     path("status/", StatusView.as_view(), name="status"),

@@ -32,6 +32,10 @@ class HoldError(Exception):
     """The hold cannot be placed or released; the message says why."""
 
 
+class HoldForbidden(HoldError):
+    """The person may not place or release holds."""
+
+
 def _scope_options(
     scopes: Iterable[HoldScope],
 ) -> tuple[dict[int, set[int]], dict[str, set[int]], dict[str, set[int]]]:
@@ -155,7 +159,7 @@ def place_hold(
     from documents.models import Document
 
     if not user.has_perm("svc_archive_plugin.place_legalhold"):
-        raise HoldError("You may not place legal holds.")
+        raise HoldForbidden("You may not place legal holds.")
     if not name.strip() or not reason.strip():
         raise HoldError("A legal hold needs a name and a reason.")
     document_ids = sorted(set(documents))
@@ -202,7 +206,7 @@ def place_hold(
 def release_hold(hold: LegalHold, user: User, reason: str) -> LegalHold:
     """Release a hold, with the reason; records stay held while any other hold covers them."""
     if not user.has_perm("svc_archive_plugin.release_legalhold"):
-        raise HoldError("You may not release legal holds.")
+        raise HoldForbidden("You may not release legal holds.")
     if not reason.strip():
         raise HoldError("Say why the hold is released.")
     with transaction.atomic():

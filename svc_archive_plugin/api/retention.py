@@ -1,0 +1,322 @@
+"""Thin DRF views over retention, legal holds, appraisal and destruction."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.http import HttpResponse
+from django_filters.rest_framework import FilterSet
+from documents.filters import DATE_KWARGS
+from documents.filters import ID_KWARGS
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions
+from rest_framework.decorators import action
+from rest_framework.mixins import CreateModelMixin
+from rest_framework.mixins import ListModelMixin
+from rest_framework.mixins import RetrieveModelMixin
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.viewsets import GenericViewSet
+from rest_framework.viewsets import ReadOnlyModelViewSet
+
+from svc_archive_plugin.api.serializers import AppraisalDecisionSerializer
+from svc_archive_plugin.api.serializers import AppraiseSerializer
+from svc_archive_plugin.api.serializers import DestructionListSerializer
+from svc_archive_plugin.api.serializers import LegalHoldSerializer
+from svc_archive_plugin.api.serializers import NoteSerializer
+from svc_archive_plugin.api.serializers import ReasonSerializer
+from svc_archive_plugin.api.serializers import RecordRetentionSerializer
+from svc_archive_plugin.api.serializers import RegisterEntrySerializer
+from svc_archive_plugin.api.views import RegisterViewSetMixin
+from svc_archive_plugin.models import AppraisalDecision
+from svc_archive_plugin.models import DestructionList
+from svc_archive_plugin.models import LegalHold
+from svc_archive_plugin.models import RecordRetention
+from svc_archive_plugin.models import RegisterEntry
+from svc_archive_plugin.services import destruction
+from svc_archive_plugin.services import holds
+from svc_archive_plugin.services import register
+from svc_archive_plugin.services import retention
+
+
+class StepRefused(exceptions.APIException):
+    status_code = 409
+    default_code = "step_refused"
+
+
+def _run(step, *args, **kwargs):
+    """Call a service step; a forbidden step answers 403, one refused now 409."""
+    forbidden = (
+        destruction.DestructionForbidden,
+        retention.RetentionForbidden,
+        holds.HoldForbidden,
+    )
+    refused = (
+        destruction.DestructionError,
+        retention.RetentionError,
+        holds.HoldError,
+    )
+    try:
+        return step(*args, **kwargs)
+    except forbidden as exc:
+        raise exceptions.PermissionDenied(str(exc)) from exc
+    except refused as exc:
+        raise StepRefused(str(exc)) from exc
+
+
+class RecordRetentionFilterSet(FilterSet):
+    class Meta:
+        model = RecordRetention
+        fields = {
+            "document": ID_KWARGS,
+            "state": ["exact", "in"],
+            "retention": ["exact", "in"],
+            "filed": ["exact"],
+            "until": DATE_KWARGS,
+        }
+
+
+class RecordRetentionViewSet(RegisterViewSetMixin, ReadOnlyModelViewSet):
+    """Each record's retention; ``?state=due`` is the appraisal queue 鉴定."""
+
+    queryset = RecordRetention.objects.select_related("document").order_by(
+        "until",
+        "document_id",
+    )
+    serializer_class = RecordRetentionSerializer
+    filterset_class = RecordRetentionFilterSet
+    ordering_fields = ("until", "due_since", "document")
+    lookup_field = "document"
+
+    def get_permissions(self):
+        if self.action == "appraise":
+            return [IsAuthenticated()]  # the service checks appraise_record
+        return super().get_permissions()
+
+    @extend_schema(
+        request=AppraiseSerializer,
+        responses=AppraisalDecisionSerializer(many=True),
+    )
+    @action(detail=False, methods=["post"])
+    def appraise(self, request):
+        """Decide on records in the appraisal queue: destroy, extend or keep permanently."""
+        data = AppraiseSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        decisions = _run(
+            retention.appraise,
+            request.user,
+            data.validated_data["documents"],
+            data.validated_data["decision"],
+            data.validated_data["reason"],
+            years=data.validated_data.get("years"),
+        )
+        return Response(AppraisalDecisionSerializer(decisions, many=True).data)
+
+
+class AppraisalDecisionViewSet(RegisterViewSetMixin, ReadOnlyModelViewSet):
+    """The appraisal decisions, with their reasons."""
+
+    queryset = AppraisalDecision.objects.select_related("decided_by").order_by(
+        "-decided_at",
+        "-pk",
+    )
+    serializer_class = AppraisalDecisionSerializer
+    filterset_fields = ("document", "decision", "dossier")
+
+
+class LegalHoldViewSet(
+    RegisterViewSetMixin,
+    CreateModelMixin,
+    ListModelMixin,
+    RetrieveModelMixin,
+    GenericViewSet,
+):
+    """Legal holds 冻结: placed with a reason and scope, released with a reason."""
+
+    queryset = (
+        LegalHold.objects.select_related("placed_by", "released_by")
+        .prefetch_related("scope")
+        .order_by("-placed_at", "-pk")
+    )
+    serializer_class = LegalHoldSerializer
+    filterset_fields = ("released_at",)
+
+    def get_permissions(self):
+        if self.action in ("create", "release"):
+            return [IsAuthenticated()]  # the service checks place/release_legalhold
+        return super().get_permissions()
+
+    def create(self, request, *args, **kwargs):
+        data = self.get_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        hold = _run(
+            holds.place_hold,
+            request.user,
+            name=values["name"],
+            reason=values["reason"],
+            documents=values.get("documents", []),
+            dossiers=values.get("dossiers", []),
+            customers=values.get("customers", []),
+            projects=values.get("projects", []),
+        )
+        return Response(self.get_serializer(hold).data, status=201)
+
+    @extend_schema(request=ReasonSerializer, responses=LegalHoldSerializer)
+    @action(detail=True, methods=["post"])
+    def release(self, request, pk=None):
+        """Release the hold; its records stay held while another hold covers them."""
+        hold = LegalHold.objects.filter(pk=pk).first()
+        if hold is None or not request.user.has_perm(
+            "svc_archive_plugin.view_legalhold",
+        ):
+            raise exceptions.NotFound
+        data = ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        hold = _run(
+            holds.release_hold,
+            hold,
+            request.user,
+            data.validated_data["reason"],
+        )
+        return Response(self.get_serializer(hold).data)
+
+
+def _list_step(name: str, step):
+    """A POST action that runs one destruction step and answers with the list."""
+
+    @extend_schema(request=NoteSerializer, responses=DestructionListSerializer)
+    def run(self, request, pk=None):
+        destruction_list = self.get_object()
+        data = NoteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        _run(step, destruction_list, request.user, data.validated_data["note"])
+        destruction_list.refresh_from_db()
+        return Response(self.get_serializer(destruction_list).data)
+
+    run.__name__ = name
+    run.__doc__ = step.__doc__
+    return action(detail=True, methods=["post"], url_path=name, url_name=name)(run)
+
+
+def _execute(destruction_list, user, note):
+    from svc_archive_plugin.tasks import execute_destruction
+
+    with transaction.atomic():
+        event = destruction.start_execution(destruction_list, user)
+        transaction.on_commit(lambda: execute_destruction.delay(destruction_list.pk))
+    return event
+
+
+class DestructionListViewSet(
+    RegisterViewSetMixin,
+    CreateModelMixin,
+    ListModelMixin,
+    RetrieveModelMixin,
+    GenericViewSet,
+):
+    """Destruction lists 销毁清单 and their supervised steps."""
+
+    queryset = (
+        DestructionList.objects.select_related("prepared_by")
+        .prefetch_related("items", "events__actor")
+        .order_by("-created_at", "-pk")
+    )
+    serializer_class = DestructionListSerializer
+    filterset_fields = ("state",)
+    STEPS = (
+        "submit",
+        "approve",
+        "reject",
+        "check",
+        "discrepancy",
+        "supervise",
+        "cancel",
+        "execute",
+    )
+
+    def get_permissions(self):
+        if self.action in (*self.STEPS, "create"):
+            # Each step's service checks its own permission and who may not take it.
+            return [IsAuthenticated()]
+        return super().get_permissions()
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action in self.STEPS and not self.request.user.has_perm(
+            "svc_archive_plugin.view_destructionlist",
+        ):
+            return queryset.none()
+        return queryset
+
+    def create(self, request, *args, **kwargs):
+        data = self.get_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        destruction_list = _run(
+            destruction.prepare,
+            request.user,
+            title=data.validated_data["title"],
+            reason=data.validated_data["reason"],
+            document_ids=data.validated_data["documents"],
+        )
+        return Response(self.get_serializer(destruction_list).data, status=201)
+
+    submit = _list_step("submit", lambda dl, u, n: destruction.submit(dl, u))
+    approve = _list_step("approve", lambda dl, u, n: destruction.approve(dl, u))
+    reject = _list_step("reject", destruction.reject)
+    check = _list_step("check", lambda dl, u, n: destruction.check(dl, u, note=n))
+    discrepancy = _list_step(
+        "discrepancy",
+        lambda dl, u, n: destruction.check(dl, u, matches=False, note=n),
+    )
+    supervise = _list_step("supervise", destruction.supervise)
+    cancel = _list_step("cancel", destruction.cancel)
+    execute = _list_step("execute", _execute)
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def register_pdf(self, request, pk=None):
+        """The list's printable destruction register (PDF) with its signature block."""
+        from svc_archive_plugin.reports.destruction_register import (
+            destruction_register_pdf,
+        )
+
+        pdf, filename = destruction_register_pdf(self.get_object())
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{filename}"'
+        return response
+
+
+class RegisterEntryViewSet(RegisterViewSetMixin, ReadOnlyModelViewSet):
+    """The destruction register 销毁清册: tombstones chained by hash."""
+
+    queryset = RegisterEntry.objects.order_by("sequence")
+    serializer_class = RegisterEntrySerializer
+    filterset_fields = ("destruction_list", "document_id")
+    lookup_field = "sequence"
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.BINARY})
+    @action(detail=False, methods=["get"], url_path="csv")
+    def export_csv(self, request):
+        """The register (filtered as the list is) as CSV."""
+        from svc_archive_plugin.reports.register_csv import register_csv_response
+
+        return register_csv_response(
+            self.filter_queryset(self.get_queryset()),
+            "destruction-register.csv",
+        )
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @action(detail=False, methods=["get"])
+    def verify(self, request):
+        """Whether the hash chain is intact, and where it is not."""
+        problems = list(register.verify())
+        return Response(
+            {
+                "intact": not problems,
+                "entries": RegisterEntry.objects.count(),
+                "problems": [
+                    {"sequence": p.sequence, "detail": p.detail} for p in problems
+                ],
+            },
+        )
