@@ -39,7 +39,11 @@ STEPS = {
         False,
         lambda dl, u, n: destruction.approve(dl, u),
     ),
-    "reject": (_("Reject"), True, lambda dl, u, n: destruction.reject(dl, u, n)),
+    "reject": (
+        _("Reject the list"),
+        True,
+        lambda dl, u, n: destruction.reject(dl, u, n),
+    ),
     "check": (
         _("Confirm the check against the files"),
         False,
@@ -126,11 +130,11 @@ class DestructionListAdmin(EvidenceAdmin):
             .annotate(item_count=Count("items"), page_count=Sum("items__pages"))
         )
 
-    @admin.display(description=_("items"), ordering="item_count")
+    @admin.display(description=_("records listed"), ordering="item_count")
     def items(self, obj) -> int:
         return obj.item_count
 
-    @admin.display(description=_("pages"), ordering="page_count")
+    @admin.display(description=_("pages listed"), ordering="page_count")
     def pages(self, obj) -> int:
         return obj.page_count or 0
 
@@ -245,7 +249,7 @@ class RegisterEntryAdmin(EvidenceAdmin):
     def archive_code(self, obj) -> str:
         return obj.content.get("archive_code", "")
 
-    @admin.display(description=_("title"))
+    @admin.display(description=_("title of the record"))
     def title(self, obj) -> str:
         return obj.content.get("title", "")
 

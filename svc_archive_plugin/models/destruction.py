@@ -19,12 +19,12 @@ class DestructionList(models.Model):
         CHECKED = "checked", _("Checked; awaiting the supervisors")
         SUPERVISED = "supervised", _("Confirmed by the supervisors; ready to destroy")
         EXECUTING = "executing", _("Being destroyed")
-        EXECUTED = "executed", _("Destroyed")
-        REJECTED = "rejected", _("Rejected")
-        CANCELLED = "cancelled", _("Cancelled")
+        EXECUTED = "executed", _("Destroyed (list carried out)")
+        REJECTED = "rejected", _("Rejected by the leader")
+        CANCELLED = "cancelled", _("Cancelled list")
 
     number = models.CharField(_("list number"), max_length=32, unique=True)
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(_("title of the list"), max_length=200)
     reason = models.TextField(_("reason for destruction"))
     state = models.CharField(
         _("state"),
@@ -39,7 +39,7 @@ class DestructionList(models.Model):
         related_name="+",
         verbose_name=_("prepared by"),
     )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_at = models.DateTimeField(_("list created at"), auto_now_add=True)
     # Each submission starts a new round of approval, checks and supervision.
     round = models.PositiveIntegerField(_("review round"), default=0, editable=False)
 
@@ -76,19 +76,19 @@ class DestructionItem(models.Model):
         verbose_name=_("destruction list"),
     )
     # The document disappears when the list is carried out; the id stays as evidence.
-    document_id = models.BigIntegerField(_("document id"))
-    title = models.CharField(_("title"), max_length=512)
+    document_id = models.BigIntegerField(_("id of the document"))
+    title = models.CharField(_("title of the record"), max_length=512)
     archive_code = models.CharField(_("archive code"), max_length=64, blank=True)
     customer = models.CharField(_("customer"), max_length=200, blank=True)
     project = models.CharField(_("service project"), max_length=200, blank=True)
     document_type = models.CharField(_("document type"), max_length=128, blank=True)
-    created = models.DateField(_("document date"), null=True, blank=True)
-    pages = models.PositiveIntegerField(_("pages"), null=True, blank=True)
+    created = models.DateField(_("date of the document"), null=True, blank=True)
+    pages = models.PositiveIntegerField(_("pages listed"), null=True, blank=True)
     retention = models.CharField(_("retention period"), max_length=32, blank=True)
     retention_until = models.DateField(_("retention until"), null=True, blank=True)
     years_kept = models.PositiveIntegerField(_("years kept"), null=True, blank=True)
     # Cleared when the list is rejected or cancelled, so the record can be listed again.
-    released = models.BooleanField(_("released"), default=False)
+    released = models.BooleanField(_("released from the list"), default=False)
     destroyed_at = models.DateTimeField(_("destroyed at"), null=True, blank=True)
 
     class Meta:
@@ -112,16 +112,16 @@ class DestructionEvent(AppendOnlyModel):
     """One step of a destruction list, with who took it: the evidence behind the register."""
 
     class Action(models.TextChoices):
-        CREATE = "create", _("Prepared")
+        CREATE = "create", _("List prepared")
         SUBMIT = "submit", _("Submitted for approval")
         APPROVE = "approve", _("Approved")
-        REJECT = "reject", _("Rejected")
+        REJECT = "reject", _("List rejected")
         CHECK = "check", _("Checked against the files")
         DISCREPANCY = "discrepancy", _("Discrepancy found in the check")
         SUPERVISE = "supervise", _("Destruction confirmed by a supervisor")
         EXECUTE = "execute", _("Destruction started")
-        EXECUTED = "executed", _("Destroyed")
-        CANCEL = "cancel", _("Cancelled")
+        EXECUTED = "executed", _("Records destroyed")
+        CANCEL = "cancel", _("List cancelled")
 
     destruction_list = models.ForeignKey(
         DestructionList,
@@ -138,7 +138,7 @@ class DestructionEvent(AppendOnlyModel):
         verbose_name=_("done by"),
     )
     at = models.DateTimeField(_("done at"), auto_now_add=True)
-    note = models.TextField(_("note"), blank=True)
+    note = models.TextField(_("note on the step"), blank=True)
 
     class Meta:
         verbose_name = _("destruction list event")
@@ -157,14 +157,14 @@ class RegisterEntry(AppendOnlyModel):
     (``manage.py svc_archive_verify_register``).
     """
 
-    sequence = models.PositiveBigIntegerField(_("sequence"), unique=True)
+    sequence = models.PositiveBigIntegerField(_("register sequence"), unique=True)
     destruction_list = models.ForeignKey(
         DestructionList,
         on_delete=models.PROTECT,
         related_name="register_entries",
         verbose_name=_("destruction list"),
     )
-    document_id = models.BigIntegerField(_("document id"))
+    document_id = models.BigIntegerField(_("id of the document"))
     destroyed_at = models.DateTimeField(_("destroyed at"))
     # Title, archive code, customer, project, type, dates, pages, the signatories,
     # and the SHA-256 of every destroyed file; the hash covers exactly this JSON.

@@ -88,7 +88,7 @@ class RecordRetention(models.Model):
         ACTIVE = "active", _("Retained")
         DUE = "due", _("Due for appraisal")
         DESTROY = "destroy", _("Appraised: to be destroyed")
-        DESTROYED = "destroyed", _("Destroyed")
+        DESTROYED = "destroyed", _("Destroyed record")
 
     class Basis(models.TextChoices):
         SCHEDULE = "schedule", _("Retention schedule")
@@ -126,7 +126,7 @@ class RecordRetention(models.Model):
         blank=True,
         help_text=_("Empty while permanent or while the project has not ended."),
     )
-    filed = models.BooleanField(_("filed"), default=False)
+    filed = models.BooleanField(_("filed record"), default=False)
     state = models.CharField(
         _("appraisal state"),
         max_length=16,
@@ -154,7 +154,7 @@ class AppraisalDecision(AppendOnlyModel):
     """The archive department's decision on one expired record 鉴定; kept as evidence."""
 
     class Decision(models.TextChoices):
-        DESTROY = "destroy", _("Destroy")
+        DESTROY = "destroy", _("Destroy the record")
         EXTEND = "extend", _("Extend retention")
         PERMANENT = "permanent", _("Keep permanently")
 
@@ -173,7 +173,11 @@ class AppraisalDecision(AppendOnlyModel):
         related_name="appraisals",
         verbose_name=_("decided for the dossier"),
     )
-    decision = models.CharField(_("decision"), max_length=16, choices=Decision.choices)
+    decision = models.CharField(
+        _("decision taken"),
+        max_length=16,
+        choices=Decision.choices,
+    )
     years = models.PositiveIntegerField(_("extended by (years)"), null=True, blank=True)
     until_before = models.DateField(_("retention until, before"), null=True, blank=True)
     until_after = models.DateField(_("retention until, after"), null=True, blank=True)
@@ -199,7 +203,7 @@ class AppraisalDecision(AppendOnlyModel):
 class SweepRun(models.Model):
     """One run of the retention sweep: how many records it put in the appraisal queue."""
 
-    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("sweep started at"), auto_now_add=True)
     as_of = models.DateField(_("retention ended before"))
     queued = models.PositiveIntegerField(_("records queued"), default=0)
 
@@ -338,18 +342,18 @@ class HoldScope(models.Model):
 class RefusedDeletion(AppendOnlyModel):
     """An attempt to delete a protected record, refused: who, how, and why."""
 
-    document_id = models.BigIntegerField(_("document id"), db_index=True)
+    document_id = models.BigIntegerField(_("id of the document"), db_index=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
-        verbose_name=_("user"),
+        verbose_name=_("user who tried"),
     )
     path = models.CharField(_("deletion path"), max_length=64)
     reason = models.TextField(_("reason"))
-    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    at = models.DateTimeField(_("tried at"), auto_now_add=True, db_index=True)
 
     class Meta:
         verbose_name = _("refused deletion")
