@@ -34,6 +34,7 @@ class SvcArchiveConfig(AppConfig):
         from svc_archive_plugin.api.urls import mount_api
         from svc_archive_plugin.beat import install_beat_schedule
         from svc_archive_plugin.models import Customer
+        from svc_archive_plugin.models import Dossier
         from svc_archive_plugin.models import RetentionRule
         from svc_archive_plugin.models import ServiceProject
 
@@ -77,6 +78,7 @@ class SvcArchiveConfig(AppConfig):
         )
         for change in (post_save, post_delete):
             change.connect(signals.schedule_changed, sender=RetentionRule)
+        post_save.connect(signals.dossier_saved, sender=Dossier)
         task_prerun.connect(
             guards.spare_protected_from_purge,
             dispatch_uid="svc_archive_spare_protected",

@@ -210,3 +210,18 @@ def schedule_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
 
     if not kwargs.get("raw"):
         transaction.on_commit(lambda: recompute_retention.delay())
+
+
+def dossier_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """A dossier's archive category classifies its records for the schedule."""
+    from svc_archive_plugin.services.filing import dossier_documents
+    from svc_archive_plugin.services.retention import recompute
+
+    fields = kwargs.get("update_fields")
+    if (
+        kwargs.get("raw")
+        or kwargs.get("created")
+        or (fields and "category" not in fields)
+    ):
+        return
+    recompute(dossier_documents(instance).values_list("pk", flat=True))

@@ -105,6 +105,26 @@ def test_a_corrected_end_date_and_a_changed_schedule_are_followed(
     assert "定期10年" not in tag_names(log)
 
 
+def test_a_changed_dossier_category_is_followed(dossier):
+    from svc_archive_plugin.models import ArchiveCategory
+
+    log = add_document(dossier, "SS")
+    RetentionRule.objects.create(
+        category=ArchiveCategory.objects.get(code="XM"),
+        document_type=DocumentType.objects.get(
+            svc_archive_code__code="SS",
+        ).svc_archive_code,
+        retention="permanent",
+    )
+    assert until_field(log) == datetime.date(2036, 12, 31)
+
+    dossier.category = ArchiveCategory.objects.get(code="XM")
+    dossier.save()
+
+    assert until_field(log) is None
+    assert "永久" in tag_names(log)
+
+
 def test_the_most_specific_rule_wins(dossier):
     # Repair records (after-sales category SH) keep logs longer than other categories.
     RetentionRule.objects.create(

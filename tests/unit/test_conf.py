@@ -52,6 +52,10 @@ def test_defaults_are_the_policy_defaults():
         "RECORDS_ACCOUNT": "archive-records",
         "FILING_DUE_SOON_DAYS": 5,
         "FILING_REMINDER_CRON": "0 8 * * *",
+        "RETENTION_FROM_NEXT_YEAR": True,
+        "RETENTION_SWEEP_CRON": "30 1 * * *",
+        "DESTRUCTION_CHECKERS": 2,
+        "DESTRUCTION_SUPERVISORS": 2,
         "HOLIDAYS": [],
         "MAKEUP_WORKDAYS": [],
     }
@@ -166,3 +170,10 @@ def test_reminder_cron_is_checked(monkeypatch):
     assert archive_settings.errors() == [
         "PAPERLESS_SVC_ARCHIVE_FILING_REMINDER_CRON must be a cron expression of 5 fields or 'disable', got 'daily'.",
     ]
+
+
+def test_fewer_than_two_checkers_or_supervisors_is_refused(settings):
+    settings.SVC_ARCHIVE_DESTRUCTION_SUPERVISORS = 1
+    archive_settings.reload()
+
+    assert any("DESTRUCTION_SUPERVISORS" in e for e in archive_settings.errors())
