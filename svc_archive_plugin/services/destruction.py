@@ -361,13 +361,14 @@ def start_execution(destruction_list: DestructionList, user: User) -> Destructio
     """The archive department starts the destruction of a supervised list.
 
     Refused while any of its records is under a legal hold (placed after approval, say).
-    The files are removed by ``execute`` (a celery task), which can be re-run safely.
+    The files are removed by ``execute`` (a celery task), which skips what is already
+    destroyed: a list whose execution stopped half-way is started again the same way.
     """
     from svc_archive_plugin.services.holds import holds_on
 
     _require(user, "prepare_destruction", "carry out destruction lists")
     with transaction.atomic():
-        destruction_list = _locked(destruction_list, State.SUPERVISED)
+        destruction_list = _locked(destruction_list, State.SUPERVISED, State.EXECUTING)
         ids = list(destruction_list.items.values_list("document_id", flat=True))
         if held := holds_on(ids):
             names = sorted({h.name for hs in held.values() for h in hs})

@@ -13,6 +13,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth.models import Group
 from django.contrib.auth.models import Permission
+from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError
 from django.core.management import call_command
 from documents.models import Document
@@ -325,3 +326,33 @@ def test_the_register_detects_a_rewritten_or_removed_entry(staff, to_destroy):
     with pytest.raises(CommandError):
         call_command("svc_archive_verify_register", stdout=out)
     assert "entry 2: entries 1–1 are missing" in out.getvalue()
+
+
+def test_an_execution_stopped_by_a_late_hold_is_started_again_after_release(
+    staff,
+    to_destroy,
+):
+    destruction_list = through_supervision(staff, to_destroy)
+    D.start_execution(destruction_list, staff["manager"])
+    hold = holds.place_hold(
+        staff["manager"],
+        name="最后一刻的诉讼",
+        reason="客户起诉",
+        documents=[to_destroy[1].pk],
+    )
+
+    with pytest.raises(PermissionDenied, match="最后一刻的诉讼"):
+        D.execute(destruction_list.pk)
+    destruction_list.refresh_from_db()
+    assert destruction_list.state == "executing"
+    # The first record went; the held one is still there, and nothing was half-destroyed.
+    assert not Document.global_objects.filter(pk=to_destroy[0].pk).exists()
+    assert Document.objects.filter(pk=to_destroy[1].pk).exists()
+
+    holds.release_hold(hold, staff["manager"], "撤诉")
+    D.start_execution(destruction_list, staff["manager"])
+    assert D.execute(destruction_list.pk) == 1
+
+    destruction_list.refresh_from_db()
+    assert destruction_list.state == "executed"
+    assert RegisterEntry.objects.count() == 2
