@@ -122,7 +122,8 @@ def _postgres_database(env: dict[str, str]):
     return drop
 
 
-@pytest.fixture(scope="module")
+# One instance for the whole tier: starting one takes about a minute.
+@pytest.fixture(scope="session")
 def paperless(tmp_path_factory) -> Instance:
     root = tmp_path_factory.mktemp("paperless")
     env = {k: v for k, v in os.environ.items() if k not in TEST_ONLY_ENV}
