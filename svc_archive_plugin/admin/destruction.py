@@ -139,6 +139,11 @@ class DestructionListAdmin(EvidenceAdmin):
         return obj.page_count or 0
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        state = DestructionList.objects.filter(pk=object_id).values_list(
+            "state",
+            flat=True,
+        )
+        available = destruction.NEXT_STEPS.get(state.first(), ())
         extra = {
             "steps": [
                 (
@@ -149,6 +154,7 @@ class DestructionListAdmin(EvidenceAdmin):
                     label,
                 )
                 for key, (label, _n, _s) in STEPS.items()
+                if key in available
             ],
         }
         return super().change_view(

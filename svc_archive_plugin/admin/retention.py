@@ -272,7 +272,7 @@ class PlaceHoldForm(forms.Form):
 
 class HoldScopeInline(EvidenceInline):
     model = HoldScope
-    fields = ("document_id", "dossier", "customer", "project")
+    fields = ("document", "dossier", "customer", "project")
     readonly_fields = fields
 
     def get_queryset(self, request):

@@ -114,7 +114,7 @@ class DestructionEvent(AppendOnlyModel):
     class Action(models.TextChoices):
         CREATE = "create", _("List prepared")
         SUBMIT = "submit", _("Submitted for approval")
-        APPROVE = "approve", _("Approved")
+        APPROVE = "approve", _("Approved by the leader")
         REJECT = "reject", _("List rejected")
         CHECK = "check", _("Checked against the files")
         DISCREPANCY = "discrepancy", _("Discrepancy found in the check")

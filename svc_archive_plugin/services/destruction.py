@@ -24,7 +24,6 @@ from django.db import IntegrityError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from svc_archive_plugin.conf import archive_settings
 from svc_archive_plugin.models import DestructionEvent
@@ -114,6 +113,8 @@ def _describe(document_ids: list[int]) -> list[DestructionItem]:
     from documents.models import CustomFieldInstance
     from documents.models import Document
 
+    from svc_archive_plugin.services.retention import retention_label
+
     docs = {
         d.pk: d
         for d in Document.objects.filter(pk__in=document_ids).select_related(
@@ -154,11 +155,7 @@ def _describe(document_ids: list[int]) -> list[DestructionItem]:
                 document_type=doc.document_type.name if doc.document_type else "",
                 created=doc.created,
                 pages=doc.page_count,
-                retention=(
-                    _("%(years)s years") % {"years": years}
-                    if years
-                    else (row.get_retention_display() if row else "")
-                ),
+                retention=retention_label(row.retention, years) if row else "",
                 retention_until=row.until if row else None,
                 years_kept=(
                     max(today.year - row.starts.year, 0) if row and row.starts else None
@@ -357,6 +354,17 @@ def cancel(
         )
 
 
+# The steps a list in each state can take next (the screens offer only these).
+NEXT_STEPS = {
+    State.DRAFT: ("submit", "cancel"),
+    State.SUBMITTED: ("approve", "reject", "cancel"),
+    State.APPROVED: ("check", "discrepancy", "cancel"),
+    State.CHECKED: ("supervise", "cancel"),
+    State.SUPERVISED: ("execute", "cancel"),
+    State.EXECUTING: ("execute",),
+}
+
+
 def start_execution(destruction_list: DestructionList, user: User) -> DestructionEvent:
     """The archive department starts the destruction of a supervised list.
 
@@ -509,12 +517,6 @@ def execute(destruction_list_id: int) -> int:
     with transaction.atomic():
         destruction_list = _locked(destruction_list, State.EXECUTING)
         executor = destruction_list.events.filter(action=Action.EXECUTE).latest("at")
-        _event(
-            destruction_list,
-            executor.actor,
-            Action.EXECUTED,
-            f"{destruction_list.items.count()} records destroyed",
-            state=State.EXECUTED,
-        )
+        _event(destruction_list, executor.actor, Action.EXECUTED, state=State.EXECUTED)
     logger.info("Destruction list %s carried out", destruction_list.number)
     return done

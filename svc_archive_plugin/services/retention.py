@@ -295,6 +295,17 @@ def recompute_all(chunk: int = 2000) -> int:
 # Showing it in paperless: the *Retention until* field and the retention tag ----------------
 
 
+def retention_label(retention: str, years: int | None) -> str:
+    """How the archive writes a retention period: 永久, 定期10年 (the vocabulary's words)."""
+    from svc_archive_plugin.services.vocabulary import DEFAULT_LANGUAGE
+    from svc_archive_plugin.services.vocabulary import RETENTION_TAGS
+
+    terms = dict(RETENTION_TAGS)
+    if retention == Retention.PERMANENT or not years:
+        return terms["permanent"].name(DEFAULT_LANGUAGE)
+    return terms["ordinary"].name(DEFAULT_LANGUAGE, n=years)
+
+
 def _period_tag(years: int):
     """The tag 定期N年 under the retention root, made if an extension needs a new period."""
     from documents.models import MatchingModel

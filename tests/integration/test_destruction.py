@@ -166,6 +166,7 @@ def test_the_whole_path_destroys_files_index_and_keeps_tombstones(
     assert tomb["project"] == "P2026-07 机房维修"
     assert tomb["customer"] == "C001 北京某科技有限公司"
     assert tomb["retention_until"] == "2020-12-31"
+    assert tomb["retention"] == "定期10年"
     hashes = {f["role"]: f["sha256"] for f in tomb["files"]}
     for role in ("original", "archive", "thumbnail"):
         assert hashes[role] == hashlib.sha256(contents[first.pk][role]).hexdigest()

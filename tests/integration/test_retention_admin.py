@@ -140,7 +140,10 @@ def test_a_list_moves_through_its_steps_on_its_admin_page(
         return client.post(f"{base}{name}/", {"note": note})
 
     client.force_login(manager)
-    assert "Submit for approval" in client.get(base + "change/").content.decode()
+    draft_page = client.get(base + "change/").content.decode()
+    # Only the steps a draft can take are offered.
+    assert "Submit for approval" in draft_page
+    assert "Carry out the destruction" not in draft_page
     assert step(manager, "submit").status_code == 302
     refused = step(manager, "approve")
     assert refused.status_code == 200
