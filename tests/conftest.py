@@ -45,6 +45,16 @@ def paperless_dirs(settings, tmp_path: Path) -> Path:
 
 
 @pytest.fixture(autouse=True)
+def _settings_reloaded():
+    """Each test starts from the plugin's settings as configured, whatever the last set."""
+    from svc_archive_plugin.conf import archive_settings
+
+    archive_settings.reload()
+    yield
+    archive_settings.reload()
+
+
+@pytest.fixture(autouse=True)
 def _celery_eager(settings):
     """Run tasks that paperless queues from a save (e.g. select-field clean-up) in-process."""
     settings.CELERY_TASK_ALWAYS_EAGER = True

@@ -256,6 +256,20 @@ class LegalHold(models.Model):
         return self.released_at is None
 
 
+SCOPE_FIELDS = ("document", "dossier", "customer", "project")
+
+
+def _exactly_one(fields: tuple[str, ...]) -> models.Q:
+    """A condition true when exactly one of ``fields`` is set."""
+    one_each = [
+        models.Q(**{f"{f}__isnull": f != chosen for f in fields}) for chosen in fields
+    ]
+    condition = one_each[0]
+    for other in one_each[1:]:
+        condition |= other
+    return condition
+
+
 class HoldScope(models.Model):
     """One thing a hold covers: a document, a dossier, a customer or a project."""
 
@@ -304,31 +318,7 @@ class HoldScope(models.Model):
         verbose_name_plural = _("legal hold scope")
         constraints = [
             models.CheckConstraint(
-                # Exactly one of the four is set.
-                condition=(
-                    models.Q(document__isnull=False)
-                    & models.Q(dossier__isnull=True)
-                    & models.Q(customer__isnull=True)
-                    & models.Q(project__isnull=True)
-                )
-                | (
-                    models.Q(document__isnull=True)
-                    & models.Q(dossier__isnull=False)
-                    & models.Q(customer__isnull=True)
-                    & models.Q(project__isnull=True)
-                )
-                | (
-                    models.Q(document__isnull=True)
-                    & models.Q(dossier__isnull=True)
-                    & models.Q(customer__isnull=False)
-                    & models.Q(project__isnull=True)
-                )
-                | (
-                    models.Q(document__isnull=True)
-                    & models.Q(dossier__isnull=True)
-                    & models.Q(customer__isnull=True)
-                    & models.Q(project__isnull=False)
-                ),
+                condition=_exactly_one(SCOPE_FIELDS),
                 name="svc_archive_scope_names_one_thing",
             ),
         ]

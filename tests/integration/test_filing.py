@@ -13,7 +13,6 @@ from documents.models import CustomField
 from documents.models import CustomFieldInstance
 from guardian.shortcuts import get_users_with_perms
 
-from svc_archive_plugin.conf import archive_settings
 from svc_archive_plugin.models import ArchiveCodeSeries
 from svc_archive_plugin.models import CalendarDay
 from svc_archive_plugin.models import Customer
@@ -29,13 +28,6 @@ from tests.factories import complete
 
 pytestmark = pytest.mark.django_db
 API = "/api/svc_archive/dossiers/"
-
-
-@pytest.fixture(autouse=True)
-def _settings_reloaded():
-    archive_settings.reload()
-    yield
-    archive_settings.reload()
 
 
 def test_completeness_lists_present_and_missing(dossier):

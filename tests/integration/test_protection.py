@@ -333,3 +333,20 @@ def test_a_trashed_document_cannot_be_held_before_it_is_restored(loose, people):
 
     with pytest.raises(holds.HoldError, match="Restore these documents"):
         holds.place_hold(people["manager"], name="x", reason="y", documents=[loose.pk])
+
+
+def test_a_scope_row_names_exactly_one_thing(dossier, people):
+    from django.db import IntegrityError
+    from django.db import transaction
+
+    from svc_archive_plugin.models import HoldScope
+    from svc_archive_plugin.models import LegalHold
+
+    hold = LegalHold.objects.create(name="x", reason="y", placed_by=people["manager"])
+    for fields in (
+        {},
+        {"customer": dossier.project.customer, "project": dossier.project},
+    ):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            HoldScope.objects.create(hold=hold, **fields)
+    HoldScope.objects.create(hold=hold, project=dossier.project)

@@ -13,7 +13,6 @@ from documents.models import CustomFieldInstance
 from documents.models import Document
 from documents.models import DocumentType
 
-from svc_archive_plugin.conf import archive_settings
 from svc_archive_plugin.models import AppraisalDecision
 from svc_archive_plugin.models import RecordRetention
 from svc_archive_plugin.models import RetentionRule
@@ -26,13 +25,6 @@ from tests.factories import complete
 
 pytestmark = pytest.mark.django_db
 API = "/api/svc_archive/dossiers/"
-
-
-@pytest.fixture(autouse=True)
-def _settings_reloaded():
-    archive_settings.reload()
-    yield
-    archive_settings.reload()
 
 
 def until_field(document) -> datetime.date | None:
