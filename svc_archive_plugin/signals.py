@@ -159,22 +159,29 @@ def mirrored_field_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 def document_edited(sender: Any, document: Any, **kwargs: Any) -> None:
     """Follow an edit in paperless: a document's customer is its project's customer."""
+    from svc_archive_plugin.services.holds import tag_if_held
     from svc_archive_plugin.services.registers import align_customer_with_project
     from svc_archive_plugin.services.retention import recompute
 
     align_customer_with_project(document)
     recompute([document.pk])
+    tag_if_held([document.pk])
 
 
 # Retention and protection -----------------------------------------------------------------
 
 
 def retention_for_new_document(sender: Any, document: Any, **kwargs: Any) -> None:
-    """Give a consumed record its retention; never fail the consumption over it."""
+    """Give a consumed record its retention (and 冻结 if a hold covers it already).
+
+    Never fails the consumption over it.
+    """
+    from svc_archive_plugin.services.holds import tag_if_held
     from svc_archive_plugin.services.retention import recompute
 
     try:
         recompute([document.pk])
+        tag_if_held([document.pk])
     except Exception:
         logger.exception("Could not compute the retention of document %s", document.pk)
 

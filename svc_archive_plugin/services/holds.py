@@ -223,28 +223,37 @@ def release_hold(hold: LegalHold, user: User, reason: str) -> LegalHold:
     return hold
 
 
+def tag_if_held(document_ids: list[int]) -> None:
+    """Give the 冻结 tag to documents a hold covers now (filed into a held project later)."""
+    held = list(holds_on(document_ids))
+    if held:
+        _tag(held, add=True)
+
+
 def _tag(document_ids: list[int], *, add: bool) -> None:
-    """Show the hold in paperless with the 冻结 tag, and re-index what changed."""
+    """Show the hold in paperless with the 冻结 tag; re-index only what changed.
+
+    Re-indexing fires paperless's ``document_updated``, which asks ``tag_if_held`` again:
+    nothing changes the second time, so it stops there.
+    """
     from documents.models import Document
 
     tag = provisioned("tag.retention.legal_hold")
     if tag is None or not document_ids:
         return
     through = Document.tags.through
+    have = set(
+        through.objects.filter(
+            tag_id=tag.pk,
+            document_id__in=document_ids,
+        ).values_list("document_id", flat=True),
+    )
     if add:
-        have = set(
-            through.objects.filter(
-                tag_id=tag.pk,
-                document_id__in=document_ids,
-            ).values_list("document_id", flat=True),
-        )
+        changed = [d for d in document_ids if d not in have]
         through.objects.bulk_create(
-            [
-                through(document_id=d, tag_id=tag.pk)
-                for d in document_ids
-                if d not in have
-            ],
+            [through(document_id=d, tag_id=tag.pk) for d in changed],
         )
     else:
-        through.objects.filter(tag_id=tag.pk, document_id__in=document_ids).delete()
-    reindex(document_ids)
+        changed = sorted(have)
+        through.objects.filter(tag_id=tag.pk, document_id__in=changed).delete()
+    reindex(changed)

@@ -308,6 +308,8 @@ def test_holds_cover_by_customer_and_project_and_tag_what_they_hold(dossier, peo
         later.pk,
     }
     assert "冻结" in set(in_scope.tags.values_list("name", flat=True))
+    assert "冻结" in set(later.tags.values_list("name", flat=True))
+    assert "冻结" not in set(out_of_scope.tags.values_list("name", flat=True))
     assert list(holds.held_documents(hold)) != []
     with pytest.raises(holds.HoldError, match="name and a reason"):
         holds.place_hold(
@@ -326,6 +328,7 @@ def test_holds_cover_by_customer_and_project_and_tag_what_they_hold(dossier, peo
 
     holds.release_hold(hold, people["manager"], "清算结束")
     assert "冻结" not in set(in_scope.tags.values_list("name", flat=True))
+    assert "冻结" not in set(later.tags.values_list("name", flat=True))
 
 
 def test_a_trashed_document_cannot_be_held_before_it_is_restored(loose, people):
