@@ -117,7 +117,8 @@ def _describe(document_ids: list[int]) -> list[DestructionItem]:
 
     docs = {
         d.pk: d
-        for d in Document.objects.filter(pk__in=document_ids).select_related(
+        # global_objects: a record appraised for destruction may sit in the trash.
+        for d in Document.global_objects.filter(pk__in=document_ids).select_related(
             "document_type",
         )
     }

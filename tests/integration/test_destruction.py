@@ -357,3 +357,25 @@ def test_an_execution_stopped_by_a_late_hold_is_started_again_after_release(
     destruction_list.refresh_from_db()
     assert destruction_list.state == "executed"
     assert RegisterEntry.objects.count() == 2
+
+
+def test_a_trashed_record_can_be_listed_and_a_cancelled_list_releases_it(
+    staff,
+    to_destroy,
+):
+    to_destroy[0].delete()  # trashed after appraisal, before a list was made
+    destruction_list = prepared(staff, to_destroy)
+    assert destruction_list.items.count() == 2
+
+    with pytest.raises(D.DestructionForbidden):
+        D.cancel(destruction_list, staff["leader"], "不再销毁")
+    with pytest.raises(D.DestructionError, match="why"):
+        D.cancel(destruction_list, staff["manager"], " ")
+    D.cancel(destruction_list, staff["manager"], "清单有误")
+
+    destruction_list.refresh_from_db()
+    assert destruction_list.state == "cancelled"
+    assert not DestructionItem.objects.filter(released=False).exists()
+    assert (
+        Document.global_objects.filter(pk__in=[d.pk for d in to_destroy]).count() == 2
+    )
