@@ -31,6 +31,7 @@ class SvcArchiveConfig(AppConfig):
         )
         from svc_archive_plugin import guards
         from svc_archive_plugin import signals
+        from svc_archive_plugin.access_taps import install_taps
         from svc_archive_plugin.api.urls import mount_api
         from svc_archive_plugin.beat import install_beat_schedule
         from svc_archive_plugin.models import Customer
@@ -84,6 +85,7 @@ class SvcArchiveConfig(AppConfig):
             dispatch_uid="svc_archive_spare_protected",
         )
         guards.install_guards()
+        install_taps()
         mount_api()
         install_beat_schedule()
 

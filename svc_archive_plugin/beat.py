@@ -14,6 +14,8 @@ logger = logging.getLogger("paperless.svc_archive")
 
 REMINDER = "svc_archive: remind overdue filings"
 SWEEP = "svc_archive: retention sweep"
+LOANS = "svc_archive: remind overdue loans"
+ACCESS = "svc_archive: access periods"
 
 ENTRIES = {
     # name: (setting holding its cron, task)
@@ -24,6 +26,14 @@ ENTRIES = {
     SWEEP: (
         "RETENTION_SWEEP_CRON",
         "svc_archive_plugin.tasks.sweep_retention",
+    ),
+    LOANS: (
+        "LOAN_REMINDER_CRON",
+        "svc_archive_plugin.tasks.remind_overdue_loans",
+    ),
+    ACCESS: (
+        "ACCESS_PERIODS_CRON",
+        "svc_archive_plugin.tasks.apply_access_periods",
     ),
 }
 

@@ -172,6 +172,37 @@ SETTINGS: dict[str, Setting] = {
         _at_least(1),
         "longest loan period in working days (policy §6.2.2)",
     ),
+    "LOAN_MAX_RENEWALS": Setting(
+        1,
+        _whole_number,
+        _at_least(0),
+        "renewals (续借) a loan may have",
+    ),
+    "LOAN_ELECTRONIC_COPIES": Setting(
+        default=False,
+        parse=_bool,
+        check=_is_bool,
+        help="lend electronic copies too, recorded like paper loans",
+    ),
+    "LOAN_REMINDER_GRACE_DAYS": Setting(
+        3,
+        _whole_number,
+        _at_least(0),
+        "working days overdue after which the department head gets the reminder too",
+    ),
+    "LOAN_REMINDER_CRON": Setting(
+        "0 9 * * *",
+        _text,
+        _cron,
+        "when overdue borrowers are reminded (催还) (cron), or 'disable'",
+    ),
+    "ACCESS_PERIODS_CRON": Setting(
+        "10 0 * * *",
+        _text,
+        _cron,
+        "when access periods that began are granted and ended ones withdrawn (cron), "
+        "or 'disable'",
+    ),
     "MAJOR_COLLECTION_DAYS": Setting(
         5,
         _whole_number,

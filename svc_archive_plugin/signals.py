@@ -158,7 +158,8 @@ def mirrored_field_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 
 def document_edited(sender: Any, document: Any, **kwargs: Any) -> None:
-    """Follow an edit in paperless: a document's customer is its project's customer."""
+    """Follow an edit in paperless: customer from project, retention, holds, sealing."""
+    from svc_archive_plugin.services.access import seal
     from svc_archive_plugin.services.holds import tag_if_held
     from svc_archive_plugin.services.registers import align_customer_with_project
     from svc_archive_plugin.services.retention import recompute
@@ -166,16 +167,18 @@ def document_edited(sender: Any, document: Any, **kwargs: Any) -> None:
     align_customer_with_project(document)
     recompute([document.pk])
     tag_if_held([document.pk])
+    seal([document.pk])
 
 
 # Retention and protection -----------------------------------------------------------------
 
 
 def retention_for_new_document(sender: Any, document: Any, **kwargs: Any) -> None:
-    """Give a consumed record its retention (and 冻结 if a hold covers it already).
+    """Give a consumed record its retention (and 冻结 if a hold covers it already); seal it.
 
-    Never fails the consumption over it.
+    Never fails the consumption over its retention.
     """
+    from svc_archive_plugin.services.access import seal
     from svc_archive_plugin.services.holds import tag_if_held
     from svc_archive_plugin.services.retention import recompute
 
@@ -184,6 +187,8 @@ def retention_for_new_document(sender: Any, document: Any, **kwargs: Any) -> Non
         tag_if_held([document.pk])
     except Exception:
         logger.exception("Could not compute the retention of document %s", document.pk)
+    # A confidential record must not stay visible to everyone for a moment longer.
+    seal([document.pk])
 
 
 def document_deleting(sender: Any, instance: Any, **kwargs: Any) -> None:

@@ -35,3 +35,19 @@ def execute_destruction(destruction_list_id: int) -> int:
     from svc_archive_plugin.services.destruction import execute
 
     return execute(destruction_list_id)
+
+
+@shared_task
+def remind_overdue_loans() -> int:
+    """Daily: e-mail borrowers of overdue loans 催还 (heads too after the grace period)."""
+    from svc_archive_plugin.services.loans import remind_overdue
+
+    return remind_overdue()
+
+
+@shared_task
+def apply_access_periods() -> dict:
+    """Daily: grant access whose period began; withdraw access whose period ended."""
+    from svc_archive_plugin.services.access import apply_periods
+
+    return apply_periods()

@@ -63,3 +63,25 @@ def add_document(dossier, type_code: str, owner=None, **fields):
 def complete(dossier, owner=None):
     """The documents a repair dossier needs to be complete."""
     return [add_document(dossier, code, owner) for code in ("KH", "HT", "SS", "FP")]
+
+
+def mark(document, level: str):
+    """Set the document's 密级 (``public``, ``internal``, ``confidential``, ``customer_private``)."""
+    from documents.models import CustomField
+    from documents.models import CustomFieldInstance
+    from documents.signals import document_updated
+
+    from svc_archive_plugin.services import vocabulary
+
+    field = CustomField.objects.get(name="密级")
+    label = dict(vocabulary.CONFIDENTIALITY)[level].zh_hans
+    option = next(
+        o["id"] for o in field.extra_data["select_options"] if o["label"] == label
+    )
+    CustomFieldInstance.objects.update_or_create(
+        document=document,
+        field=field,
+        defaults={"value_select": option},
+    )
+    document_updated.send(sender=None, document=document)
+    return document

@@ -1,4 +1,4 @@
-"""paperless's document admin, with protected records refused on the delete pages."""
+"""paperless's document admin: protected records refused on the delete pages; views logged."""
 
 from __future__ import annotations
 
@@ -15,6 +15,14 @@ class GuardedDocumentAdmin(DocumentAdmin):
     Django's delete page and the *delete selected* action then refuse to delete
     anything, before paperless's admin would drop the search-index entries.
     """
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        from svc_archive_plugin.access_taps import log_response
+
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET":
+            log_response(request, object_id, "view", "admin", response)
+        return response
 
     def get_deleted_objects(self, objs, request):
         to_delete, model_count, perms_needed, protected = super().get_deleted_objects(

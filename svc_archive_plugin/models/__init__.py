@@ -1,5 +1,10 @@
 """The plugin's registers, one module per concept."""
 
+from svc_archive_plugin.models.access import AccessGrant
+from svc_archive_plugin.models.access import AccessLogEntry
+from svc_archive_plugin.models.access import AccessRequest
+from svc_archive_plugin.models.access import AccessRequestItem
+from svc_archive_plugin.models.access import WithdrawnPermission
 from svc_archive_plugin.models.calendar import CalendarDay
 from svc_archive_plugin.models.capture import CaptureReport
 from svc_archive_plugin.models.destruction import DestructionEvent
@@ -9,6 +14,14 @@ from svc_archive_plugin.models.destruction import RegisterEntry
 from svc_archive_plugin.models.filing import ArchiveCodeSeries
 from svc_archive_plugin.models.filing import FilingEvent
 from svc_archive_plugin.models.filing import RequiredDocumentType
+from svc_archive_plugin.models.loans import Loan
+from svc_archive_plugin.models.loans import LoanApprovalQueue
+from svc_archive_plugin.models.loans import LoanEvent
+from svc_archive_plugin.models.loans import LoanLiability
+from svc_archive_plugin.models.loans import LoanOut
+from svc_archive_plugin.models.loans import LoanToInspect
+from svc_archive_plugin.models.loans import LoanToIssue
+from svc_archive_plugin.models.loans import OverdueLoan
 from svc_archive_plugin.models.registers import Customer
 from svc_archive_plugin.models.registers import Dossier
 from svc_archive_plugin.models.registers import ServiceProject
@@ -25,6 +38,10 @@ from svc_archive_plugin.models.vocabulary import DocumentTypeCode
 from svc_archive_plugin.models.vocabulary import ProvisionedObject
 
 __all__ = [
+    "AccessGrant",
+    "AccessLogEntry",
+    "AccessRequest",
+    "AccessRequestItem",
     "AppraisalDecision",
     "ArchiveCategory",
     "ArchiveCodeSeries",
@@ -39,6 +56,14 @@ __all__ = [
     "FilingEvent",
     "HoldScope",
     "LegalHold",
+    "Loan",
+    "LoanApprovalQueue",
+    "LoanEvent",
+    "LoanLiability",
+    "LoanOut",
+    "LoanToInspect",
+    "LoanToIssue",
+    "OverdueLoan",
     "ProvisionedObject",
     "RecordRetention",
     "RefusedDeletion",
@@ -48,4 +73,5 @@ __all__ = [
     "ServiceProject",
     "ServiceType",
     "SweepRun",
+    "WithdrawnPermission",
 ]

@@ -369,11 +369,13 @@ NEXT_STEPS = {
 def start_execution(destruction_list: DestructionList, user: User) -> DestructionEvent:
     """The archive department starts the destruction of a supervised list.
 
-    Refused while any of its records is under a legal hold (placed after approval, say).
+    Refused while any of its records is under a legal hold (placed after approval, say)
+    or out on loan.
     The files are removed by ``execute`` (a celery task), which skips what is already
     destroyed: a list whose execution stopped half-way is started again the same way.
     """
     from svc_archive_plugin.services.holds import holds_on
+    from svc_archive_plugin.services.loans import out_on_loan
 
     _require(user, "prepare_destruction", "carry out destruction lists")
     with transaction.atomic():
@@ -384,6 +386,12 @@ def start_execution(destruction_list: DestructionList, user: User) -> Destructio
             raise DestructionError(
                 f"Records of this list are under legal hold ({', '.join(names)}); "
                 "release the hold or cancel the list.",
+            )
+        if out := out_on_loan(ids):
+            numbers = sorted({loan.number for loans in out.values() for loan in loans})
+            raise DestructionError(
+                f"Records of this list are out on loan ({', '.join(numbers)}); "
+                "they are destroyed once they are back.",
             )
         event = _event(destruction_list, user, Action.EXECUTE, state=State.EXECUTING)
     return event

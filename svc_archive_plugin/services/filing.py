@@ -394,14 +394,20 @@ def records_account() -> User:
 
 
 def _hand_over(dossier: Dossier, document_ids: list[int]) -> None:
-    """Make the records account the owner; former owners and the department keep view."""
+    """Make the records account the owner; former owners and the department keep view.
+
+    Not on confidential records: those are seen through access requests only.
+    """
     from documents.models import CustomFieldInstance
     from documents.models import Document
     from documents.permissions import set_permissions_for_object
 
+    from svc_archive_plugin.services.access import sealed
+
     owner = records_account()
     field = provisioned("custom_field.archive_code")
     department = dossier.project.department_id
+    confidential = sealed(document_ids)
     for document in Document.objects.filter(pk__in=document_ids).select_related(
         "owner",
     ):
@@ -410,11 +416,17 @@ def _hand_over(dossier: Dossier, document_ids: list[int]) -> None:
             if document.owner_id and document.owner_id != owner.pk
             else []
         )
-        set_permissions_for_object(
-            {"view": {"users": viewers, "groups": [department] if department else []}},
-            document,
-            merge=True,
-        )
+        if document.pk not in confidential:  # those are seen through requests only
+            set_permissions_for_object(
+                {
+                    "view": {
+                        "users": viewers,
+                        "groups": [department] if department else [],
+                    },
+                },
+                document,
+                merge=True,
+            )
         document.owner = owner
         document.save(update_fields=["owner"])
         if field is not None:

@@ -19,7 +19,7 @@ from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models import HoldScope
 from svc_archive_plugin.models import LegalHold
 from svc_archive_plugin.models import ServiceProject
-from svc_archive_plugin.services.indexing import reindex
+from svc_archive_plugin.services.indexing import set_tag
 from svc_archive_plugin.services.provisioning import provisioned
 
 if TYPE_CHECKING:
@@ -231,29 +231,6 @@ def tag_if_held(document_ids: list[int]) -> None:
 
 
 def _tag(document_ids: list[int], *, add: bool) -> None:
-    """Show the hold in paperless with the 冻结 tag; re-index only what changed.
-
-    Re-indexing fires paperless's ``document_updated``, which asks ``tag_if_held`` again:
-    nothing changes the second time, so it stops there.
-    """
-    from documents.models import Document
-
-    tag = provisioned("tag.retention.legal_hold")
-    if tag is None or not document_ids:
-        return
-    through = Document.tags.through
-    have = set(
-        through.objects.filter(
-            tag_id=tag.pk,
-            document_id__in=document_ids,
-        ).values_list("document_id", flat=True),
-    )
-    if add:
-        changed = [d for d in document_ids if d not in have]
-        through.objects.bulk_create(
-            [through(document_id=d, tag_id=tag.pk) for d in changed],
-        )
-    else:
-        changed = sorted(have)
-        through.objects.filter(tag_id=tag.pk, document_id__in=changed).delete()
-    reindex(changed)
+    # Re-indexing fires paperless's ``document_updated``, which asks ``tag_if_held`` again:
+    # nothing changes the second time, so it stops there.
+    set_tag("tag.retention.legal_hold", document_ids, add=add)

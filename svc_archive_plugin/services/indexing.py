@@ -12,3 +12,31 @@ def reindex(document_ids: list[int]) -> None:
     if document_ids:
         ids = list(document_ids)
         transaction.on_commit(lambda: bulk_update_documents.delay(document_ids=ids))
+
+
+def set_tag(key: str, document_ids: list[int], *, add: bool) -> list[int]:
+    """Add or remove the provisioned tag ``key``; re-index only the documents it changed."""
+    from documents.models import Document
+
+    from svc_archive_plugin.services.provisioning import provisioned
+
+    tag = provisioned(key)
+    if tag is None or not document_ids:
+        return []
+    through = Document.tags.through
+    have = set(
+        through.objects.filter(
+            tag_id=tag.pk,
+            document_id__in=document_ids,
+        ).values_list("document_id", flat=True),
+    )
+    if add:
+        changed = [d for d in document_ids if d not in have]
+        through.objects.bulk_create(
+            [through(document_id=d, tag_id=tag.pk) for d in changed],
+        )
+    else:
+        changed = sorted(have)
+        through.objects.filter(tag_id=tag.pk, document_id__in=changed).delete()
+    reindex(changed)
+    return changed

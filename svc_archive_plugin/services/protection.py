@@ -1,8 +1,9 @@
 """Protection of records: why a document may not be trashed or purged, by any path.
 
-A document is protected while it is under a legal hold, a filed record (before and after its
-retention runs out: only an approved destruction list removes a filed record), or on a
-destruction list that is not being carried out. Every deletion path of paperless asks
+A document is protected while it is under a legal hold, out on loan (its paper original,
+or its dossier's), a filed record (before and after its retention runs out: only an
+approved destruction list removes a filed record), or on a destruction list that is not
+being carried out. Every deletion path of paperless asks
 ``check`` first (see ``guards``), so the person is told why and nothing half-happens;
 the ``pre_delete`` receiver is the backstop for any path nobody thought of.
 """
@@ -77,6 +78,7 @@ def reasons(
     from documents.models import Document
 
     from svc_archive_plugin.services.holds import holds_on
+    from svc_archive_plugin.services.loans import out_on_loan
 
     ids = set(document_ids)
     if not ids:
@@ -125,6 +127,16 @@ def reasons(
                 % {
                     "number": destruction_list.number,
                     "state": destruction_list.get_state_display(),
+                },
+            )
+    for root, loans in out_on_loan(list(roots)).items():
+        for loan in loans:
+            found[root].append(
+                _("it is out on loan %(number)s to %(borrower)s, due back %(due)s")
+                % {
+                    "number": loan.number,
+                    "borrower": loan.borrower,
+                    "due": _day(loan.due),
                 },
             )
     for row in RecordRetention.objects.filter(

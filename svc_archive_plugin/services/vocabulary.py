@@ -232,6 +232,9 @@ _STAFF = (
     *_REGISTERS_VIEW,
     "svc_archive_plugin.submit_dossier",
     "svc_archive_plugin.view_filingevent",
+    # Everyone asks for access and borrows; the API shows them their own.
+    "svc_archive_plugin.add_accessrequest",
+    "svc_archive_plugin.add_loan",
 )
 _MANAGER = (
     *_STAFF,
@@ -280,6 +283,16 @@ _MANAGER = (
     "svc_archive_plugin.prepare_destruction",
     "svc_archive_plugin.check_destruction",
     "svc_archive_plugin.view_registerentry",
+    # The loan desk 借阅台 and the access log 查阅登记.
+    "svc_archive_plugin.view_accessrequest",
+    "svc_archive_plugin.revoke_accessrequest",
+    "svc_archive_plugin.view_accesslogentry",
+    "svc_archive_plugin.view_withdrawnpermission",
+    "svc_archive_plugin.view_loan",
+    "svc_archive_plugin.view_loanevent",
+    "svc_archive_plugin.view_loanliability",
+    "svc_archive_plugin.approve_loan_for_archive",
+    "svc_archive_plugin.issue_loan",
 )
 # What a company leader needs to approve and supervise destruction.
 _DESTRUCTION_OVERSIGHT = (
@@ -328,6 +341,8 @@ GROUPS = (
             *_STAFF,
             *_REGISTERS_EDIT,
             "svc_archive_plugin.approve_dossier",
+            "svc_archive_plugin.approve_accessrequest",
+            "svc_archive_plugin.approve_loan",
             "svc_archive_plugin.view_destructionlist",
             "svc_archive_plugin.supervise_destruction",
         ),

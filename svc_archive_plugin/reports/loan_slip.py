@@ -1,0 +1,385 @@
+"""The printable loan slip 借阅单 of one loan, signed at the desk and kept until it closes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.utils import timezone
+from fpdf import FPDF
+from fpdf.fonts import FontFace
+
+from svc_archive_plugin.conf import archive_settings
+
+if TYPE_CHECKING:
+    import datetime
+
+    from django.contrib.auth.models import User
+
+    from svc_archive_plugin.models import Loan
+
+# Millimetres of the 180 between the 15 mm margins of A4 portrait: label, value, label, value.
+WIDTHS = (44, 46, 36, 54)
+LABEL = WIDTHS[0]
+LINE = 4.5  # mm per line of text in a cell
+ROW = 8  # mm: every row leaves room to write in by hand
+SIGN_ROW = 13  # mm: room for a handwritten signature
+# Role, signature (over the name), "date", date: the date lines up with the last column.
+SIGN_WIDTHS = (44, 82, 14, 40)
+SECTION = 6.5  # mm: a section's heading bar
+BOX = 3.6  # mm: a tick box
+
+# The font has no bold face: fpdf2's default bold headings would fail.
+LABEL_STYLE = FontFace(emphasis="", fill_color=(238, 238, 238))
+SECTION_STYLE = FontFace(emphasis="", fill_color=(215, 215, 215))
+
+BLANK_DATE = "　　　　年　　月　　日"
+
+STATES = {
+    "requested": "待审批 Awaiting approval",
+    "approved": "已批准，待出借 Approved, to be issued",
+    "issued": "借出中 Out on loan",
+    "returned": "已归还，待验收 Returned, to be inspected",
+    "closed": "已归还并验收 Returned and inspected",
+    "refused": "未批准 Refused",
+    "cancelled": "已取消 Cancelled",
+}
+MEDIA = (
+    ("paper", "纸质原件 Paper original"),
+    ("electronic", "电子复制件 Electronic copy"),
+)
+CONDITIONS = (
+    ("intact", "完好 Intact"),
+    ("damaged", "损坏 Damaged"),
+    ("pages_missing", "缺页 Pages missing"),
+    ("lost", "遗失 Lost"),
+)
+
+
+def _person(user: User | None) -> str:
+    """A person as the desk knows them: full name and user name ('' for nobody)."""
+    if user is None:
+        return ""
+    full = user.get_full_name().strip()
+    return f"{full}（{user.get_username()}）" if full else user.get_username()
+
+
+def _day(value: datetime.date | datetime.datetime | None) -> str:
+    if value is None:
+        return BLANK_DATE
+    if hasattr(value, "tzinfo") and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return value.strftime("%Y-%m-%d")
+
+
+def _moment(value: datetime.datetime | None) -> str:
+    if value is None:
+        return BLANK_DATE  # the time is on record, the desk need not write it
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return value.strftime("%Y-%m-%d %H:%M")
+
+
+def _last_events(loan: Loan) -> dict[str, datetime.datetime]:
+    """When each step of the loan was last taken (approvals, inspection)."""
+    from svc_archive_plugin.models import LoanEvent
+
+    Action = LoanEvent.Action
+    steps = (Action.APPROVE_HEAD, Action.APPROVE_ARCHIVE, Action.INSPECT)
+    return dict(
+        loan.events.filter(action__in=steps)
+        .order_by("at", "pk")
+        .values_list("action", "at"),
+    )
+
+
+def _item_rows(loan: Loan) -> list[tuple[str, str] | tuple[str, str, str, str]]:
+    """What is lent: the dossier's code, project and customer, or the document."""
+    if loan.dossier_id:
+        dossier = loan.dossier
+        project = dossier.project
+        customer = project.customer
+        return [
+            (
+                "档号 Archive code",
+                dossier.archive_code or "（未归档 not yet filed）",
+                "存放位置 Kept at",
+                dossier.location,
+            ),
+            ("服务项目 Project", f"{project.code}　{project.name}"),
+            ("客户 Customer", f"{customer.code}　{customer.name}"),
+        ]
+    from documents.models import Document
+
+    document = Document.global_objects.filter(pk=loan.document_id).first()
+    title = document.title if document else "（文档已不存在 document no longer exists）"
+    return [
+        ("文档编号 Document ID", f"#{loan.document_id}"),
+        ("题名 Title", title),
+    ]
+
+
+class _SlipPDF(FPDF):
+    def __init__(self, footer_note: str) -> None:
+        super().__init__(orientation="P", format="A4")
+        self.footer_note = footer_note
+
+    def footer(self) -> None:
+        # On every page, so a loose second page still names its loan.
+        self.set_y(-13)
+        self.set_font("cjk", size=8)
+        self.cell(0, 6, self.footer_note, align="L")
+        self.set_x(self.l_margin)
+        page = self.page_no()
+        self.cell(0, 6, f"第 {page} 页 / page {page}", align="R")
+
+
+def _section(pdf: FPDF, title: str) -> None:
+    pdf.set_font("cjk", size=10.5)
+    pdf.set_fill_color(*SECTION_STYLE.fill_color.colors255)
+    pdf.cell(
+        sum(WIDTHS),
+        SECTION,
+        title,
+        border=1,
+        fill=True,
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+
+
+def _grid(
+    pdf: FPDF,
+    rows: list[tuple[str, ...]],
+    min_height: float = ROW,
+) -> None:
+    """Rows of label/value (spanning the width) or label/value/label/value, bordered."""
+    pdf.set_fill_color(255)  # a table takes the fill colour last set for its cells
+    pdf.set_font("cjk", size=9.5)
+    with pdf.table(
+        col_widths=WIDTHS,
+        width=sum(WIDTHS),
+        align="LEFT",
+        text_align="LEFT",
+        v_align="MIDDLE",
+        first_row_as_headings=False,
+        line_height=LINE,
+        padding=(1, 1.5),
+        min_row_height=min_height,
+    ) as table:
+        for values in rows:
+            row = table.row()
+            if len(values) == 2:
+                row.cell(values[0], style=LABEL_STYLE)
+                row.cell(values[1], colspan=3)
+            else:
+                for i, value in enumerate(values):
+                    row.cell(value, style=LABEL_STYLE if i % 2 == 0 else None)
+
+
+def _boxes(pdf: FPDF, label: str, options, chosen: str) -> None:
+    """A bordered row: the label, then a tick box before each option (ticked if chosen)."""
+    pdf.set_font("cjk", size=9.5)
+    if pdf.get_y() + ROW > pdf.page_break_trigger:  # drawn by hand: no automatic break
+        pdf.add_page()
+    x, y = pdf.l_margin, pdf.get_y()
+    pdf.set_fill_color(*LABEL_STYLE.fill_color.colors255)
+    pdf.rect(x, y, LABEL, ROW, style="DF")
+    pdf.rect(x + LABEL, y, sum(WIDTHS) - LABEL, ROW)
+    pdf.set_xy(x + 1.5 - pdf.c_margin, y)  # the text where a table cell's starts
+    pdf.cell(LABEL - 1.5, ROW, label)
+    at = x + LABEL + 3
+    top = y + (ROW - BOX) / 2
+    for value, text in options:
+        pdf.rect(at, top, BOX, BOX)
+        if value == chosen:
+            pdf.set_line_width(0.45)
+            pdf.line(at + 0.6, top + 1.9, at + 1.5, top + 2.9)
+            pdf.line(at + 1.5, top + 2.9, at + 3.1, top + 0.6)
+            pdf.set_line_width(0.2)
+        pdf.set_xy(at + BOX + 1, y)
+        pdf.cell(pdf.get_string_width(text) + 1, ROW, text)
+        at = pdf.get_x() + 5
+    pdf.set_xy(x, y + ROW)
+
+
+def _signatures(pdf: FPDF, rows: list[tuple[str, str, str]]) -> None:
+    """Rows of role, room to sign (over the name the system knows), date."""
+    pdf.set_fill_color(255)  # a table takes the fill colour last set for its cells
+    pdf.set_font("cjk", size=9.5)
+    with pdf.table(
+        col_widths=SIGN_WIDTHS,
+        width=sum(WIDTHS),
+        align="LEFT",
+        text_align="LEFT",
+        v_align="MIDDLE",
+        first_row_as_headings=False,
+        line_height=LINE,
+        padding=(1, 1.5),
+        min_row_height=SIGN_ROW,
+    ) as table:
+        for label, name, date in rows:
+            row = table.row()
+            row.cell(label, style=LABEL_STYLE)
+            row.cell(name, v_align="BOTTOM")
+            row.cell("日期\nDate", style=LABEL_STYLE)
+            row.cell(date)
+
+
+def _details(loan: Loan) -> list[tuple[str, ...]]:
+    renewals = f"{loan.renewals} 次 times"
+    if loan.renewal_days:
+        renewals += (
+            f"；续借 {loan.renewal_days} 个工作日待审批 / "
+            f"{loan.renewal_days} more working days awaiting approval"
+        )
+    return [
+        ("借阅事由 Reason", loan.reason),
+        (
+            "申请日期 Requested",
+            _day(loan.requested_at),
+            "借阅期限 Period",
+            f"{loan.days} 个工作日 working days",
+        ),
+        (
+            "出借时间 Issued at",
+            _moment(loan.issued_at),
+            "出借经办人 Issued by",
+            _person(loan.issued_by),
+        ),
+        ("应还日期 Due", _day(loan.due), "续借 Renewals", renewals),
+        # Empty until issued (and for an electronic copy, which leaves no shelf).
+        ("出借位置 Location it left", loan.location_out),
+    ]
+
+
+def loan_slip_pdf(loan: Loan) -> bytes:
+    """An A4 portrait PDF of the loan: particulars, approvals, signatures, the return."""
+    from svc_archive_plugin.models import LoanEvent
+
+    Action = LoanEvent.Action
+    at = _last_events(loan)
+
+    pdf = _SlipPDF(f"{loan.number} · 服务档案借阅单 / Service archive loan slip")
+    pdf.set_title(f"Loan slip {loan.number}")
+    pdf.add_font("cjk", fname=str(archive_settings.CJK_FONT))
+    pdf.set_margins(15, 12, 15)
+    pdf.set_auto_page_break(auto=True, margin=18)  # leaves the footer its room
+    pdf.set_draw_color(0)
+    pdf.set_line_width(0.2)
+    pdf.add_page()
+
+    pdf.set_font("cjk", size=18)
+    pdf.cell(
+        0,
+        11,
+        "服务档案借阅单 / Service archive loan slip",
+        new_x="LMARGIN",
+        new_y="NEXT",
+        align="C",
+    )
+    pdf.set_font("cjk", size=11)
+    pdf.cell(0, 8, f"借阅单号 Loan No.：{loan.number}", align="L")
+    pdf.set_x(pdf.l_margin)
+    pdf.set_font("cjk", size=10)
+    pdf.cell(
+        0,
+        8,
+        f"状态 State：{STATES.get(loan.state, loan.state)}",
+        align="R",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    pdf.ln(1)
+
+    _section(pdf, "借阅信息 Loan particulars")
+    _grid(
+        pdf,
+        [
+            (
+                "借阅人 Borrower",
+                _person(loan.borrower),
+                "部门 Department",
+                loan.department.name if loan.department_id else "",
+            ),
+            *_item_rows(loan),
+        ],
+    )
+    _boxes(pdf, "借阅方式 Medium", MEDIA, loan.medium)
+    _grid(pdf, _details(loan))
+    pdf.ln(2.5)
+
+    _section(pdf, "审批 Approvals")
+    _signatures(
+        pdf,
+        [
+            (
+                "部门负责人\nDepartment head",
+                _person(loan.head_approved_by),
+                _day(at.get(Action.APPROVE_HEAD)),
+            ),
+            (
+                "档案部门负责人\nArchive department head",
+                _person(loan.archive_approved_by),
+                _day(at.get(Action.APPROVE_ARCHIVE)),
+            ),
+        ],
+    )
+    pdf.ln(2.5)
+
+    _section(pdf, "出借签字 Signatures at issue（请亲笔签名 / sign by hand）")
+    _signatures(
+        pdf,
+        [
+            ("借阅人签字\nBorrower's signature", "", BLANK_DATE),
+            ("经办人（借阅台）\nDesk officer", "", BLANK_DATE),
+        ],
+    )
+    pdf.ln(2.5)
+
+    _section(pdf, "归还 Returned")
+    _grid(
+        pdf,
+        [
+            (
+                "归还时间 Returned at",
+                _moment(loan.returned_at),
+                "接收人 Received by",
+                _person(loan.received_by),
+            ),
+        ],
+    )
+    _boxes(pdf, "验收情况 Condition", CONDITIONS, loan.condition)
+    _grid(pdf, [("验收说明 Note", loan.inspection_note)], min_height=12)
+    _signatures(
+        pdf,
+        [
+            (
+                "验收人\nInspected by",
+                _person(loan.inspected_by),
+                _day(at.get(Action.INSPECT)) if loan.inspected_by_id else BLANK_DATE,
+            ),
+        ],
+    )
+
+    pdf.ln(2)
+    pdf.set_font("cjk", size=8.5)
+    pdf.multi_cell(
+        0,
+        4.5,
+        "请于应还日期前归还；续借须在到期前申请并经审批。损坏、缺页或遗失的，"
+        "追究借阅人责任。\nReturn the item by the due date; a renewal is asked for "
+        "before it and approved again. The borrower is liable for damage, missing "
+        "pages or loss.",
+        align="L",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    pdf.cell(
+        0,
+        5,
+        f"打印 printed {timezone.localdate().isoformat()}",
+        new_x="LMARGIN",
+        new_y="NEXT",
+        align="R",
+    )
+    return bytes(pdf.output())

@@ -1,0 +1,551 @@
+"""Access 查阅 (policy §6.1, §7.1): requests, time-boxed grants, sealing, the access log.
+
+- A request names documents and/or dossiers, a purpose and a period. The head of the
+  requester's department approves or refuses (never their own request).
+- From the first day of the period the requester holds paperless's own object permission
+  ``view_document`` on each document (a dossier: its documents at that moment); the day
+  after the last, ``apply_periods`` withdraws it (withdrawing or revoking does so at once).
+  Either way the documents are re-indexed, so paperless's search follows.
+- A record marked 机密 or 客户隐私 is *sealed*: it always has an owner, and keeps no view or
+  change grant but those of current requests. Other grants are taken away and each one is
+  kept as a ``WithdrawnPermission``, so nobody loses access without a trace.
+- Every view, preview and download of an archived document is logged (``record_access``).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from svc_archive_plugin.models import AccessGrant
+from svc_archive_plugin.models import AccessLogEntry
+from svc_archive_plugin.models import AccessRequest
+from svc_archive_plugin.models import AccessRequestItem
+from svc_archive_plugin.models import Customer
+from svc_archive_plugin.models import Dossier
+from svc_archive_plugin.models import ServiceProject
+from svc_archive_plugin.models import WithdrawnPermission
+from svc_archive_plugin.services import vocabulary as vocab
+from svc_archive_plugin.services.indexing import reindex
+from svc_archive_plugin.services.people import department_of
+from svc_archive_plugin.services.people import in_department
+from svc_archive_plugin.services.provisioning import provisioned
+
+if TYPE_CHECKING:
+    import datetime
+    from collections.abc import Iterable
+
+    from django.contrib.auth.models import User
+
+logger = logging.getLogger("paperless.svc_archive")
+
+State = AccessRequest.State
+SEALED_LEVELS = ("confidential", "customer_private")
+VIEW = "view_document"
+CHANGE = "change_document"
+
+
+class AccessError(Exception):
+    """The step is not possible now; the message says why."""
+
+
+class AccessForbidden(AccessError):
+    """The person may not take this step."""
+
+
+# Requests ---------------------------------------------------------------------------------
+
+
+def request_access(
+    user: User,
+    *,
+    purpose: str,
+    starts: datetime.date,
+    ends: datetime.date,
+    document_ids: Iterable[int] = (),
+    dossiers: Iterable[Dossier] = (),
+) -> AccessRequest:
+    """File an access request 查阅申请 for the head of the requester's department."""
+    from documents.models import Document
+
+    if not user.has_perm("svc_archive_plugin.add_accessrequest"):
+        raise AccessForbidden(_("You may not request access to archived records."))
+    purpose = (purpose or "").strip()
+    if not purpose:
+        raise AccessError(_("Say what the records are needed for (the purpose)."))
+    if ends < starts:
+        raise AccessError(_("The period ends before it starts."))
+    if ends < timezone.localdate():
+        raise AccessError(_("The period is already over."))
+    document_ids = sorted(set(document_ids))
+    dossiers = list(dossiers)
+    if not document_ids and not dossiers:
+        raise AccessError(_("Name at least one document or dossier."))
+    found = set(
+        Document.objects.filter(pk__in=document_ids).values_list("pk", flat=True),
+    )
+    if missing := [d for d in document_ids if d not in found]:
+        raise AccessError(
+            _("No such document: %(ids)s.") % {"ids": ", ".join(map(str, missing))},
+        )
+    with transaction.atomic():
+        request = AccessRequest.objects.create(
+            requester=user,
+            department=department_of(user),
+            purpose=purpose,
+            starts=starts,
+            ends=ends,
+        )
+        AccessRequestItem.objects.bulk_create(
+            [AccessRequestItem(request=request, document_id=d) for d in document_ids]
+            + [AccessRequestItem(request=request, dossier=d) for d in dossiers],
+        )
+    return request
+
+
+def may_decide(user: User, request: AccessRequest) -> bool:
+    """The head of the requester's department (an archive manager if they have none)."""
+    if user.pk == request.requester_id:
+        return False
+    if request.department_id is None:
+        return user.has_perm("svc_archive_plugin.revoke_accessrequest")
+    return user.has_perm("svc_archive_plugin.approve_accessrequest") and in_department(
+        user,
+        request.department_id,
+    )
+
+
+def _locked(request: AccessRequest) -> AccessRequest:
+    return AccessRequest.objects.select_for_update().get(pk=request.pk)
+
+
+def _decide_check(user: User, request: AccessRequest) -> None:
+    if request.state != State.PENDING:
+        raise AccessError(
+            _("The request is %(state)s; only a pending request can be decided.")
+            % {"state": request.get_state_display()},
+        )
+    if user.pk == request.requester_id:
+        raise AccessForbidden(_("Nobody decides their own access request."))
+    if not may_decide(user, request):
+        raise AccessForbidden(
+            _("Only the head of %(department)s decides this request.")
+            % {"department": request.department or _("the archive department")},
+        )
+
+
+def approve(request: AccessRequest, user: User, reason: str = "") -> AccessRequest:
+    with transaction.atomic():
+        request = _locked(request)
+        _decide_check(user, request)
+        request.state = State.APPROVED
+        request.decided_by = user
+        request.decided_at = timezone.now()
+        request.decision_reason = (reason or "").strip()
+        request.save()
+        if request.starts <= timezone.localdate():
+            _grant(request)
+    return request
+
+
+def refuse(request: AccessRequest, user: User, reason: str) -> AccessRequest:
+    reason = (reason or "").strip()
+    if not reason:
+        raise AccessError(_("Give the reason for refusing."))
+    with transaction.atomic():
+        request = _locked(request)
+        _decide_check(user, request)
+        request.state = State.REFUSED
+        request.decided_by = user
+        request.decided_at = timezone.now()
+        request.decision_reason = reason
+        request.save()
+    return request
+
+
+def withdraw(request: AccessRequest, user: User) -> AccessRequest:
+    """The requester takes back their request (ending any access it gave)."""
+    with transaction.atomic():
+        request = _locked(request)
+        if user.pk != request.requester_id:
+            raise AccessForbidden(_("Only the requester withdraws a request."))
+        if request.state not in (State.PENDING, State.APPROVED):
+            raise AccessError(
+                _("The request is %(state)s already.")
+                % {"state": request.get_state_display()},
+            )
+        _close(request, user, State.WITHDRAWN, "")
+    return request
+
+
+def revoke(request: AccessRequest, user: User, reason: str) -> AccessRequest:
+    """End an approved request early: its department head or an archive manager."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise AccessError(_("Give the reason for revoking."))
+    with transaction.atomic():
+        request = _locked(request)
+        if request.state != State.APPROVED:
+            raise AccessError(_("Only an approved request can be revoked."))
+        if not (
+            user.has_perm("svc_archive_plugin.revoke_accessrequest")
+            or may_decide(user, request)
+        ):
+            raise AccessForbidden(
+                _("Only the department head or the archive department revokes access."),
+            )
+        _close(request, user, State.REVOKED, reason)
+    return request
+
+
+def _close(request: AccessRequest, user: User | None, state: str, reason: str) -> None:
+    request.state = state
+    request.closed_by = user
+    request.closed_at = timezone.now()
+    request.close_reason = reason
+    request.save()
+    _withdraw(AccessGrant.objects.filter(request=request, withdrawn_at__isnull=True))
+
+
+def apply_periods(today: datetime.date | None = None, chunk: int = 500) -> dict:
+    """Grant access whose period has begun and withdraw access whose period has ended.
+
+    Idempotent and safe with two workers (rows are locked, others' rows skipped).
+    """
+    today = today or timezone.localdate()
+    granted = expired = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                AccessRequest.objects.select_for_update(skip_locked=True)
+                .filter(state=State.APPROVED, ends__lt=today)
+                .order_by("pk")[:chunk],
+            )
+            for request in batch:
+                _close(request, None, State.EXPIRED, _("The period ended."))
+            expired += len(batch)
+        if len(batch) < chunk:
+            break
+    with transaction.atomic():
+        for request in (
+            AccessRequest.objects.select_for_update(skip_locked=True)
+            .filter(state=State.APPROVED, starts__lte=today, ends__gte=today)
+            .exclude(grants__isnull=False)
+            .order_by("pk")
+        ):
+            granted += bool(_grant(request))
+    return {"granted": granted, "expired": expired}
+
+
+# Grants -----------------------------------------------------------------------------------
+
+
+def requested_documents(request: AccessRequest) -> list[int]:
+    """The documents a request covers now: those named, and those of the dossiers named."""
+    from svc_archive_plugin.services.filing import dossier_documents
+
+    ids: set[int] = set()
+    for item in request.items.select_related("dossier__project"):
+        if item.dossier_id:
+            ids.update(dossier_documents(item.dossier).values_list("pk", flat=True))
+        else:
+            ids.add(item.document_id)
+    return sorted(ids)
+
+
+def _permission(codename: str):
+    from django.contrib.auth.models import Permission
+
+    return Permission.objects.get(
+        content_type__app_label="documents",
+        codename=codename,
+    )
+
+
+def _document_type():
+    from django.contrib.contenttypes.models import ContentType
+    from documents.models import Document
+
+    return ContentType.objects.get_for_model(Document)
+
+
+def _grant(request: AccessRequest) -> list[int]:
+    """Give the requester view on the request's documents; keep a grant row for each."""
+    from documents.models import Document
+    from guardian.models import UserObjectPermission
+
+    user = request.requester
+    documents = list(
+        Document.objects.filter(pk__in=requested_documents(request))
+        .exclude(owner=user)
+        .values_list("pk", flat=True),
+    )
+    if not documents:
+        return []
+    permission, content_type = _permission(VIEW), _document_type()
+    existing = {
+        int(pk)
+        for pk in UserObjectPermission.objects.filter(
+            user=user,
+            permission=permission,
+            object_pk__in=[str(d) for d in documents],
+        ).values_list("object_pk", flat=True)
+    }
+    # A permission already held through another current request is shared; one held
+    # otherwise is the person's own and is left alone (and never withdrawn by us).
+    backed = set(
+        AccessGrant.objects.filter(
+            user=user,
+            document_id__in=existing,
+            withdrawn_at__isnull=True,
+        ).values_list("document_id", flat=True),
+    )
+    UserObjectPermission.objects.bulk_create(
+        [
+            UserObjectPermission(
+                user=user,
+                permission=permission,
+                content_type=content_type,
+                object_pk=str(d),
+            )
+            for d in documents
+            if d not in existing
+        ],
+    )
+    covered = [d for d in documents if d not in existing or d in backed]
+    AccessGrant.objects.bulk_create(
+        [AccessGrant(request=request, user=user, document_id=d) for d in covered],
+    )
+    reindex(covered)
+    return covered
+
+
+def _withdraw(grants) -> list[int]:
+    """End these grants; take the permission away where no other current grant needs it."""
+    from guardian.models import UserObjectPermission
+
+    rows = list(grants.values_list("pk", "user_id", "document_id"))
+    if not rows:
+        return []
+    AccessGrant.objects.filter(pk__in=[r[0] for r in rows]).update(
+        withdrawn_at=timezone.now(),
+    )
+    still = set(
+        AccessGrant.objects.filter(
+            withdrawn_at__isnull=True,
+            document_id__in={r[2] for r in rows},
+        ).values_list("user_id", "document_id"),
+    )
+    permission = _permission(VIEW)
+    ended = {(user, doc) for _pk, user, doc in rows} - still
+    for user_id in {user for user, _doc in ended}:
+        UserObjectPermission.objects.filter(
+            user_id=user_id,
+            permission=permission,
+            object_pk__in=[str(doc) for user, doc in ended if user == user_id],
+        ).delete()
+    changed = sorted({doc for _user, doc in ended})
+    reindex(changed)
+    return changed
+
+
+def current_request_id(user: User, document_id: int) -> int | None:
+    return (
+        AccessGrant.objects.filter(
+            user=user,
+            document_id=document_id,
+            withdrawn_at__isnull=True,
+        )
+        .order_by("-pk")
+        .values_list("request_id", flat=True)
+        .first()
+    )
+
+
+# Sealing confidential records -------------------------------------------------------------
+
+
+def _sealed_options() -> tuple[int | None, set[str]]:
+    field = provisioned("custom_field.confidentiality")
+    if field is None:
+        return None, set()
+    labels = {
+        name
+        for key, term in vocab.CONFIDENTIALITY
+        if key in SEALED_LEVELS
+        for name in (term.zh_hans, term.zh_hant, term.en)
+    }
+    return field.pk, {
+        str(option.get("id"))
+        for option in field.extra_data.get("select_options", [])
+        if option.get("label") in labels
+    }
+
+
+def sealed(document_ids: Iterable[int]) -> set[int]:
+    """The documents among ``document_ids`` marked 机密 or 客户隐私."""
+    from documents.models import CustomFieldInstance
+
+    field_id, options = _sealed_options()
+    ids = list(document_ids)
+    if field_id is None or not options or not ids:
+        return set()
+    return set(
+        CustomFieldInstance.objects.filter(
+            field_id=field_id,
+            document_id__in=ids,
+            value_select__in=options,
+        ).values_list("document_id", flat=True),
+    )
+
+
+def seal(document_ids: Iterable[int]) -> list[int]:
+    """Keep only the owner and current requests on confidential records; return changes."""
+    from documents.models import Document
+    from guardian.models import GroupObjectPermission
+    from guardian.models import UserObjectPermission
+
+    from svc_archive_plugin.services.filing import records_account
+
+    ids = sealed(document_ids)
+    if not ids:
+        return []
+    changed: set[int] = set()
+    unowned = list(
+        Document.global_objects.filter(pk__in=ids, owner__isnull=True).values_list(
+            "pk",
+            flat=True,
+        ),
+    )
+    if unowned:
+        Document.global_objects.filter(pk__in=unowned).update(owner=records_account())
+        changed.update(unowned)
+    codenames = (VIEW, CHANGE)
+    keys = [str(d) for d in ids]
+    backed = set(
+        AccessGrant.objects.filter(
+            document_id__in=ids,
+            withdrawn_at__isnull=True,
+        ).values_list("user_id", "document_id"),
+    )
+    reason = _("sealed: the record is confidential or customer-private")
+    withdrawn = []
+    user_rows = UserObjectPermission.objects.filter(
+        content_type=_document_type(),
+        permission__codename__in=codenames,
+        object_pk__in=keys,
+    ).select_related("permission")
+    drop_users = [
+        row
+        for row in user_rows
+        if not (
+            row.permission.codename == VIEW
+            and (row.user_id, int(row.object_pk)) in backed
+        )
+    ]
+    group_rows = list(
+        GroupObjectPermission.objects.filter(
+            content_type=_document_type(),
+            permission__codename__in=codenames,
+            object_pk__in=keys,
+        ).select_related("permission"),
+    )
+    for row in drop_users:
+        withdrawn.append(
+            WithdrawnPermission(
+                document_id=int(row.object_pk),
+                user_id=row.user_id,
+                permission=row.permission.codename,
+                reason=reason,
+            ),
+        )
+    for row in group_rows:
+        withdrawn.append(
+            WithdrawnPermission(
+                document_id=int(row.object_pk),
+                group_id=row.group_id,
+                permission=row.permission.codename,
+                reason=reason,
+            ),
+        )
+    if withdrawn:
+        WithdrawnPermission.objects.bulk_create(withdrawn)
+        UserObjectPermission.objects.filter(pk__in=[r.pk for r in drop_users]).delete()
+        GroupObjectPermission.objects.filter(pk__in=[r.pk for r in group_rows]).delete()
+        changed.update(w.document_id for w in withdrawn)
+        logger.info(
+            "Sealed %s confidential record(s): %s permission(s) withdrawn",
+            len(ids),
+            len(withdrawn),
+        )
+    result = sorted(changed)
+    reindex(result)
+    return result
+
+
+# The access log ---------------------------------------------------------------------------
+
+
+def record_access(user: User, document_id: int, kind: str, via: str) -> None:
+    """Log one access to an archived document (one with a service-archive type)."""
+    from documents.models import CustomFieldInstance
+    from documents.models import Document
+
+    if user is None or not user.is_authenticated:
+        return
+    row = (
+        Document.global_objects.filter(
+            pk=document_id,
+            document_type__svc_archive_code__isnull=False,
+        )
+        .values_list("title", flat=True)
+        .first()
+    )
+    if row is None:
+        return
+    fields = {
+        key: provisioned(f"custom_field.{key}") for key in ("customer", "project")
+    }
+    options = dict(
+        CustomFieldInstance.objects.filter(
+            document_id=document_id,
+            field__in=[f for f in fields.values() if f is not None],
+        ).values_list("field_id", "value_select"),
+    )
+
+    def option(key: str) -> str | None:
+        field = fields[key]
+        return options.get(field.pk) if field is not None else None
+
+    project = (
+        ServiceProject.objects.filter(option_id=option("project"))
+        .values_list("pk", "customer_id")
+        .first()
+        if option("project")
+        else None
+    )
+    customer_id = project[1] if project else None
+    if customer_id is None and option("customer"):
+        customer_id = (
+            Customer.objects.filter(option_id=option("customer"))
+            .values_list("pk", flat=True)
+            .first()
+        )
+    department = department_of(user)
+    AccessLogEntry.objects.create(
+        user=user,
+        username=user.get_username(),
+        department=department,
+        department_name=department.name if department else "",
+        document_id=document_id,
+        title=row[:128],
+        customer_id=customer_id,
+        project_id=project[0] if project else None,
+        kind=kind,
+        via=via,
+        request_id=current_request_id(user, document_id),
+    )

@@ -1,0 +1,633 @@
+"""Loans 借阅 (policy §6.2): request → two approvals → issue → renewals → return → inspection.
+
+- The borrower asks with a reason and a period of at most ``LOAN_MAX_DAYS`` working days.
+- The head of the borrower's department *and* the archive department head approve (two
+  different people, neither the borrower); either may refuse with a reason.
+- The desk issues the item: who, when, the location it left; the due date is counted in
+  working days from that day. While out the documents carry the 借出 tag and their
+  存放位置 field says where they are; an item out on loan cannot be deleted or destroyed.
+- One item is out once: ``Loan.out_key`` is unique in the database, so two desks issuing
+  the same dossier at once cannot both succeed; a new borrower needs the item back first.
+- A renewal 续借 is asked for before the due date and approved again, at most
+  ``LOAN_MAX_RENEWALS`` times.
+- The desk receives the item back, then inspects it: intact / damaged / pages missing /
+  lost, with a note; anything but intact records the borrower's liability. The location
+  is restored.
+
+Every step is a ``LoanEvent``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import IntegrityError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from svc_archive_plugin.conf import archive_settings
+from svc_archive_plugin.models import Dossier
+from svc_archive_plugin.models import Loan
+from svc_archive_plugin.models import LoanEvent
+from svc_archive_plugin.models import LoanLiability
+from svc_archive_plugin.services.calendar import calendar_between
+from svc_archive_plugin.services.calendar import working_day_deadline
+from svc_archive_plugin.services.indexing import reindex
+from svc_archive_plugin.services.indexing import set_tag
+from svc_archive_plugin.services.people import department_of
+from svc_archive_plugin.services.people import heads_of
+from svc_archive_plugin.services.people import in_department
+from svc_archive_plugin.services.provisioning import provisioned
+
+if TYPE_CHECKING:
+    import datetime
+
+    from django.contrib.auth.models import User
+
+logger = logging.getLogger("paperless.svc_archive")
+
+State = Loan.State
+Action = LoanEvent.Action
+HEAD = "svc_archive_plugin.approve_loan"
+ARCHIVE = "svc_archive_plugin.approve_loan_for_archive"
+DESK = "svc_archive_plugin.issue_loan"
+
+
+class LoanError(Exception):
+    """The step is not possible now; the message says why."""
+
+
+class LoanForbidden(LoanError):
+    """The person may not take this step."""
+
+
+def _event(loan: Loan, action: str, user: User | None, note: str = "", *, to=None):
+    LoanEvent.objects.create(
+        loan=loan,
+        action=action,
+        from_state=loan.state,
+        to_state=to or loan.state,
+        actor=user,
+        note=note,
+    )
+    if to:
+        loan.state = to
+
+
+def _locked(loan: Loan) -> Loan:
+    return Loan.objects.select_for_update().get(pk=loan.pk)
+
+
+def _need(user: User, permission: str, message: str) -> None:
+    if not user.has_perm(permission):
+        raise LoanForbidden(message)
+
+
+def _check_days(days: int) -> None:
+    limit = archive_settings.LOAN_MAX_DAYS
+    if not isinstance(days, int) or days < 1 or days > limit:
+        raise LoanError(
+            _("A loan is for 1 to %(limit)s working days, not %(days)s.")
+            % {"limit": limit, "days": days},
+        )
+
+
+# Request and approval ---------------------------------------------------------------------
+
+
+def request_loan(
+    user: User,
+    *,
+    reason: str,
+    days: int,
+    dossier: Dossier | None = None,
+    document_id: int | None = None,
+    medium: str = Loan.Medium.PAPER,
+) -> Loan:
+    from documents.models import Document
+
+    _need(
+        user,
+        "svc_archive_plugin.add_loan",
+        _("You may not borrow archived records."),
+    )
+    reason = (reason or "").strip()
+    if not reason:
+        raise LoanError(_("Give the reason for the loan."))
+    _check_days(days)
+    if (dossier is None) == (document_id is None):
+        raise LoanError(_("Name one dossier or one document to borrow."))
+    if document_id is not None and not Document.objects.filter(pk=document_id).exists():
+        raise LoanError(_("No such document: %(id)s.") % {"id": document_id})
+    if medium not in Loan.Medium.values:
+        raise LoanError(_("Unknown kind of loan: %(medium)s.") % {"medium": medium})
+    if medium == Loan.Medium.ELECTRONIC and not archive_settings.LOAN_ELECTRONIC_COPIES:
+        raise LoanError(
+            _("Electronic copies are not lent here (LOAN_ELECTRONIC_COPIES)."),
+        )
+    with transaction.atomic():
+        loan = Loan.objects.create(
+            number=f"pending-{timezone.now().timestamp()}",
+            borrower=user,
+            department=department_of(user),
+            dossier=dossier,
+            document_id=document_id,
+            medium=medium,
+            reason=reason,
+            days=days,
+        )
+        loan.number = f"JY-{timezone.localdate():%Y}-{loan.pk:05d}"
+        loan.save(update_fields=["number"])
+        _event(loan, Action.REQUEST, user, reason)
+    return loan
+
+
+def _stage(loan: Loan) -> str:
+    if loan.state == State.REQUESTED:
+        return "loan"
+    if loan.state == State.ISSUED and loan.renewal_days:
+        return "renewal"
+    raise LoanError(
+        _("Loan %(number)s is %(state)s: there is nothing to approve.")
+        % {"number": loan.number, "state": loan.get_state_display()},
+    )
+
+
+def roles(user: User, loan: Loan) -> set[str]:
+    """The approvals ``user`` may give this loan: ``head``, ``archive`` (maybe both)."""
+    if user.pk == loan.borrower_id:
+        return set()
+    found = set()
+    if user.has_perm(HEAD) and in_department(user, loan.department_id):
+        found.add("head")
+    if user.has_perm(ARCHIVE):
+        found.add("archive")
+    return found
+
+
+def _approvals(loan: Loan, stage: str) -> dict[str, int | None]:
+    if stage == "loan":
+        return {
+            "head": loan.head_approved_by_id,
+            "archive": loan.archive_approved_by_id,
+        }
+    return {"head": loan.renewal_head_by_id, "archive": loan.renewal_archive_by_id}
+
+
+def awaiting(user: User, loan: Loan) -> bool:
+    """Whether the loan waits for an approval ``user`` may give."""
+    try:
+        stage = _stage(loan)
+    except LoanError:
+        return False
+    given = _approvals(loan, stage)
+    if user.pk in given.values():
+        return False
+    return any(given[role] is None for role in roles(user, loan))
+
+
+def approve(loan: Loan, user: User, note: str = "") -> Loan:
+    """Give the department head's or the archive head's approval (whichever is due)."""
+    with transaction.atomic():
+        loan = _locked(loan)
+        stage = _stage(loan)
+        if user.pk == loan.borrower_id:
+            raise LoanForbidden(_("Nobody approves their own loan."))
+        given = _approvals(loan, stage)
+        if user.pk in given.values():
+            raise LoanForbidden(
+                _(
+                    "You have approved this already; the other approval needs someone else.",
+                ),
+            )
+        open_roles = [r for r in ("head", "archive") if given[r] is None]
+        mine = [r for r in open_roles if r in roles(user, loan)]
+        if not mine:
+            raise LoanForbidden(
+                _(
+                    "This needs the approval of the head of %(department)s and of the "
+                    "archive department head; you are neither (or yours is given).",
+                )
+                % {"department": loan.department or _("the borrower's department")},
+            )
+        role = mine[0]
+        if stage == "loan":
+            field = "head_approved_by" if role == "head" else "archive_approved_by"
+            action = Action.APPROVE_HEAD if role == "head" else Action.APPROVE_ARCHIVE
+        else:
+            field = "renewal_head_by" if role == "head" else "renewal_archive_by"
+            action = (
+                Action.APPROVE_RENEWAL_HEAD
+                if role == "head"
+                else Action.APPROVE_RENEWAL_ARCHIVE
+            )
+        setattr(loan, field, user)
+        given[role] = user.pk
+        done = all(given.values())
+        if stage == "loan":
+            _event(loan, action, user, note, to=State.APPROVED if done else None)
+        else:
+            _event(loan, action, user, note)
+            if done:
+                _renew(loan, user)
+        loan.save()
+    return loan
+
+
+def refuse(loan: Loan, user: User, reason: str) -> Loan:
+    """Refuse the loan, or the renewal it asks for; with a reason."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise LoanError(_("Give the reason for refusing."))
+    with transaction.atomic():
+        loan = _locked(loan)
+        stage = _stage(loan)
+        if not roles(user, loan):
+            raise LoanForbidden(
+                _("Only the department head or the archive department head refuses."),
+            )
+        if stage == "loan":
+            _event(loan, Action.REFUSE, user, reason, to=State.REFUSED)
+        else:
+            _event(loan, Action.REFUSE_RENEWAL, user, reason)
+            _clear_renewal(loan)
+        loan.save()
+    return loan
+
+
+def cancel(loan: Loan, user: User, reason: str = "") -> Loan:
+    """The borrower (or the desk) cancels a loan not yet issued."""
+    with transaction.atomic():
+        loan = _locked(loan)
+        if user.pk != loan.borrower_id and not user.has_perm(DESK):
+            raise LoanForbidden(_("Only the borrower or the desk cancels a loan."))
+        if loan.state not in (State.REQUESTED, State.APPROVED):
+            raise LoanError(
+                _(
+                    "Loan %(number)s is %(state)s; only a loan not yet issued is cancelled.",
+                )
+                % {"number": loan.number, "state": loan.get_state_display()},
+            )
+        _event(loan, Action.CANCEL, user, reason, to=State.CANCELLED)
+        loan.save()
+    return loan
+
+
+# At the desk ------------------------------------------------------------------------------
+
+
+def item_documents(loan: Loan) -> list[int]:
+    """The documents the loan's item holds (a dossier's at this moment)."""
+    from svc_archive_plugin.services.filing import dossier_documents
+
+    if loan.dossier_id:
+        return list(dossier_documents(loan.dossier).values_list("pk", flat=True))
+    return [loan.document_id]
+
+
+def home_location(loan: Loan) -> str:
+    """Where the paper original lives: its dossier's cabinet-shelf-box."""
+    if loan.dossier_id:
+        return loan.dossier.location
+    project = provisioned("custom_field.project")
+    location = provisioned("custom_field.location")
+    if project is None:
+        return ""
+    from documents.models import CustomFieldInstance
+
+    option = (
+        CustomFieldInstance.objects.filter(document_id=loan.document_id, field=project)
+        .values_list("value_select", flat=True)
+        .first()
+    )
+    dossier = (
+        Dossier.objects.filter(project__option_id=option).first() if option else None
+    )
+    if dossier is not None and dossier.location:
+        return dossier.location
+    if location is None:
+        return ""
+    return (
+        CustomFieldInstance.objects.filter(document_id=loan.document_id, field=location)
+        .values_list("value_text", flat=True)
+        .first()
+        or ""
+    )
+
+
+def _set_location(document_ids: list[int], text: str) -> None:
+    from documents.models import CustomFieldInstance
+
+    field = provisioned("custom_field.location")
+    if field is None or not document_ids:
+        return
+    have = set(
+        CustomFieldInstance.objects.filter(
+            field=field,
+            document_id__in=document_ids,
+        ).values_list("document_id", flat=True),
+    )
+    CustomFieldInstance.objects.filter(field=field, document_id__in=have).update(
+        value_text=text,
+    )
+    CustomFieldInstance.objects.bulk_create(
+        [
+            CustomFieldInstance(field=field, document_id=d, value_text=text)
+            for d in document_ids
+            if d not in have
+        ],
+    )
+    reindex(document_ids)
+
+
+def issue(loan: Loan, user: User, note: str = "") -> Loan:
+    """Hand the item out at the desk; refused if it is out already."""
+    _need(user, DESK, _("Only the archive desk issues loans."))
+    today = timezone.localdate()
+    try:
+        with transaction.atomic():
+            loan = _locked(loan)
+            if loan.state != State.APPROVED:
+                raise LoanError(
+                    _("Loan %(number)s is %(state)s; only an approved loan is issued.")
+                    % {"number": loan.number, "state": loan.get_state_display()},
+                )
+            if user.pk == loan.borrower_id:
+                raise LoanForbidden(_("Nobody issues a loan to themselves."))
+            paper = loan.medium == Loan.Medium.PAPER
+            loan.out_key = (
+                loan.item_key if paper else f"{loan.item_key}:copy:{loan.borrower_id}"
+            )
+            loan.issued_by = user
+            loan.issued_at = timezone.now()
+            loan.location_out = home_location(loan) if paper else ""
+            loan.due = working_day_deadline(today, loan.days)
+            _event(loan, Action.ISSUE, user, note, to=State.ISSUED)
+            with transaction.atomic():  # the unique key decides, even for two desks
+                loan.save()
+            if paper:
+                documents = item_documents(loan)
+                set_tag("tag.retention.on_loan", documents, add=True)
+                _set_location(
+                    documents,
+                    _("On loan: %(number)s, %(borrower)s, due %(due)s")
+                    % {
+                        "number": loan.number,
+                        "borrower": loan.borrower,
+                        "due": loan.due.isoformat(),
+                    },
+                )
+    except IntegrityError:
+        holder = (
+            Loan.objects.filter(out_key=loan.out_key)
+            .values_list("number", "borrower__username")
+            .first()
+        )
+        raise LoanError(
+            _("%(item)s is out already (%(loan)s); it must come back first.")
+            % {
+                "item": loan.item_label,
+                "loan": " ".join(holder) if holder else _("another loan"),
+            },
+        ) from None
+    return loan
+
+
+def request_renewal(loan: Loan, user: User, days: int, reason: str) -> Loan:
+    """The borrower asks for more time 续借, before the due date."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise LoanError(_("Give the reason for the renewal."))
+    _check_days(days)
+    with transaction.atomic():
+        loan = _locked(loan)
+        if user.pk != loan.borrower_id:
+            raise LoanForbidden(_("Only the borrower asks for a renewal."))
+        if loan.state != State.ISSUED:
+            raise LoanError(_("Only a loan that is out can be renewed."))
+        if loan.renewal_days:
+            raise LoanError(_("A renewal is already waiting for approval."))
+        if timezone.localdate() >= loan.due:
+            raise LoanError(
+                _(
+                    "A renewal is asked for before the due date (%(due)s); return it now.",
+                )
+                % {"due": loan.due.isoformat()},
+            )
+        limit = archive_settings.LOAN_MAX_RENEWALS
+        if loan.renewals >= limit:
+            raise LoanError(
+                _("This loan has been renewed %(count)s time(s), the most allowed.")
+                % {"count": loan.renewals},
+            )
+        loan.renewal_days = days
+        loan.renewal_reason = reason
+        _event(loan, Action.REQUEST_RENEWAL, user, f"{days}: {reason}")
+        loan.save()
+    return loan
+
+
+def _clear_renewal(loan: Loan) -> None:
+    loan.renewal_days = None
+    loan.renewal_reason = ""
+    loan.renewal_head_by = None
+    loan.renewal_archive_by = None
+
+
+def _renew(loan: Loan, user: User) -> None:
+    loan.due = working_day_deadline(loan.due, loan.renewal_days)
+    loan.renewals += 1
+    _event(loan, Action.RENEW, user, loan.due.isoformat())
+    _clear_renewal(loan)
+    if loan.medium == Loan.Medium.PAPER:
+        _set_location(
+            item_documents(loan),
+            _("On loan: %(number)s, %(borrower)s, due %(due)s")
+            % {
+                "number": loan.number,
+                "borrower": loan.borrower,
+                "due": loan.due.isoformat(),
+            },
+        )
+
+
+def receive(loan: Loan, user: User, note: str = "") -> Loan:
+    """The item is back at the desk; it is inspected next."""
+    _need(user, DESK, _("Only the archive desk takes returns."))
+    with transaction.atomic():
+        loan = _locked(loan)
+        if loan.state != State.ISSUED:
+            raise LoanError(_("Only a loan that is out can be returned."))
+        loan.returned_at = timezone.now()
+        loan.received_by = user
+        _clear_renewal(loan)
+        _event(loan, Action.RETURN, user, note, to=State.RETURNED)
+        loan.save()
+    return loan
+
+
+def inspect(loan: Loan, user: User, condition: str, note: str = "") -> Loan:
+    """Record what the returned item looks like; liability unless intact; shelve it."""
+    _need(user, DESK, _("Only the archive desk inspects returns."))
+    note = (note or "").strip()
+    if condition not in Loan.Condition.values:
+        raise LoanError(_("Unknown condition: %(value)s.") % {"value": condition})
+    if condition != Loan.Condition.INTACT and not note:
+        raise LoanError(_("Say what was found: the note is the liability record."))
+    with transaction.atomic():
+        loan = _locked(loan)
+        if loan.state != State.RETURNED:
+            raise LoanError(_("Only a returned loan is inspected."))
+        loan.condition = condition
+        loan.inspection_note = note
+        loan.inspected_by = user
+        loan.out_key = None
+        _event(
+            loan,
+            Action.INSPECT,
+            user,
+            f"{loan.get_condition_display()}: {note}".rstrip(": "),
+            to=State.CLOSED,
+        )
+        loan.save()
+        if condition != Loan.Condition.INTACT:
+            LoanLiability.objects.create(
+                loan=loan,
+                borrower_id=loan.borrower_id,
+                condition=condition,
+                note=note,
+                recorded_by=user,
+            )
+        if loan.medium == Loan.Medium.PAPER:
+            documents = item_documents(loan)
+            set_tag("tag.retention.on_loan", documents, add=False)
+            _set_location(
+                documents,
+                loan.location_out
+                if condition != Loan.Condition.LOST
+                else _("Lost on loan %(number)s") % {"number": loan.number},
+            )
+    return loan
+
+
+# What is out ------------------------------------------------------------------------------
+
+
+def out_on_loan(document_ids: list[int]) -> dict[int, list[Loan]]:
+    """Paper loans out now that hold each document (directly or through its dossier)."""
+    from documents.models import CustomFieldInstance
+
+    ids = list(document_ids)
+    if not ids:
+        return {}
+    found: dict[int, list[Loan]] = defaultdict(list)
+    out = Loan.objects.filter(out_key__isnull=False, medium=Loan.Medium.PAPER)
+    for loan in out.filter(document_id__in=ids).select_related("borrower"):
+        found[loan.document_id].append(loan)
+    field = provisioned("custom_field.project")
+    if field is not None:
+        options = defaultdict(list)
+        for doc, option in CustomFieldInstance.objects.filter(
+            field=field,
+            document_id__in=ids,
+            value_select__isnull=False,
+        ).values_list("document_id", "value_select"):
+            options[option].append(doc)
+        if options:
+            for loan in out.filter(
+                dossier__project__option_id__in=list(options),
+            ).select_related("borrower", "dossier__project"):
+                for doc in options[loan.dossier.project.option_id]:
+                    found[doc].append(loan)
+    return found
+
+
+# Overdue reminders 催还 --------------------------------------------------------------------
+
+
+def overdue_loans(today: datetime.date | None = None):
+    today = today or timezone.localdate()
+    return Loan.objects.filter(state=State.ISSUED, due__lt=today)
+
+
+def remind_overdue(today: datetime.date | None = None) -> int:
+    """Mail each borrower of an overdue loan once a day; heads too after the grace period.
+
+    Returns the number of mails sent. Loans already reminded today are skipped, so a
+    second run (or a second worker) sends nothing twice.
+    """
+    if not getattr(settings, "EMAIL_ENABLED", False):
+        logger.info(
+            "Overdue-loan reminders skipped: paperless has no mail server configured",
+        )
+        return 0
+    today = today or timezone.localdate()
+    grace = archive_settings.LOAN_REMINDER_GRACE_DAYS
+    sent = 0
+    loans = (
+        overdue_loans(today)
+        .exclude(last_reminded_on=today)
+        .select_related("borrower", "department", "dossier__project")
+        .order_by("due", "pk")
+    )
+    loans = list(loans)
+    if not loans:
+        return 0
+    calendar = calendar_between(min(loan.due for loan in loans), today)
+    heads: dict[int | None, list[str]] = {}
+    for loan in loans:
+        with transaction.atomic():
+            locked = (
+                Loan.objects.select_for_update(skip_locked=True)
+                .filter(pk=loan.pk, state=State.ISSUED)
+                .exclude(last_reminded_on=today)
+                .first()
+            )
+            if locked is None:
+                continue
+            late = calendar.working_days_between(loan.due, today)
+            to = [loan.borrower.email] if loan.borrower.email else []
+            cc = []
+            if late >= grace:
+                if loan.department_id not in heads:
+                    heads[loan.department_id] = sorted(
+                        set(
+                            heads_of(loan.department_id, HEAD)
+                            .exclude(email="")
+                            .values_list("email", flat=True),
+                        ),
+                    )
+                cc = heads[loan.department_id]
+            if not to and not cc:
+                continue
+            _send_reminder(loan, late, to or cc, cc if to else [])
+            locked.last_reminded_on = today
+            _event(
+                locked,
+                Action.REMIND,
+                None,
+                ", ".join(to + cc),
+            )
+            locked.save(update_fields=["last_reminded_on"])
+            sent += 1
+    return sent
+
+
+def _send_reminder(loan: Loan, late: int, to: list[str], cc: list[str]) -> None:
+    EmailMessage(
+        subject=f"借阅催还 / Loan overdue: {loan.number} {loan.item_label}",
+        body=(
+            f"{loan.borrower}：您借阅的 {loan.item_label}（{loan.number}）"
+            f"应于 {loan.due} 归还，已逾期 {late} 个工作日，请尽快归还档案管理部门。\n\n"
+            f"{loan.borrower}: {loan.item_label} ({loan.number}) was due back on "
+            f"{loan.due} and is {late} working day(s) overdue. Please return it "
+            "to the archive desk."
+        ),
+        to=to,
+        cc=cc,
+    ).send()

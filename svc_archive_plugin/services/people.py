@@ -1,0 +1,60 @@
+"""Who belongs where: a person's department, and the department heads who decide for it.
+
+Departments are paperless groups (a project names one); the provisioned role groups
+(档案管理员, 部门负责人, 公司分管领导, 员工) are not departments.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db.models import Q
+
+from svc_archive_plugin.models import ProvisionedObject
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.db.models import QuerySet
+
+
+def role_group_ids() -> set[int]:
+    return {
+        int(pk)
+        for pk in ProvisionedObject.objects.filter(
+            key__startswith="group.",
+        ).values_list("object_id", flat=True)
+    }
+
+
+def department_of(user: User) -> Group | None:
+    """The person's department: their first group that is not a role (by name)."""
+    return (
+        Group.objects.filter(user=user)
+        .exclude(pk__in=role_group_ids())
+        .order_by("name")
+        .first()
+    )
+
+
+def in_department(user: User, department_id: int | None) -> bool:
+    return department_id is not None and user.groups.filter(pk=department_id).exists()
+
+
+def heads_of(department_id: int | None, permission: str) -> QuerySet:
+    """Active people of the department holding ``permission`` through a group or directly."""
+    app_label, codename = permission.split(".")
+    users = get_user_model().objects.filter(is_active=True)
+    if department_id is not None:
+        users = users.filter(groups=department_id)
+    return users.filter(
+        Q(
+            groups__permissions__codename=codename,
+            groups__permissions__content_type__app_label=app_label,
+        )
+        | Q(
+            user_permissions__codename=codename,
+            user_permissions__content_type__app_label=app_label,
+        ),
+    ).distinct()
