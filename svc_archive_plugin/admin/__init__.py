@@ -1,9 +1,11 @@
 """Manager screens in paperless's Django admin; thin, the services do the work."""
 
+from svc_archive_plugin.admin import access  # noqa: F401
 from svc_archive_plugin.admin import calendar  # noqa: F401
 from svc_archive_plugin.admin import capture  # noqa: F401
 from svc_archive_plugin.admin import destruction  # noqa: F401
 from svc_archive_plugin.admin import documents  # noqa: F401
+from svc_archive_plugin.admin import loans  # noqa: F401
 from svc_archive_plugin.admin import registers  # noqa: F401
 from svc_archive_plugin.admin import retention  # noqa: F401
 from svc_archive_plugin.admin import vocabulary  # noqa: F401

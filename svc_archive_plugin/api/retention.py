@@ -28,6 +28,7 @@ from svc_archive_plugin.api.serializers import ReasonSerializer
 from svc_archive_plugin.api.serializers import RecordRetentionSerializer
 from svc_archive_plugin.api.serializers import RegisterEntrySerializer
 from svc_archive_plugin.api.views import RegisterViewSetMixin
+from svc_archive_plugin.api.views import run_step
 from svc_archive_plugin.models import AppraisalDecision
 from svc_archive_plugin.models import DestructionList
 from svc_archive_plugin.models import LegalHold
@@ -39,29 +40,22 @@ from svc_archive_plugin.services import register
 from svc_archive_plugin.services import retention
 
 
-class StepRefused(exceptions.APIException):
-    status_code = 409
-    default_code = "step_refused"
-
-
 def _run(step, *args, **kwargs):
-    """Call a service step; a forbidden step answers 403, one refused now 409."""
-    forbidden = (
-        destruction.DestructionForbidden,
-        retention.RetentionForbidden,
-        holds.HoldForbidden,
+    return run_step(
+        step,
+        *args,
+        forbidden=(
+            destruction.DestructionForbidden,
+            retention.RetentionForbidden,
+            holds.HoldForbidden,
+        ),
+        refused=(
+            destruction.DestructionError,
+            retention.RetentionError,
+            holds.HoldError,
+        ),
+        **kwargs,
     )
-    refused = (
-        destruction.DestructionError,
-        retention.RetentionError,
-        holds.HoldError,
-    )
-    try:
-        return step(*args, **kwargs)
-    except forbidden as exc:
-        raise exceptions.PermissionDenied(str(exc)) from exc
-    except refused as exc:
-        raise StepRefused(str(exc)) from exc
 
 
 class RecordRetentionFilterSet(FilterSet):

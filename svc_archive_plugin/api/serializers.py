@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from svc_archive_plugin.models import AccessLogEntry
+from svc_archive_plugin.models import AccessRequest
+from svc_archive_plugin.models import AccessRequestItem
 from svc_archive_plugin.models import AppraisalDecision
 from svc_archive_plugin.models import Customer
 from svc_archive_plugin.models import DestructionEvent
@@ -13,6 +16,8 @@ from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models import FilingEvent
 from svc_archive_plugin.models import HoldScope
 from svc_archive_plugin.models import LegalHold
+from svc_archive_plugin.models import Loan
+from svc_archive_plugin.models import LoanEvent
 from svc_archive_plugin.models import RecordRetention
 from svc_archive_plugin.models import RegisterEntry
 from svc_archive_plugin.models import ServiceProject
@@ -328,3 +333,165 @@ class RegisterEntrySerializer(serializers.ModelSerializer):
             "entry_hash",
         )
         read_only_fields = fields
+
+
+# Access and loans -----------------------------------------------------------------------
+
+
+class AccessRequestItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AccessRequestItem
+        fields = ("document", "dossier")
+        read_only_fields = fields
+
+
+class AccessRequestSerializer(serializers.ModelSerializer):
+    requester = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    department = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    closed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    items = AccessRequestItemSerializer(many=True, read_only=True)
+    # What to consult, on creation.
+    documents = serializers.ListField(
+        child=serializers.IntegerField(),
+        write_only=True,
+        required=False,
+    )
+    dossiers = serializers.PrimaryKeyRelatedField(
+        queryset=Dossier.objects.all(),
+        many=True,
+        write_only=True,
+        required=False,
+    )
+
+    class Meta:
+        model = AccessRequest
+        fields = (
+            "id",
+            "requester",
+            "department",
+            "purpose",
+            "starts",
+            "ends",
+            "state",
+            "created_at",
+            "decided_by",
+            "decided_at",
+            "decision_reason",
+            "closed_by",
+            "closed_at",
+            "close_reason",
+            "items",
+            "documents",
+            "dossiers",
+        )
+        read_only_fields = (
+            "state",
+            "created_at",
+            "decided_at",
+            "decision_reason",
+            "closed_at",
+            "close_reason",
+        )
+
+
+class AccessLogEntrySerializer(serializers.ModelSerializer):
+    customer = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    project = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = AccessLogEntry
+        fields = (
+            "id",
+            "at",
+            "user",
+            "username",
+            "department",
+            "department_name",
+            "document",
+            "title",
+            "customer",
+            "project",
+            "kind",
+            "via",
+            "request",
+        )
+        read_only_fields = fields
+
+
+class LoanEventSerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = LoanEvent
+        fields = ("action", "from_state", "to_state", "actor", "at", "note")
+        read_only_fields = fields
+
+
+class LoanSerializer(serializers.ModelSerializer):
+    borrower = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    department = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    head_approved_by = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+    )
+    archive_approved_by = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+    )
+    issued_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    received_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    inspected_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    document = serializers.IntegerField(
+        source="document_id",
+        required=False,
+        allow_null=True,
+    )
+    events = LoanEventSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Loan
+        fields = (
+            "id",
+            "number",
+            "borrower",
+            "department",
+            "dossier",
+            "document",
+            "medium",
+            "reason",
+            "days",
+            "state",
+            "requested_at",
+            "head_approved_by",
+            "archive_approved_by",
+            "issued_by",
+            "issued_at",
+            "location_out",
+            "due",
+            "renewals",
+            "renewal_days",
+            "renewal_reason",
+            "returned_at",
+            "received_by",
+            "condition",
+            "inspection_note",
+            "inspected_by",
+            "events",
+        )
+        read_only_fields = tuple(
+            f
+            for f in fields
+            if f not in ("dossier", "document", "medium", "reason", "days")
+        )
+        extra_kwargs = {"days": {"min_value": 1}}
+
+
+class RenewalSerializer(serializers.Serializer):
+    days = serializers.IntegerField(min_value=1)
+    reason = serializers.CharField()
+
+
+class InspectionSerializer(serializers.Serializer):
+    condition = serializers.ChoiceField(choices=Loan.Condition.choices)
+    note = serializers.CharField(allow_blank=True, required=False, default="")

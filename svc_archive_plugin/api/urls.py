@@ -6,6 +6,9 @@ from django.urls import include
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from svc_archive_plugin.api.access import AccessLogViewSet
+from svc_archive_plugin.api.access import AccessRequestViewSet
+from svc_archive_plugin.api.access import LoanViewSet
 from svc_archive_plugin.api.retention import AppraisalDecisionViewSet
 from svc_archive_plugin.api.retention import DestructionListViewSet
 from svc_archive_plugin.api.retention import LegalHoldViewSet
@@ -31,6 +34,9 @@ router.register("appraisals", AppraisalDecisionViewSet)
 router.register("holds", LegalHoldViewSet)
 router.register("destruction_lists", DestructionListViewSet)
 router.register("destruction_register", RegisterEntryViewSet)
+router.register("access_requests", AccessRequestViewSet)
+router.register("access_log", AccessLogViewSet)
+router.register("loans", LoanViewSet)
 
 urlpatterns = [
     path("status/", StatusView.as_view(), name="status"),

@@ -137,6 +137,21 @@ class ServiceProjectViewSet(DeletableRegisterViewSet):
             raise exceptions.ValidationError({"document_type": str(exc)}) from exc
 
 
+class StepRefused(exceptions.APIException):
+    status_code = 409
+    default_code = "step_refused"
+
+
+def run_step(step, *args, forbidden: tuple = (), refused: tuple = (), **kwargs):
+    """Call a service step; a ``forbidden`` error answers 403, a ``refused`` one 409."""
+    try:
+        return step(*args, **kwargs)
+    except forbidden as exc:
+        raise exceptions.PermissionDenied(str(exc)) from exc
+    except refused as exc:
+        raise StepRefused(str(exc)) from exc
+
+
 class FilingConflict(exceptions.APIException):
     status_code = 409
     default_code = "filing_refused"

@@ -549,3 +549,16 @@ def record_access(user: User, document_id: int, kind: str, via: str) -> None:
         via=via,
         request_id=current_request_id(user, document_id),
     )
+
+
+def visible_requests(user: User, queryset=None):
+    """Requests ``user`` may read: all (archive), their department's (head), their own."""
+    from django.db.models import Q
+
+    queryset = AccessRequest.objects.all() if queryset is None else queryset
+    if user.has_perm("svc_archive_plugin.view_accessrequest"):
+        return queryset
+    mine = Q(requester=user)
+    if user.has_perm("svc_archive_plugin.approve_accessrequest"):
+        mine |= Q(department__in=user.groups.all())
+    return queryset.filter(mine)

@@ -631,3 +631,72 @@ def _send_reminder(loan: Loan, late: int, to: list[str], cc: list[str]) -> None:
         to=to,
         cc=cc,
     ).send()
+
+
+def visible_loans(user: User, queryset=None):
+    """Loans ``user`` may read: all (archive), their department's (head), their own."""
+    from django.db.models import Q
+
+    queryset = Loan.objects.all() if queryset is None else queryset
+    if user.has_perm("svc_archive_plugin.view_loan") or user.has_perm(ARCHIVE):
+        return queryset
+    mine = Q(borrower=user)
+    if user.has_perm(HEAD):
+        mine |= Q(department__in=user.groups.all())
+    return queryset.filter(mine)
+
+
+def awaiting_approval(user: User, queryset=None):
+    """Loans and renewals waiting for an approval ``user`` may give (one flat query)."""
+    from django.db.models import Q
+
+    queryset = Loan.objects.all() if queryset is None else queryset
+    is_head, is_archive = user.has_perm(HEAD), user.has_perm(ARCHIVE)
+    if not (is_head or is_archive):
+        return queryset.none()
+    departments = list(user.groups.values_list("pk", flat=True))
+    new = Q(state=State.REQUESTED)
+    renewal = Q(state=State.ISSUED, renewal_days__isnull=False)
+    wanted = Q(pk__in=[])
+    if is_head:
+        wanted |= (
+            new
+            & Q(head_approved_by__isnull=True, department__in=departments)
+            & ~Q(archive_approved_by=user)
+        )
+        wanted |= (
+            renewal
+            & Q(renewal_head_by__isnull=True, department__in=departments)
+            & ~Q(renewal_archive_by=user)
+        )
+    if is_archive:
+        wanted |= new & Q(archive_approved_by__isnull=True) & ~Q(head_approved_by=user)
+        wanted |= (
+            renewal & Q(renewal_archive_by__isnull=True) & ~Q(renewal_head_by=user)
+        )
+    return queryset.filter(wanted).exclude(borrower=user)
+
+
+def next_steps(loan: Loan, user: User) -> list[str]:
+    """The steps ``user`` could take on ``loan`` now (for the screens' buttons)."""
+    steps = []
+    if awaiting(user, loan):
+        steps += ["approve", "refuse"]
+    desk = user.has_perm(DESK)
+    if loan.state in (State.REQUESTED, State.APPROVED) and (
+        desk or user.pk == loan.borrower_id
+    ):
+        steps.append("cancel")
+    if loan.state == State.APPROVED and desk and user.pk != loan.borrower_id:
+        steps.append("issue")
+    if (
+        loan.state == State.ISSUED
+        and user.pk == loan.borrower_id
+        and not loan.renewal_days
+    ):
+        steps.append("renew")
+    if loan.state == State.ISSUED and desk:
+        steps.append("receive")
+    if loan.state == State.RETURNED and desk:
+        steps.append("inspect")
+    return steps

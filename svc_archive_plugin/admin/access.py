@@ -1,0 +1,355 @@
+"""Admin of access 查阅: requests with their decisions, the access log, withdrawn permissions."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.contrib import messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.shortcuts import redirect
+from django.urls import path
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from svc_archive_plugin.admin.evidence import EvidenceAdmin
+from svc_archive_plugin.admin.evidence import EvidenceInline
+from svc_archive_plugin.admin.evidence import form_page
+from svc_archive_plugin.models import AccessLogEntry
+from svc_archive_plugin.models import AccessRequest
+from svc_archive_plugin.models import AccessRequestItem
+from svc_archive_plugin.models import Dossier
+from svc_archive_plugin.models import WithdrawnPermission
+from svc_archive_plugin.reports.access_log_csv import access_log_csv_response
+from svc_archive_plugin.services import access
+
+
+class AccessRequestForm(forms.Form):
+    purpose = forms.CharField(
+        label=_("Purpose of consultation"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    starts = forms.DateField(label=_("Access from"), initial=timezone.localdate)
+    ends = forms.DateField(label=_("Access until (inclusive)"))
+    dossiers = forms.ModelMultipleChoiceField(
+        label=_("Dossiers"),
+        queryset=Dossier.objects.select_related("project"),
+        required=False,
+    )
+    documents = forms.CharField(
+        label=_("Documents (ids, separated by commas)"),
+        required=False,
+    )
+
+    def clean_documents(self) -> list[int]:
+        raw = self.cleaned_data["documents"].replace("，", ",")
+        try:
+            return [int(part) for part in raw.split(",") if part.strip()]
+        except ValueError:
+            raise forms.ValidationError(
+                _("Give document ids as numbers separated by commas."),
+            ) from None
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+# Step -> (label, whether a reason is required, how the service is called).
+STEPS = {
+    "approve": (
+        _("Approve the access request"),
+        False,
+        lambda r, u, reason: access.approve(r, u, reason),
+    ),
+    "refuse": (
+        _("Refuse the access request"),
+        True,
+        lambda r, u, reason: access.refuse(r, u, reason),
+    ),
+    "withdraw": (
+        _("Withdraw my request"),
+        False,
+        lambda r, u, reason: access.withdraw(r, u),
+    ),
+    "revoke": (
+        _("Revoke the access"),
+        True,
+        lambda r, u, reason: access.revoke(r, u, reason),
+    ),
+}
+
+
+def _steps(request: AccessRequest, user) -> list[str]:
+    state = AccessRequest.State
+    steps = []
+    if request.state == state.PENDING and access.may_decide(user, request):
+        steps += ["approve", "refuse"]
+    if (
+        request.state in (state.PENDING, state.APPROVED)
+        and user.pk == request.requester_id
+    ):
+        steps.append("withdraw")
+    if request.state == state.APPROVED and (
+        user.has_perm("svc_archive_plugin.revoke_accessrequest")
+        or access.may_decide(user, request)
+    ):
+        steps.append("revoke")
+    return steps
+
+
+class AccessRequestItemInline(EvidenceInline):
+    model = AccessRequestItem
+    fields = ("dossier", "document")
+    readonly_fields = fields
+
+
+@admin.register(AccessRequest)
+class AccessRequestAdmin(EvidenceAdmin):
+    """Access requests 查阅申请: one's own, a head's department's, or all for the archive."""
+
+    list_display = (
+        "pk",
+        "requester",
+        "department",
+        "purpose",
+        "starts",
+        "ends",
+        "state",
+        "decided_by",
+    )
+    list_filter = ("state", "department")
+    list_select_related = ("requester", "department", "decided_by")
+    search_fields = ("purpose", "requester__username")
+    readonly_fields = (
+        "requester",
+        "department",
+        "purpose",
+        "starts",
+        "ends",
+        "state",
+        "created_at",
+        "decided_by",
+        "decided_at",
+        "decision_reason",
+        "closed_by",
+        "closed_at",
+        "close_reason",
+    )
+    fields = readonly_fields
+    inlines = (AccessRequestItemInline,)
+    actions = ("approve_selected", "refuse_selected", "revoke_selected")
+    change_form_template = "admin/svc_archive_plugin/accessrequest/change_form.html"
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return any(
+            request.user.has_perm(f"svc_archive_plugin.{p}")
+            for p in (
+                "view_accessrequest",
+                "approve_accessrequest",
+                "add_accessrequest",
+            )
+        )
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("svc_archive_plugin.add_accessrequest")
+
+    def get_queryset(self, request):
+        return access.visible_requests(request.user, super().get_queryset(request))
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise Http404
+        form = AccessRequestForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                created = access.request_access(
+                    request.user,
+                    purpose=data["purpose"],
+                    starts=data["starts"],
+                    ends=data["ends"],
+                    document_ids=data["documents"],
+                    dossiers=data["dossiers"],
+                )
+            except access.AccessError as exc:
+                form.add_error(None, str(exc))
+            else:
+                self.message_user(request, _("Access requested."), messages.SUCCESS)
+                return redirect(
+                    "admin:svc_archive_plugin_accessrequest_change",
+                    created.pk,
+                )
+        return form_page(
+            self,
+            request,
+            title=_("Request access to archived records"),
+            form=form,
+            intro=_("The head of your department decides."),
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        item = self.get_queryset(request).filter(pk=object_id).first()
+        extra = {
+            "steps": [
+                (
+                    reverse(
+                        f"admin:svc_archive_plugin_accessrequest_{step}",
+                        args=[object_id],
+                    ),
+                    STEPS[step][0],
+                )
+                for step in (_steps(item, request.user) if item else [])
+            ],
+        }
+        return super().change_view(
+            request,
+            object_id,
+            form_url,
+            {**extra, **(extra_context or {})},
+        )
+
+    def get_urls(self):
+        return [
+            *(
+                path(
+                    f"<int:pk>/{step}/",
+                    self.admin_site.admin_view(self.step_view),
+                    {"step": step},
+                    name=f"svc_archive_plugin_accessrequest_{step}",
+                )
+                for step in STEPS
+            ),
+            *super().get_urls(),
+        ]
+
+    def step_view(self, request, pk: int, step: str):
+        item = get_object_or_404(self.get_queryset(request), pk=pk)
+        label, required, run = STEPS[step]
+        form = ReasonForm(request.POST or None)
+        form.fields["reason"].required = required
+        if request.method == "POST" and form.is_valid():
+            try:
+                run(item, request.user, form.cleaned_data["reason"])
+            except access.AccessError as exc:
+                form.add_error(None, str(exc))
+            else:
+                self.message_user(request, label, messages.SUCCESS)
+                return redirect("admin:svc_archive_plugin_accessrequest_change", pk)
+        return form_page(self, request, title=label, form=form, original=item)
+
+    def _bulk(self, request, queryset, step: str):
+        label, required, run = STEPS[step]
+        form = ReasonForm(request.POST if "apply" in request.POST else None)
+        form.fields["reason"].required = required
+        if not (form.is_bound and form.is_valid()):
+            hidden = [("action", request.POST.get("action", "")), ("apply", "1")] + [
+                (ACTION_CHECKBOX_NAME, str(pk))
+                for pk in queryset.values_list("pk", flat=True)
+            ]
+            return form_page(self, request, title=label, form=form, hidden=hidden)
+        done = 0
+        for item in queryset:
+            try:
+                run(item, request.user, form.cleaned_data["reason"])
+            except access.AccessError as exc:
+                self.message_user(request, f"#{item.pk}: {exc}", messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(label)s: %(n)d request.",
+                    "%(label)s: %(n)d requests.",
+                    done,
+                )
+                % {"label": label, "n": done},
+                messages.SUCCESS,
+            )
+        return None
+
+    @admin.action(description=_("Approve the selected requests"))
+    def approve_selected(self, request, queryset):
+        return self._bulk(request, queryset, "approve")
+
+    @admin.action(description=_("Refuse the selected requests"))
+    def refuse_selected(self, request, queryset):
+        return self._bulk(request, queryset, "refuse")
+
+    @admin.action(description=_("Revoke the selected requests"))
+    def revoke_selected(self, request, queryset):
+        return self._bulk(request, queryset, "revoke")
+
+
+@admin.register(AccessLogEntry)
+class AccessLogAdmin(EvidenceAdmin):
+    """The access log 查阅登记: read by the archive department, exported as CSV."""
+
+    list_display = (
+        "at",
+        "username",
+        "department_name",
+        "document_link",
+        "customer",
+        "project",
+        "kind",
+        "via",
+        "request",
+    )
+    list_filter = ("at", "kind", "via", "department", "user", "customer", "project")
+    list_select_related = ("customer", "project")
+    list_per_page = 100
+    # A million rows: one COUNT for the page, not a second one for the total.
+    show_full_result_count = False
+    change_list_template = "admin/svc_archive_plugin/accesslogentry/change_list.html"
+
+    @admin.display(description=_("document"), ordering="document_id")
+    def document_link(self, obj: AccessLogEntry) -> str:
+        return format_html(
+            '<a href="{}">#{} {}</a>',
+            reverse("admin:documents_document_change", args=[obj.document_id]),
+            obj.document_id,
+            obj.title,
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "export.csv",
+                self.admin_site.admin_view(self.csv_view),
+                name="svc_archive_plugin_accesslogentry_csv",
+            ),
+            *super().get_urls(),
+        ]
+
+    def csv_view(self, request):
+        """The log as the list shows it (same filters), as CSV."""
+        if not self.has_view_permission(request):
+            raise Http404
+        changelist = self.get_changelist_instance(request)
+        return access_log_csv_response(
+            changelist.get_queryset(request),
+            "access-log.csv",
+        )
+
+
+@admin.register(WithdrawnPermission)
+class WithdrawnPermissionAdmin(EvidenceAdmin):
+    """Permissions taken from confidential records when they were sealed."""
+
+    list_display = ("at", "document", "user", "group", "permission", "reason")
+    list_select_related = ("user", "group")
+    list_filter = ("permission",)
+
+    @admin.display(description=_("document"))
+    def document(self, obj: WithdrawnPermission) -> str:
+        return f"#{obj.document_id}"

@@ -1,0 +1,265 @@
+"""Thin DRF views over access requests 查阅申请, the access log 查阅登记 and loans 借阅.
+
+Requests and loans are read by whom they concern (``visible_requests``/``visible_loans``:
+one's own, a head's department's, everything for the archive department); each step's
+service decides who may take it. The access log is for holders of ``view_accesslogentry``.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django_filters.rest_framework import FilterSet
+from documents.filters import DATE_KWARGS
+from documents.filters import DATETIME_KWARGS
+from documents.filters import ID_KWARGS
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions
+from rest_framework.decorators import action
+from rest_framework.mixins import CreateModelMixin
+from rest_framework.mixins import ListModelMixin
+from rest_framework.mixins import RetrieveModelMixin
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.viewsets import GenericViewSet
+from rest_framework.viewsets import ReadOnlyModelViewSet
+
+from svc_archive_plugin.api.serializers import AccessLogEntrySerializer
+from svc_archive_plugin.api.serializers import AccessRequestSerializer
+from svc_archive_plugin.api.serializers import InspectionSerializer
+from svc_archive_plugin.api.serializers import LoanSerializer
+from svc_archive_plugin.api.serializers import ReasonSerializer
+from svc_archive_plugin.api.serializers import RenewalSerializer
+from svc_archive_plugin.api.views import RegisterViewSetMixin
+from svc_archive_plugin.api.views import run_step
+from svc_archive_plugin.models import AccessLogEntry
+from svc_archive_plugin.models import AccessRequest
+from svc_archive_plugin.models import Loan
+from svc_archive_plugin.services import access
+from svc_archive_plugin.services import loans
+
+
+def _run(step, *args, **kwargs):
+    return run_step(
+        step,
+        *args,
+        forbidden=(access.AccessForbidden, loans.LoanForbidden),
+        refused=(access.AccessError, loans.LoanError),
+        **kwargs,
+    )
+
+
+class _ScopedViewSet(
+    RegisterViewSetMixin,
+    CreateModelMixin,
+    ListModelMixin,
+    RetrieveModelMixin,
+    GenericViewSet,
+):
+    # Everyone may ask; what they may read is scoped in ``get_queryset``.
+    permission_classes = (IsAuthenticated,)
+
+
+class AccessRequestFilterSet(FilterSet):
+    class Meta:
+        model = AccessRequest
+        fields = {
+            "state": ["exact", "in"],
+            "requester": ID_KWARGS,
+            "department": ID_KWARGS,
+            "starts": DATE_KWARGS,
+            "ends": DATE_KWARGS,
+        }
+
+
+def _request_step(name: str, step, *, reason: bool = True):
+    @extend_schema(request=ReasonSerializer, responses=AccessRequestSerializer)
+    def run(self, request, pk=None):
+        item = self.get_object()
+        data = ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        args = (data.validated_data["reason"],) if reason else ()
+        result = _run(step, item, request.user, *args)
+        return Response(self.get_serializer(result).data)
+
+    run.__name__ = name
+    run.__doc__ = step.__doc__
+    return action(detail=True, methods=["post"], url_path=name, url_name=name)(run)
+
+
+class AccessRequestViewSet(_ScopedViewSet):
+    """Access requests 查阅申请: asked by anyone, decided by the department head."""
+
+    queryset = (
+        AccessRequest.objects.select_related(
+            "requester",
+            "department",
+            "decided_by",
+            "closed_by",
+        )
+        .prefetch_related("items")
+        .order_by("-created_at", "-pk")
+    )
+    serializer_class = AccessRequestSerializer
+    filterset_class = AccessRequestFilterSet
+    ordering_fields = ("created_at", "starts", "ends", "state")
+
+    def get_queryset(self):
+        return access.visible_requests(self.request.user, super().get_queryset())
+
+    def create(self, request, *args, **kwargs):
+        data = self.get_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        created = _run(
+            access.request_access,
+            request.user,
+            purpose=values["purpose"],
+            starts=values["starts"],
+            ends=values["ends"],
+            document_ids=values.get("documents", []),
+            dossiers=values.get("dossiers", []),
+        )
+        return Response(self.get_serializer(created).data, status=201)
+
+    approve = _request_step("approve", access.approve)
+    refuse = _request_step("refuse", access.refuse)
+    revoke = _request_step("revoke", access.revoke)
+    withdraw = _request_step("withdraw", access.withdraw, reason=False)
+
+
+class AccessLogFilterSet(FilterSet):
+    class Meta:
+        model = AccessLogEntry
+        fields = {
+            "at": DATETIME_KWARGS,
+            "user": ID_KWARGS,
+            "department": ID_KWARGS,
+            "customer": ID_KWARGS,
+            "project": ID_KWARGS,
+            "document": ID_KWARGS,
+            "kind": ["exact", "in"],
+            "request": ID_KWARGS,
+        }
+
+
+class AccessLogViewSet(RegisterViewSetMixin, ReadOnlyModelViewSet):
+    """The access log 查阅登记: who viewed, previewed or downloaded what, and when."""
+
+    queryset = AccessLogEntry.objects.select_related("customer", "project").order_by(
+        "-at",
+        "-pk",
+    )
+    serializer_class = AccessLogEntrySerializer
+    filterset_class = AccessLogFilterSet
+    ordering_fields = ("at",)
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.BINARY})
+    @action(detail=False, methods=["get"], url_path="csv")
+    def export_csv(self, request):
+        """The log (filtered as the list is) as CSV."""
+        from svc_archive_plugin.reports.access_log_csv import access_log_csv_response
+
+        if not request.user.has_perm("svc_archive_plugin.view_accesslogentry"):
+            raise exceptions.PermissionDenied
+        return access_log_csv_response(
+            self.filter_queryset(self.get_queryset()),
+            "access-log.csv",
+        )
+
+
+class LoanFilterSet(FilterSet):
+    class Meta:
+        model = Loan
+        fields = {
+            "state": ["exact", "in"],
+            "borrower": ID_KWARGS,
+            "department": ID_KWARGS,
+            "dossier": ID_KWARGS,
+            "document": ID_KWARGS,
+            "medium": ["exact"],
+            "due": DATE_KWARGS,
+        }
+
+
+def _loan_step(name: str, step, serializer=ReasonSerializer, arguments=("reason",)):
+    @extend_schema(request=serializer, responses=LoanSerializer)
+    def run(self, request, pk=None):
+        loan = self.get_object()
+        data = serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        args = [data.validated_data[a] for a in arguments]
+        result = _run(step, loan, request.user, *args)
+        return Response(self.get_serializer(result).data)
+
+    run.__name__ = name
+    run.__doc__ = step.__doc__
+    return action(detail=True, methods=["post"], url_path=name, url_name=name)(run)
+
+
+class LoanViewSet(_ScopedViewSet):
+    """Loans 借阅 of paper originals (and electronic copies where configured)."""
+
+    queryset = (
+        Loan.objects.select_related(
+            "borrower",
+            "department",
+            "head_approved_by",
+            "archive_approved_by",
+            "issued_by",
+            "received_by",
+            "inspected_by",
+        )
+        .prefetch_related("events__actor")
+        .order_by("-requested_at", "-pk")
+    )
+    serializer_class = LoanSerializer
+    filterset_class = LoanFilterSet
+    ordering_fields = ("requested_at", "due", "state", "number")
+
+    def get_queryset(self):
+        return loans.visible_loans(self.request.user, super().get_queryset())
+
+    def create(self, request, *args, **kwargs):
+        data = self.get_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        loan = _run(
+            loans.request_loan,
+            request.user,
+            reason=values["reason"],
+            days=values["days"],
+            dossier=values.get("dossier"),
+            document_id=values.get("document_id"),
+            medium=values.get("medium", Loan.Medium.PAPER),
+        )
+        return Response(self.get_serializer(loan).data, status=201)
+
+    approve = _loan_step("approve", loans.approve)
+    refuse = _loan_step("refuse", loans.refuse)
+    cancel = _loan_step("cancel", loans.cancel)
+    issue = _loan_step("issue", loans.issue)
+    renew = _loan_step(
+        "renew",
+        loans.request_renewal,
+        RenewalSerializer,
+        ("days", "reason"),
+    )
+    receive = _loan_step("receive", loans.receive)
+    inspect = _loan_step(
+        "inspect",
+        loans.inspect,
+        InspectionSerializer,
+        ("condition", "note"),
+    )
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def slip(self, request, pk=None):
+        """The printable loan slip 借阅单 (PDF) with the signature lines."""
+        from svc_archive_plugin.reports.loan_slip import loan_slip_pdf
+
+        loan = self.get_object()
+        response = HttpResponse(loan_slip_pdf(loan), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{loan.number}.pdf"'
+        return response
