@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from celery import shared_task
 
 from svc_archive_plugin.services.reminders import remind_overdue_filings as _remind
@@ -37,17 +39,24 @@ def execute_destruction(destruction_list_id: int) -> int:
     return execute(destruction_list_id)
 
 
+def _day(as_of: str | None) -> datetime.date | None:
+    return datetime.date.fromisoformat(as_of) if as_of else None
+
+
 @shared_task
-def remind_overdue_loans() -> int:
-    """Daily: e-mail borrowers of overdue loans 催还 (heads too after the grace period)."""
+def remind_overdue_loans(as_of: str | None = None) -> int:
+    """Daily: e-mail borrowers of overdue loans 催还 (heads too after the grace period).
+
+    ``as_of`` (YYYY-MM-DD) runs it as on another day, to catch up or to try it out.
+    """
     from svc_archive_plugin.services.loans import remind_overdue
 
-    return remind_overdue()
+    return remind_overdue(_day(as_of))
 
 
 @shared_task
-def apply_access_periods() -> dict:
+def apply_access_periods(as_of: str | None = None) -> dict:
     """Daily: grant access whose period began; withdraw access whose period ended."""
     from svc_archive_plugin.services.access import apply_periods
 
-    return apply_periods()
+    return apply_periods(_day(as_of))

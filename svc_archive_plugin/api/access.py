@@ -210,7 +210,7 @@ class LoanViewSet(_ScopedViewSet):
             "received_by",
             "inspected_by",
         )
-        .prefetch_related("events__actor")
+        .prefetch_related("events__actor", "liability__recorded_by")
         .order_by("-requested_at", "-pk")
     )
     serializer_class = LoanSerializer

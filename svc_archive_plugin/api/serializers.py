@@ -18,6 +18,7 @@ from svc_archive_plugin.models import HoldScope
 from svc_archive_plugin.models import LegalHold
 from svc_archive_plugin.models import Loan
 from svc_archive_plugin.models import LoanEvent
+from svc_archive_plugin.models import LoanLiability
 from svc_archive_plugin.models import RecordRetention
 from svc_archive_plugin.models import RegisterEntry
 from svc_archive_plugin.models import ServiceProject
@@ -428,6 +429,15 @@ class LoanEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class LoanLiabilitySerializer(serializers.ModelSerializer):
+    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = LoanLiability
+        fields = ("condition", "note", "recorded_by", "recorded_at")
+        read_only_fields = fields
+
+
 class LoanSerializer(serializers.ModelSerializer):
     borrower = serializers.SlugRelatedField(slug_field="username", read_only=True)
     department = serializers.SlugRelatedField(slug_field="name", read_only=True)
@@ -448,6 +458,7 @@ class LoanSerializer(serializers.ModelSerializer):
         allow_null=True,
     )
     events = LoanEventSerializer(many=True, read_only=True)
+    liability = LoanLiabilitySerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Loan
@@ -478,6 +489,7 @@ class LoanSerializer(serializers.ModelSerializer):
             "inspection_note",
             "inspected_by",
             "events",
+            "liability",
         )
         read_only_fields = tuple(
             f

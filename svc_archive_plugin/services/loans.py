@@ -2,7 +2,8 @@
 
 - The borrower asks with a reason and a period of at most ``LOAN_MAX_DAYS`` working days.
 - The head of the borrower's department *and* the archive department head approve (two
-  different people, neither the borrower); either may refuse with a reason.
+  different people, neither the borrower); either may refuse with a reason. For a
+  borrower in no department, a second archive approver stands in for the head.
 - The desk issues the item: who, when, the location it left; the due date is counted in
   working days from that day. While out the documents carry the 借出 tag and their
   存放位置 field says where they are; an item out on loan cannot be deleted or destroyed.
@@ -167,6 +168,9 @@ def roles(user: User, loan: Loan) -> set[str]:
         found.add("head")
     if user.has_perm(ARCHIVE):
         found.add("archive")
+        if loan.department_id is None:
+            # A borrower in no department: a second person of the archive stands in.
+            found.add("head")
     return found
 
 
@@ -671,6 +675,11 @@ def awaiting_approval(user: User, queryset=None):
         )
     if is_archive:
         wanted |= new & Q(archive_approved_by__isnull=True) & ~Q(head_approved_by=user)
+        wanted |= (
+            new
+            & Q(head_approved_by__isnull=True, department__isnull=True)
+            & ~Q(archive_approved_by=user)
+        )
         wanted |= (
             renewal & Q(renewal_archive_by__isnull=True) & ~Q(renewal_head_by=user)
         )

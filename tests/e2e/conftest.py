@@ -8,6 +8,7 @@ starts them.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -22,6 +23,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.e2e.smtp import SMTPSink
 
 ADMIN = ("e2e-admin", "e2e-admin-pass")
 # Test-only backends the pytest process uses; a deployment talks to Redis instead.
@@ -73,6 +76,27 @@ class Instance:
             start_new_session=True,
         )
 
+    def run_task(self, name: str, **kwargs: str) -> None:
+        """Queue a plugin task for the instance's worker, as beat would."""
+        celery = str(Path(sys.executable).with_name("celery"))
+        result = subprocess.run(
+            [
+                celery,
+                "--app",
+                "paperless",
+                "call",
+                name,
+                "--kwargs",
+                json.dumps(kwargs),
+            ],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, f"{name}: {result.stdout}\n{result.stderr}"
+
     def logs(self) -> str:
         return "\n".join(
             f"--- {p.name}\n{p.read_text()[-4000:]}"
@@ -122,9 +146,17 @@ def _postgres_database(env: dict[str, str]):
     return drop
 
 
+@pytest.fixture(scope="session")
+def mailbox() -> SMTPSink:
+    """Where the instance's mail goes (paperless's PAPERLESS_EMAIL_* settings)."""
+    sink = SMTPSink()
+    yield sink
+    sink.shutdown()
+
+
 # One instance for the whole tier: starting one takes about a minute.
 @pytest.fixture(scope="session")
-def paperless(tmp_path_factory) -> Instance:
+def paperless(tmp_path_factory, mailbox) -> Instance:
     root = tmp_path_factory.mktemp("paperless")
     env = {k: v for k, v in os.environ.items() if k not in TEST_ONLY_ENV}
     env.update(
@@ -140,6 +172,9 @@ def paperless(tmp_path_factory) -> Instance:
         # Isolate this instance's queues from any other paperless on the same Redis.
         PAPERLESS_REDIS_PREFIX=f"svc-e2e-{uuid.uuid4().hex[:8]}",
         PAPERLESS_OCR_LANGUAGE="chi_sim+eng",
+        PAPERLESS_EMAIL_HOST="127.0.0.1",
+        PAPERLESS_EMAIL_PORT=str(mailbox.port),
+        PAPERLESS_EMAIL_FROM="archive@example.com",
     )
     for key in (
         "PAPERLESS_DATA_DIR",
