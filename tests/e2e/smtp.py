@@ -5,7 +5,10 @@ from __future__ import annotations
 import email
 import socketserver
 import threading
-from email.message import Message
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from email.message import Message
 
 
 class _Handler(socketserver.StreamRequestHandler):
