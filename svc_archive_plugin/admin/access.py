@@ -106,6 +106,19 @@ def _steps(request: AccessRequest, user) -> list[str]:
     return steps
 
 
+class AwaitingMeFilter(admin.SimpleListFilter):
+    title = _("decision")
+    parameter_name = "awaiting"
+
+    def lookups(self, request, model_admin):
+        return (("me", _("Awaiting my decision")),)
+
+    def queryset(self, request, queryset):
+        if self.value() == "me":
+            return access.awaiting_decision(request.user, queryset)
+        return queryset
+
+
 class AccessRequestItemInline(EvidenceInline):
     model = AccessRequestItem
     fields = ("dossier", "document")
@@ -126,7 +139,7 @@ class AccessRequestAdmin(EvidenceAdmin):
         "state",
         "decided_by",
     )
-    list_filter = ("state", "department")
+    list_filter = (AwaitingMeFilter, "state", "department")
     list_select_related = ("requester", "department", "decided_by")
     search_fields = ("purpose", "requester__username")
     readonly_fields = (

@@ -562,3 +562,16 @@ def visible_requests(user: User, queryset=None):
     if user.has_perm("svc_archive_plugin.approve_accessrequest"):
         mine |= Q(department__in=user.groups.all())
     return queryset.filter(mine)
+
+
+def awaiting_decision(user: User, queryset=None):
+    """Pending requests ``user`` decides (one flat query; see ``may_decide``)."""
+    from django.db.models import Q
+
+    queryset = AccessRequest.objects.all() if queryset is None else queryset
+    mine = Q(pk__in=[])
+    if user.has_perm("svc_archive_plugin.approve_accessrequest"):
+        mine |= Q(department__in=user.groups.all())
+    if user.has_perm("svc_archive_plugin.revoke_accessrequest"):
+        mine |= Q(department__isnull=True)
+    return queryset.filter(mine, state=State.PENDING).exclude(requester=user)

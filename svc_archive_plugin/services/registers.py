@@ -104,6 +104,15 @@ def check_deletable(entry: Customer | ServiceProject) -> None:
         .exists()
     ):
         reasons.append("its dossier, which is in filing")
+    if isinstance(entry, ServiceProject):
+        from svc_archive_plugin.models import AccessRequestItem
+        from svc_archive_plugin.models import Loan
+
+        # Loans and access requests are evidence; they keep the dossier they name.
+        if Loan.objects.filter(dossier__project=entry).exists():
+            reasons.append("loans of its dossier")
+        if AccessRequestItem.objects.filter(dossier__project=entry).exists():
+            reasons.append("access requests for its dossier")
     if reasons:
         raise RegisterInUse(
             f"{entry} cannot be deleted: {' and '.join(reasons)} still refer to it.",

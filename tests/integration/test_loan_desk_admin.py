@@ -326,3 +326,28 @@ def test_a_head_decides_access_requests_in_the_admin(client, people, dossier):
         {"reason": ""},
     ).content.decode()
     assert "This field is required" in page
+
+
+def test_access_requests_awaiting_my_decision(client, people, dossier):
+    document = add_document(dossier, "HT", title="合同")
+    mine = access.request_access(
+        people["clerk"],
+        purpose="核对",
+        starts=timezone.localdate(),
+        ends=timezone.localdate(),
+        document_ids=[document.pk],
+    )
+    other = access.request_access(
+        people["outsider"],
+        purpose="销售部的申请",
+        starts=timezone.localdate(),
+        ends=timezone.localdate(),
+        document_ids=[document.pk],
+    )
+    client.force_login(staff(people["head"]))
+    page = client.get(f"{ADMIN}accessrequest/", {"awaiting": "me"}).content.decode()
+    assert f"accessrequest/{mine.pk}/change/" in page
+    assert f"accessrequest/{other.pk}/change/" not in page
+    access.approve(mine, people["head"])
+    page = client.get(f"{ADMIN}accessrequest/", {"awaiting": "me"}).content.decode()
+    assert f"accessrequest/{mine.pk}/change/" not in page

@@ -200,6 +200,26 @@ def test_project_in_filing_cannot_be_deleted(root_client, repair_project):
     assert "its dossier, which is in filing" in response.json()["detail"]
 
 
+def test_a_project_whose_dossier_was_lent_keeps_its_evidence(
+    root_client,
+    repair_project,
+):
+    from svc_archive_plugin.models import Loan
+
+    Loan.objects.create(
+        number="JY-2026-09999",
+        borrower=UserFactory(username="borrower"),
+        dossier=repair_project.dossier,
+        reason="核对",
+        days=2,
+        state=Loan.State.CLOSED,
+    )
+    response = root_client.delete(f"{API}projects/{repair_project.pk}/")
+    assert response.status_code == 409
+    assert "loans of its dossier" in response.json()["detail"]
+    assert Loan.objects.filter(dossier__project=repair_project).exists()
+
+
 def test_unused_collecting_project_is_deleted_with_its_empty_dossier(
     root_client,
     repair_project,
