@@ -36,7 +36,7 @@ class AccessRequestForm(forms.Form):
     starts = forms.DateField(label=_("Access from"), initial=timezone.localdate)
     ends = forms.DateField(label=_("Access until (inclusive)"))
     dossiers = forms.ModelMultipleChoiceField(
-        label=_("Dossiers"),
+        label=_("Dossiers to consult"),
         queryset=Dossier.objects.select_related("project"),
         required=False,
     )
@@ -107,7 +107,7 @@ def _steps(request: AccessRequest, user) -> list[str]:
 
 
 class AwaitingMeFilter(admin.SimpleListFilter):
-    title = _("decision")
+    title = _("my decisions")
     parameter_name = "awaiting"
 
     def lookups(self, request, model_admin):

@@ -44,7 +44,7 @@ State = Loan.State
 
 class LoanRequestForm(forms.Form):
     dossier = forms.ModelChoiceField(
-        label=_("Dossier"),
+        label=_("Dossier to borrow"),
         queryset=Dossier.objects.select_related("project"),
         required=False,
     )
@@ -197,7 +197,7 @@ class LoanListAdmin(EvidenceAdmin):
     def get_queryset(self, request):
         return loans.visible_loans(request.user, super().get_queryset(request))
 
-    @admin.display(description=_("item"))
+    @admin.display(description=_("item lent"))
     def item(self, obj: Loan) -> str:
         if obj.dossier_id:
             project = obj.dossier.project
@@ -209,7 +209,7 @@ class LoanListAdmin(EvidenceAdmin):
         return format_html(
             '<a href="{}" target="_blank">{}</a>',
             reverse("admin:svc_archive_plugin_loan_slip", args=[obj.pk]),
-            _("PDF"),
+            _("print the slip"),
         )
 
     def _bulk(self, request, queryset, step: str):
@@ -455,7 +455,7 @@ class LoanOutAdmin(DeskAdmin):
 
 
 class DueFilter(admin.SimpleListFilter):
-    title = _("due")
+    title = _("due back")
     parameter_name = "due"
 
     def lookups(self, request, model_admin):

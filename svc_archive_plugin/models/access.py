@@ -153,7 +153,7 @@ class AccessGrant(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="+",
-        verbose_name=_("user"),
+        verbose_name=_("person granted"),
     )
     document = models.ForeignKey(
         "documents.Document",
@@ -200,7 +200,7 @@ class WithdrawnPermission(AppendOnlyModel):
         null=True,
         blank=True,
         related_name="+",
-        verbose_name=_("user"),
+        verbose_name=_("person it was taken from"),
     )
     group = models.ForeignKey(
         "auth.Group",
@@ -208,9 +208,9 @@ class WithdrawnPermission(AppendOnlyModel):
         null=True,
         blank=True,
         related_name="+",
-        verbose_name=_("group"),
+        verbose_name=_("group it was taken from"),
     )
-    permission = models.CharField(_("permission"), max_length=100)
+    permission = models.CharField(_("permission withdrawn"), max_length=100)
     at = models.DateTimeField(_("withdrawn at"), auto_now_add=True)
     reason = models.TextField(_("reason"))
 
@@ -235,7 +235,7 @@ class AccessLogEntry(AppendOnlyModel):
         PREVIEW = "preview", _("Previewed")
         DOWNLOAD = "download", _("Downloaded")
 
-    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    at = models.DateTimeField(_("time of access"), auto_now_add=True, db_index=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

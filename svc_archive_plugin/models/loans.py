@@ -252,19 +252,19 @@ class LoanEvent(AppendOnlyModel):
         related_name="events",
         verbose_name=_("loan"),
     )
-    action = models.CharField(_("step"), max_length=32, choices=Action.choices)
-    from_state = models.CharField(_("from state"), max_length=16, blank=True)
-    to_state = models.CharField(_("to state"), max_length=16, blank=True)
+    action = models.CharField(_("loan step"), max_length=32, choices=Action.choices)
+    from_state = models.CharField(_("loan state before"), max_length=16, blank=True)
+    to_state = models.CharField(_("loan state after"), max_length=16, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
-        verbose_name=_("by"),
+        verbose_name=_("step taken by"),
     )
-    at = models.DateTimeField(_("at"), auto_now_add=True)
-    note = models.TextField(_("note"), blank=True)
+    at = models.DateTimeField(_("step taken at"), auto_now_add=True)
+    note = models.TextField(_("note on the step"), blank=True)
 
     class Meta:
         verbose_name = _("loan event")
