@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from svc_archive_plugin.admin.evidence import DepartmentFilter
 from svc_archive_plugin.admin.evidence import EvidenceAdmin
 from svc_archive_plugin.admin.evidence import EvidenceInline
 from svc_archive_plugin.admin.evidence import form_page
@@ -139,7 +140,7 @@ class AccessRequestAdmin(EvidenceAdmin):
         "state",
         "decided_by",
     )
-    list_filter = (AwaitingMeFilter, "state", "department")
+    list_filter = (AwaitingMeFilter, "state", ("department", DepartmentFilter))
     list_select_related = ("requester", "department", "decided_by")
     search_fields = ("purpose", "requester__username")
     readonly_fields = (
@@ -318,7 +319,15 @@ class AccessLogAdmin(EvidenceAdmin):
         "via",
         "request",
     )
-    list_filter = ("at", "kind", "via", "department", "user", "customer", "project")
+    list_filter = (
+        "at",
+        "kind",
+        "via",
+        ("department", DepartmentFilter),
+        "user",
+        "customer",
+        "project",
+    )
     list_select_related = ("customer", "project")
     list_per_page = 100
     # A million rows: one COUNT for the page, not a second one for the total.

@@ -61,3 +61,17 @@ def form_page(
         "hidden": hidden or [],
     }
     return TemplateResponse(request, "admin/svc_archive_plugin/form.html", context)
+
+
+class DepartmentFilter(admin.RelatedFieldListFilter):
+    """Departments only: the role groups (档案管理员, 员工, …) are not departments."""
+
+    def field_choices(self, field, request, model_admin):
+        from svc_archive_plugin.services.people import role_group_ids
+
+        roles = role_group_ids()
+        return [
+            (pk, name)
+            for pk, name in field.get_choices(include_blank=False)
+            if pk not in roles
+        ]

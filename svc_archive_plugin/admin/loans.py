@@ -24,6 +24,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from svc_archive_plugin.admin.evidence import DepartmentFilter
 from svc_archive_plugin.admin.evidence import EvidenceAdmin
 from svc_archive_plugin.admin.evidence import EvidenceInline
 from svc_archive_plugin.admin.evidence import form_page
@@ -264,7 +265,7 @@ class LoanListAdmin(EvidenceAdmin):
 class LoanAdmin(LoanListAdmin):
     """The loan register 借阅登记: every loan, its history, its slip; steps on its page."""
 
-    list_filter = ("state", "medium", "department")
+    list_filter = ("state", "medium", ("department", DepartmentFilter))
     date_hierarchy = "requested_at"
     readonly_fields = (
         "number",
@@ -450,7 +451,7 @@ class LoanOutAdmin(DeskAdmin):
     """Items out on loan now."""
 
     state = State.ISSUED
-    list_filter = ("department", "medium")
+    list_filter = (("department", DepartmentFilter), "medium")
     actions = ("receive_selected",)
 
 
@@ -489,7 +490,7 @@ class OverdueLoanAdmin(DeskAdmin):
         "days_overdue",
         "last_reminded_on",
     )
-    list_filter = (DueFilter, "department")
+    list_filter = (DueFilter, ("department", DepartmentFilter))
     actions = ("receive_selected",)
     ordering = ("due", "pk")
 
