@@ -5,7 +5,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.contrib import messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.shortcuts import redirect
@@ -20,6 +19,7 @@ from svc_archive_plugin.admin.evidence import DepartmentFilter
 from svc_archive_plugin.admin.evidence import EvidenceAdmin
 from svc_archive_plugin.admin.evidence import EvidenceInline
 from svc_archive_plugin.admin.evidence import form_page
+from svc_archive_plugin.admin.evidence import run_on_each
 from svc_archive_plugin.models import AccessLogEntry
 from svc_archive_plugin.models import AccessRequest
 from svc_archive_plugin.models import AccessRequestItem
@@ -264,32 +264,23 @@ class AccessRequestAdmin(EvidenceAdmin):
         label, required, run = STEPS[step]
         form = ReasonForm(request.POST if "apply" in request.POST else None)
         form.fields["reason"].required = required
-        if not (form.is_bound and form.is_valid()):
-            hidden = [("action", request.POST.get("action", "")), ("apply", "1")] + [
-                (ACTION_CHECKBOX_NAME, str(pk))
-                for pk in queryset.values_list("pk", flat=True)
-            ]
-            return form_page(self, request, title=label, form=form, hidden=hidden)
-        done = 0
-        for item in queryset:
-            try:
-                run(item, request.user, form.cleaned_data["reason"])
-            except access.AccessError as exc:
-                self.message_user(request, f"#{item.pk}: {exc}", messages.ERROR)
-            else:
-                done += 1
-        if done:
-            self.message_user(
-                request,
+        return run_on_each(
+            self,
+            request,
+            queryset,
+            label=label,
+            form=form,
+            run=lambda item, user, data: run(item, user, data["reason"]),
+            error=access.AccessError,
+            done_message=lambda n: (
                 ngettext(
                     "%(label)s: %(n)d request.",
                     "%(label)s: %(n)d requests.",
-                    done,
+                    n,
                 )
-                % {"label": label, "n": done},
-                messages.SUCCESS,
-            )
-        return None
+                % {"label": label, "n": n}
+            ),
+        )
 
     @admin.action(description=_("Approve the selected requests"))
     def approve_selected(self, request, queryset):

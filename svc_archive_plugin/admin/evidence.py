@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.contrib import messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
@@ -75,3 +77,47 @@ class DepartmentFilter(admin.RelatedFieldListFilter):
             for pk, name in field.get_choices(include_blank=False)
             if pk not in roles
         ]
+
+
+def action_fields(request, queryset) -> list[tuple[str, str]]:
+    """Hidden fields that bring an admin action's form back to the same action and rows."""
+    return [("action", request.POST.get("action", "")), ("apply", "1")] + [
+        (ACTION_CHECKBOX_NAME, str(pk)) for pk in queryset.values_list("pk", flat=True)
+    ]
+
+
+def run_on_each(
+    modeladmin,
+    request,
+    queryset,
+    *,
+    label: str,
+    form,
+    run,
+    error: type[Exception],
+    done_message,
+):
+    """An admin action that takes one step on each selected row.
+
+    Shows ``form`` until it is valid; then runs ``run(row, user, cleaned_data)`` per row,
+    reporting each refusal (``error``) by row and the number done.
+    """
+    if not (form.is_bound and form.is_valid()):
+        return form_page(
+            modeladmin,
+            request,
+            title=label,
+            form=form,
+            hidden=action_fields(request, queryset),
+        )
+    done = 0
+    for row in queryset:
+        try:
+            run(row, request.user, form.cleaned_data)
+        except error as exc:
+            modeladmin.message_user(request, f"{row}: {exc}", messages.ERROR)
+        else:
+            done += 1
+    if done:
+        modeladmin.message_user(request, done_message(done), messages.SUCCESS)
+    return None

@@ -12,7 +12,6 @@ import datetime
 from django import forms
 from django.contrib import admin
 from django.contrib import messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.http import Http404
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -28,6 +27,7 @@ from svc_archive_plugin.admin.evidence import DepartmentFilter
 from svc_archive_plugin.admin.evidence import EvidenceAdmin
 from svc_archive_plugin.admin.evidence import EvidenceInline
 from svc_archive_plugin.admin.evidence import form_page
+from svc_archive_plugin.admin.evidence import run_on_each
 from svc_archive_plugin.conf import archive_settings
 from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models import Loan
@@ -216,29 +216,23 @@ class LoanListAdmin(EvidenceAdmin):
     def _bulk(self, request, queryset, step: str):
         """Run a step on each selected loan; each refusal is reported, not fatal."""
         label, form_class, run = STEPS[step]
-        form = form_class(request.POST if "apply" in request.POST else None)
-        if not (form.is_bound and form.is_valid()):
-            hidden = [("action", request.POST.get("action", "")), ("apply", "1")] + [
-                (ACTION_CHECKBOX_NAME, str(pk))
-                for pk in queryset.values_list("pk", flat=True)
-            ]
-            return form_page(self, request, title=label, form=form, hidden=hidden)
-        done = 0
-        for loan in queryset:
-            try:
-                run(loan, request.user, form.cleaned_data)
-            except loans.LoanError as exc:
-                self.message_user(request, f"{loan.number}: {exc}", messages.ERROR)
-            else:
-                done += 1
-        if done:
-            self.message_user(
-                request,
-                ngettext("%(label)s: %(n)d loan.", "%(label)s: %(n)d loans.", done)
-                % {"label": label, "n": done},
-                messages.SUCCESS,
-            )
-        return None
+        return run_on_each(
+            self,
+            request,
+            queryset,
+            label=label,
+            form=form_class(request.POST if "apply" in request.POST else None),
+            run=run,
+            error=loans.LoanError,
+            done_message=lambda n: (
+                ngettext(
+                    "%(label)s: %(n)d loan.",
+                    "%(label)s: %(n)d loans.",
+                    n,
+                )
+                % {"label": label, "n": n}
+            ),
+        )
 
     @admin.action(description=_("Approve the selected loans"))
     def approve_selected(self, request, queryset):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.contrib import messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.shortcuts import redirect
@@ -18,6 +17,7 @@ from django.utils.translation import ngettext
 from svc_archive_plugin.admin.evidence import EvidenceAdmin
 from svc_archive_plugin.admin.evidence import EvidenceInline
 from svc_archive_plugin.admin.evidence import NoteForm
+from svc_archive_plugin.admin.evidence import action_fields
 from svc_archive_plugin.admin.evidence import form_page
 from svc_archive_plugin.models import AppraisalDecision
 from svc_archive_plugin.models import Customer
@@ -67,12 +67,6 @@ class DestructionListForm(forms.Form):
         label=_("Reason for destruction"),
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-
-
-def _hidden(request, queryset, action: str) -> list[tuple[str, str]]:
-    return [("action", action), ("apply", "1")] + [
-        (ACTION_CHECKBOX_NAME, str(pk)) for pk in queryset.values_list("pk", flat=True)
-    ]
 
 
 @admin.register(AppraisalQueueEntry)
@@ -161,7 +155,7 @@ class AppraisalQueueAdmin(EvidenceAdmin):
                 "for the given number of years more. Keep permanently: they are never "
                 "destroyed. Every decision is kept with its reason.",
             ),
-            hidden=_hidden(request, queryset, "appraise_selected"),
+            hidden=action_fields(request, queryset),
         )
 
     @admin.action(
@@ -190,7 +184,7 @@ class AppraisalQueueAdmin(EvidenceAdmin):
             request,
             title=_("Prepare a destruction list of the selected records"),
             form=form,
-            hidden=_hidden(request, queryset, "prepare_destruction_list"),
+            hidden=action_fields(request, queryset),
         )
 
 

@@ -251,6 +251,19 @@ def _wait_for_web(instance: Instance, timeout: float = 90) -> None:
     pytest.fail(f"the web server did not answer within {timeout} s\n{instance.logs()}")
 
 
+USER_PASSWORD = "e2e-user-pass"
+
+
+def as_user(instance: Instance, username: str) -> httpx.Client:
+    """An API client signed in as one of the people a test made (password USER_PASSWORD)."""
+    return httpx.Client(
+        base_url=instance.base_url,
+        auth=(username, USER_PASSWORD),
+        headers={"Accept": "application/json; version=10"},
+        timeout=30,
+    )
+
+
 def wait_for(predicate, timeout: float, instance: Instance, what: str):
     """Poll ``predicate`` until it returns something truthy; fail with the logs otherwise."""
     deadline = time.monotonic() + timeout

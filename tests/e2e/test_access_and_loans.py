@@ -12,26 +12,21 @@ import datetime
 import time
 from email.header import decode_header
 from email.header import make_header
+from typing import TYPE_CHECKING
 
-import httpx
 import pytest
 
+from tests.e2e.conftest import USER_PASSWORD
+from tests.e2e.conftest import as_user
 from tests.e2e.conftest import wait_for
 from tests.pdfs import scanned_pdf
 
+if TYPE_CHECKING:
+    import httpx
+
 pytestmark = pytest.mark.e2e
 API = "/api/svc_archive/"
-PASSWORD = "e2e-user-pass"
 WORD = "保密协议"
-
-
-def as_user(paperless, username: str) -> httpx.Client:
-    return httpx.Client(
-        base_url=paperless.base_url,
-        auth=(username, PASSWORD),
-        headers={"Accept": "application/json; version=10"},
-        timeout=30,
-    )
 
 
 def setup_people(admin: httpx.Client) -> int:
@@ -53,7 +48,7 @@ def setup_people(admin: httpx.Client) -> int:
             "/api/users/",
             json={
                 "username": username,
-                "password": PASSWORD,
+                "password": USER_PASSWORD,
                 "email": email,
                 "groups": [groups[r] for r in roles],
             },

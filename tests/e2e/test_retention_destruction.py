@@ -9,25 +9,20 @@ from __future__ import annotations
 
 import subprocess
 import time
+from typing import TYPE_CHECKING
 
-import httpx
 import pytest
 
+from tests.e2e.conftest import USER_PASSWORD
+from tests.e2e.conftest import as_user
 from tests.e2e.conftest import wait_for
 from tests.pdfs import scanned_pdf
 
+if TYPE_CHECKING:
+    import httpx
+
 pytestmark = pytest.mark.e2e
 API = "/api/svc_archive/"
-PASSWORD = "e2e-user-pass"
-
-
-def as_user(paperless, username: str) -> httpx.Client:
-    return httpx.Client(
-        base_url=paperless.base_url,
-        auth=(username, PASSWORD),
-        headers={"Accept": "application/json; version=10"},
-        timeout=30,
-    )
 
 
 def make_users(client: httpx.Client) -> None:
@@ -45,7 +40,7 @@ def make_users(client: httpx.Client) -> None:
             "/api/users/",
             json={
                 "username": username,
-                "password": PASSWORD,
+                "password": USER_PASSWORD,
                 "groups": [groups[group]],
             },
         )
