@@ -11,62 +11,14 @@ query count across the two sizes is the point; the times are for reading.
 from __future__ import annotations
 
 import datetime
-import os
 import random
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
+from instance import throw_away_database
+
 REPO = Path(__file__).resolve().parents[1]
-
-
-def configure() -> str | None:
-    """Point paperless at a fresh data directory (and PostgreSQL database); return its name."""
-    root = Path(tempfile.mkdtemp(prefix="svc-bench-"))
-    for sub in ("data/index", "media", "consume", "scratch"):
-        (root / sub).mkdir(parents=True)
-    os.environ.update(
-        PAPERLESS_APPS="svc_archive_plugin",
-        PAPERLESS_SECRET_KEY="bench",
-        PAPERLESS_DATA_DIR=str(root / "data"),
-        PAPERLESS_MEDIA_ROOT=str(root / "media"),
-        PAPERLESS_CONSUMPTION_DIR=str(root / "consume"),
-        PAPERLESS_SCRATCH_DIR=str(root / "scratch"),
-        PAPERLESS_CACHE_BACKEND="django.core.cache.backends.locmem.LocMemCache",
-        PAPERLESS_CHANNELS_BACKEND="channels.layers.InMemoryChannelLayer",
-        PAPERLESS_AUDIT_LOG_ENABLED="false",
-        DJANGO_SETTINGS_MODULE="paperless.settings",
-    )
-    if os.environ.get("PAPERLESS_DBHOST"):
-        import psycopg
-
-        name = f"svc_bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(
-            host=os.environ["PAPERLESS_DBHOST"],
-            user=os.environ.get("PAPERLESS_DBUSER", "postgres"),
-            dbname="postgres",
-            autocommit=True,
-        ) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        os.environ["PAPERLESS_DBNAME"] = name
-        return name
-    return None
-
-
-def drop_database(name: str) -> None:
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(
-        host=os.environ["PAPERLESS_DBHOST"],
-        user=os.environ.get("PAPERLESS_DBUSER", "postgres"),
-        dbname="postgres",
-        autocommit=True,
-    ) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def seed(projects: int, documents: int, offset: int) -> None:
@@ -215,12 +167,8 @@ def run() -> None:
 
 
 def main() -> None:
-    database = configure()
-    try:
+    with throw_away_database("registers", required=False):
         run()
-    finally:
-        if database:
-            drop_database(database)
 
 
 if __name__ == "__main__":

@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
-import resource
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from instance import label
+from instance import peak_rss_mb
+from instance import throw_away_database
 
 if TYPE_CHECKING:
     import datetime
@@ -37,70 +37,6 @@ SIZES = (100_000, 1_000_000)
 TARGET_SECONDS = 10
 MEAN_AGE_YEARS = 6
 MAX_AGE_YEARS = 46
-
-
-def admin_connection():
-    import psycopg
-
-    return psycopg.connect(
-        host=os.environ["PAPERLESS_DBHOST"],
-        port=os.environ.get("PAPERLESS_DBPORT", "5432"),
-        user=os.environ["PAPERLESS_DBUSER"],
-        dbname="postgres",
-        autocommit=True,
-    )
-
-
-def configure() -> str | None:
-    """Point paperless at a fresh data directory and PostgreSQL database; return its name."""
-    root = Path(tempfile.mkdtemp(prefix="svc-bench-"))
-    for sub in ("data/index", "media", "consume", "scratch"):
-        (root / sub).mkdir(parents=True)
-    os.environ.update(
-        PAPERLESS_APPS="svc_archive_plugin",
-        PAPERLESS_SECRET_KEY="bench",
-        PAPERLESS_DATA_DIR=str(root / "data"),
-        PAPERLESS_MEDIA_ROOT=str(root / "media"),
-        PAPERLESS_CONSUMPTION_DIR=str(root / "consume"),
-        PAPERLESS_SCRATCH_DIR=str(root / "scratch"),
-        PAPERLESS_CACHE_BACKEND="django.core.cache.backends.locmem.LocMemCache",
-        PAPERLESS_CHANNELS_BACKEND="channels.layers.InMemoryChannelLayer",
-        PAPERLESS_AUDIT_LOG_ENABLED="false",
-        DJANGO_SETTINGS_MODULE="paperless.settings",
-    )
-    # The seeding is PostgreSQL's generate_series: no SQLite round.
-    os.environ.setdefault("PAPERLESS_DBHOST", "127.0.0.1")
-    os.environ.setdefault("PAPERLESS_DBUSER", "postgres")
-    import psycopg
-
-    name = f"svc_bench_{uuid.uuid4().hex[:8]}"
-    try:
-        with admin_connection() as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError as error:
-        print(
-            f"sweep: PostgreSQL only, and none answers at {os.environ['PAPERLESS_DBHOST']} "
-            f"({str(error).strip().splitlines()[0]}); not run",
-        )
-        return None
-    os.environ["PAPERLESS_DBNAME"] = name
-    return name
-
-
-def drop_database(name: str) -> None:
-    from django.db import connections
-
-    connections.close_all()
-    with admin_connection() as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def label(n: int) -> str:
-    if n >= 1_000_000 and n % 1_000_000 == 0:
-        return f"{n // 1_000_000}M"
-    if n >= 1_000 and n % 1_000 == 0:
-        return f"{n // 1_000}k"
-    return f"{n:,}"
 
 
 def seed(total: int, today: datetime.date) -> None:
@@ -327,10 +263,6 @@ def run(sizes: list[int]) -> None:
     print(f"peak RSS of this process: {peak_rss_mb():.0f} MB")
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -341,13 +273,9 @@ def main() -> None:
         help="document counts to measure at, ascending (default: 100000 1000000)",
     )
     args = parser.parse_args()
-    database = configure()
-    if database is None:
-        return
-    try:
-        run(sorted(args.sizes))
-    finally:
-        drop_database(database)
+    with throw_away_database("sweep", required=True) as ready:
+        if ready:
+            run(sorted(args.sizes))
 
 
 if __name__ == "__main__":

@@ -14,4 +14,5 @@ else
 	python bench/consume.py "$@"
 	python bench/registers.py
 	python bench/sweep.py
+	python bench/loans.py
 fi

@@ -295,6 +295,56 @@ class AccessRequestAdmin(EvidenceAdmin):
         return self._bulk(request, queryset, "revoke")
 
 
+class TypedFilter(admin.SimpleListFilter):
+    """A filter the manager types into (a code or a user name), instead of a list of links.
+
+    The access log has a million rows and the registers thousands of entries: a list of
+    every project would be a page of links, and the typed value is looked up by index.
+    """
+
+    template = "admin/svc_archive_plugin/typed_filter.html"
+    lookup: str
+
+    def lookups(self, request, model_admin):
+        return ()
+
+    def has_output(self) -> bool:
+        return True
+
+    def choices(self, changelist):
+        # One "choice": the form, carrying the other filters along.
+        yield {
+            "value": self.value() or "",
+            "others": [
+                (key, value)
+                for key, value in changelist.params.items()
+                if key != self.parameter_name
+            ],
+        }
+
+    def queryset(self, request, queryset):
+        value = (self.value() or "").strip()
+        return queryset.filter(**{self.lookup: value}) if value else queryset
+
+
+class PersonFilter(TypedFilter):
+    title = _("person (user name)")
+    parameter_name = "person"
+    lookup = "user__username"
+
+
+class CustomerCodeFilter(TypedFilter):
+    title = _("customer (code)")
+    parameter_name = "customer_code"
+    lookup = "customer__code"
+
+
+class ProjectCodeFilter(TypedFilter):
+    title = _("service project (code)")
+    parameter_name = "project_code"
+    lookup = "project__code"
+
+
 @admin.register(AccessLogEntry)
 class AccessLogAdmin(EvidenceAdmin):
     """The access log 查阅登记: read by the archive department, exported as CSV."""
@@ -315,9 +365,9 @@ class AccessLogAdmin(EvidenceAdmin):
         "kind",
         "via",
         ("department", DepartmentFilter),
-        "user",
-        "customer",
-        "project",
+        PersonFilter,
+        CustomerCodeFilter,
+        ProjectCodeFilter,
     )
     list_select_related = ("customer", "project")
     list_per_page = 100

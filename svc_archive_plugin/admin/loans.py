@@ -259,8 +259,12 @@ class LoanListAdmin(EvidenceAdmin):
 class LoanAdmin(LoanListAdmin):
     """The loan register 借阅登记: every loan, its history, its slip; steps on its page."""
 
-    list_filter = ("state", "medium", ("department", DepartmentFilter))
-    date_hierarchy = "requested_at"
+    list_filter = (
+        "state",
+        "medium",
+        ("department", DepartmentFilter),
+        "requested_at",
+    )
     readonly_fields = (
         "number",
         "borrower",

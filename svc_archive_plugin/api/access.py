@@ -201,16 +201,17 @@ class LoanViewSet(_ScopedViewSet):
     """Loans 借阅 of paper originals (and electronic copies where configured)."""
 
     queryset = (
-        Loan.objects.select_related(
-            "borrower",
-            "department",
+        # Two joins only: a nine-table join costs more to plan (~50 ms) than to run.
+        Loan.objects.select_related("borrower", "department")
+        .prefetch_related(
             "head_approved_by",
             "archive_approved_by",
             "issued_by",
             "received_by",
             "inspected_by",
+            "events__actor",
+            "liability__recorded_by",
         )
-        .prefetch_related("events__actor", "liability__recorded_by")
         .order_by("-requested_at", "-pk")
     )
     serializer_class = LoanSerializer

@@ -69,10 +69,21 @@ def cover_sheet_response(
     return response
 
 
+class RegisterPagination(StandardPagination):
+    """paperless's pages, without API version 9's list of every id.
+
+    The plugin's API is new (no version 9 clients), and its registers grow without end:
+    the access log's ``all`` would be a million ids on every page.
+    """
+
+    def _should_include_all(self) -> bool:
+        return False
+
+
 class RegisterViewSetMixin:
     """Paperless's conventions: its permissions, pagination and filter backends."""
 
-    pagination_class = StandardPagination
+    pagination_class = RegisterPagination
     permission_classes = (IsAuthenticated, PaperlessObjectPermissions)
     filter_backends = (DjangoFilterBackend, OrderingFilter)
 

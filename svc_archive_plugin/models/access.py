@@ -84,6 +84,9 @@ class AccessRequest(models.Model):
             ),
             ("revoke_accessrequest", _("Can revoke any approved access request")),
         ]
+        indexes = [
+            models.Index(fields=["created_at", "id"], name="svc_archive_request_order"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends__gte=models.F("starts")),
@@ -279,8 +282,13 @@ class AccessLogEntry(AppendOnlyModel):
         related_name="+",
         verbose_name=_("service project"),
     )
+
+    class Via(models.TextChoices):
+        API = "api", _("paperless (web UI or API)")
+        ADMIN = "admin", _("Django admin")
+
     kind = models.CharField(_("kind of access"), max_length=16, choices=Kind.choices)
-    via = models.CharField(_("through"), max_length=16)
+    via = models.CharField(_("through"), max_length=16, choices=Via.choices)
     request = models.ForeignKey(
         AccessRequest,
         on_delete=models.DO_NOTHING,

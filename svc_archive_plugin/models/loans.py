@@ -194,6 +194,8 @@ class Loan(models.Model):
         ]
         indexes = [
             models.Index(fields=["state", "due"], name="svc_archive_loan_due"),
+            # The register's order: newest first, without sorting 100,000 loans.
+            models.Index(fields=["requested_at", "id"], name="svc_archive_loan_order"),
         ]
 
     def __str__(self) -> str:

@@ -82,6 +82,7 @@ class Customer(models.Model):
         max_length=16,
         blank=True,
         editable=False,
+        db_index=True,  # a document's field value leads to its entry
     )
 
     class Meta:
@@ -141,6 +142,7 @@ class ServiceProject(models.Model):
         max_length=16,
         blank=True,
         editable=False,
+        db_index=True,  # a document's field value leads to its entry
     )
 
     class Meta:

@@ -27,6 +27,7 @@ from svc_archive_plugin.models import AccessRequest
 from svc_archive_plugin.models import AccessRequestItem
 from svc_archive_plugin.models import Customer
 from svc_archive_plugin.models import Dossier
+from svc_archive_plugin.models import ProvisionedObject
 from svc_archive_plugin.models import ServiceProject
 from svc_archive_plugin.models import WithdrawnPermission
 from svc_archive_plugin.services import vocabulary as vocab
@@ -223,21 +224,33 @@ def apply_periods(today: datetime.date | None = None, chunk: int = 500) -> dict:
             batch = list(
                 AccessRequest.objects.select_for_update(skip_locked=True)
                 .filter(state=State.APPROVED, ends__lt=today)
-                .order_by("pk")[:chunk],
+                .order_by("pk")
+                .values_list("pk", flat=True)[:chunk],
             )
-            for request in batch:
-                _close(request, None, State.EXPIRED, _("The period ended."))
+            AccessRequest.objects.filter(pk__in=batch).update(
+                state=State.EXPIRED,
+                closed_at=timezone.now(),
+                close_reason=_("The period ended."),
+            )
+            _withdraw(
+                AccessGrant.objects.filter(
+                    request__in=batch,
+                    withdrawn_at__isnull=True,
+                ),
+            )
             expired += len(batch)
         if len(batch) < chunk:
             break
+    permission = _permission(VIEW)
     with transaction.atomic():
         for request in (
             AccessRequest.objects.select_for_update(skip_locked=True)
             .filter(state=State.APPROVED, starts__lte=today, ends__gte=today)
             .exclude(grants__isnull=False)
+            .select_related("requester")
             .order_by("pk")
         ):
-            granted += bool(_grant(request))
+            granted += bool(_grant(request, permission))
     return {"granted": granted, "expired": expired}
 
 
@@ -273,7 +286,7 @@ def _document_type():
     return ContentType.objects.get_for_model(Document)
 
 
-def _grant(request: AccessRequest) -> list[int]:
+def _grant(request: AccessRequest, permission=None) -> list[int]:
     """Give the requester view on the request's documents; keep a grant row for each."""
     from documents.models import Document
     from guardian.models import UserObjectPermission
@@ -286,7 +299,8 @@ def _grant(request: AccessRequest) -> list[int]:
     )
     if not documents:
         return []
-    permission, content_type = _permission(VIEW), _document_type()
+    permission = permission or _permission(VIEW)
+    content_type = _document_type()
     existing = {
         int(pk)
         for pk in UserObjectPermission.objects.filter(
@@ -507,19 +521,20 @@ def record_access(user: User, document_id: int, kind: str, via: str) -> None:
     )
     if row is None:
         return
-    fields = {
-        key: provisioned(f"custom_field.{key}") for key in ("customer", "project")
-    }
+    fields = dict(
+        ProvisionedObject.objects.filter(
+            key__in=("custom_field.customer", "custom_field.project"),
+        ).values_list("key", "object_id"),
+    )
     options = dict(
         CustomFieldInstance.objects.filter(
             document_id=document_id,
-            field__in=[f for f in fields.values() if f is not None],
+            field_id__in=fields.values(),
         ).values_list("field_id", "value_select"),
     )
 
     def option(key: str) -> str | None:
-        field = fields[key]
-        return options.get(field.pk) if field is not None else None
+        return options.get(fields.get(f"custom_field.{key}"))
 
     project = (
         ServiceProject.objects.filter(option_id=option("project"))

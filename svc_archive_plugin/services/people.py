@@ -19,20 +19,21 @@ if TYPE_CHECKING:
     from django.db.models import QuerySet
 
 
+def _roles():
+    return ProvisionedObject.objects.filter(key__startswith="group.").values(
+        "object_id",
+    )
+
+
 def role_group_ids() -> set[int]:
-    return {
-        int(pk)
-        for pk in ProvisionedObject.objects.filter(
-            key__startswith="group.",
-        ).values_list("object_id", flat=True)
-    }
+    return {row["object_id"] for row in _roles()}
 
 
 def department_of(user: User) -> Group | None:
     """The person's department: their first group that is not a role (by name)."""
     return (
         Group.objects.filter(user=user)
-        .exclude(pk__in=role_group_ids())
+        .exclude(pk__in=_roles())
         .order_by("name")
         .first()
     )

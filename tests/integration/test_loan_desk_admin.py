@@ -274,20 +274,25 @@ def test_the_access_log_filters_and_exports(client, people, dossier):
         access.record_access(user, document.pk, "view", "api")
     client.force_login(staff(people["manager"]))
     url = f"{ADMIN}accesslogentry/"
-    page = client.get(url, {"user__id__exact": people["clerk"].pk}).content.decode()
+    page = client.get(url, {"person": "clerk"}).content.decode()
     assert page.count("合同甲") == 1
     assert page.count("记录乙") == 1  # the outsider's view of it is filtered out
     csv = b"".join(
         client.get(
             f"{url}export.csv",
-            {"user__id__exact": people["clerk"].pk},
+            {"person": "clerk"},
         ).streaming_content,
     ).decode("utf-8-sig")
     lines = csv.strip().splitlines()
     assert len(lines) == 3  # header and the clerk's two
     assert all("outsider" not in line for line in lines)
-    by_project = client.get(url, {"project__id__exact": dossier.project.pk})
+    by_project = client.get(url, {"project_code": "P2026-07", "kind": "view"})
     assert by_project.content.decode().count("记录乙") == 2
+    assert "合同甲" in by_project.content.decode()
+    nothing = client.get(url, {"project_code": "P1999-01"}).content.decode()
+    assert "记录乙" not in nothing
+    by_customer = client.get(url, {"customer_code": "C001"}).content.decode()
+    assert by_customer.count("记录乙") == 2
     assert AccessLogEntry.objects.count() == 3
 
 
