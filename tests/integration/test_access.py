@@ -161,6 +161,51 @@ def test_withdrawing_and_revoking_end_access_at_once(secret, people, api_client)
     assert (second.state, second.closed_by) == ("revoked", people["manager"])
 
 
+def test_only_the_requester_withdraws_and_only_heads_or_the_archive_revoke(
+    secret,
+    people,
+):
+    request = ask(people["clerk"], secret)
+    access.approve(request, people["head"])
+    with pytest.raises(access.AccessForbidden, match="Only the requester"):
+        access.withdraw(request, people["outsider"])
+    with pytest.raises(access.AccessForbidden, match="revokes access"):
+        access.revoke(request, people["outsider"], "越权")
+    with pytest.raises(access.AccessForbidden, match="revokes access"):
+        access.revoke(request, people["sales_head"], "越权")
+    request.refresh_from_db()
+    assert request.state == AccessRequest.State.APPROVED
+    access.revoke(request, people["head"], "项目结束")  # the department's own head may
+
+
+@pytest.mark.parametrize(
+    ("name", "setting", "task"),
+    [
+        ("ACCESS", "ACCESS_PERIODS_CRON", "apply_access_periods"),
+        ("LOANS", "LOAN_REMINDER_CRON", "remind_overdue_loans"),
+    ],
+)
+def test_the_daily_tasks_are_in_the_beat_schedule_and_can_be_disabled(
+    settings,
+    name,
+    setting,
+    task,
+):
+    from svc_archive_plugin import beat
+
+    entry_name = getattr(beat, name)
+    beat.install_beat_schedule()
+    assert settings.CELERY_BEAT_SCHEDULE[entry_name]["task"] == (
+        f"svc_archive_plugin.tasks.{task}"
+    )
+    setattr(settings, f"SVC_ARCHIVE_{setting}", "45 23 * * *")
+    beat.install_beat_schedule()
+    assert settings.CELERY_BEAT_SCHEDULE[entry_name]["schedule"].hour == {23}
+    setattr(settings, f"SVC_ARCHIVE_{setting}", "disable")
+    beat.install_beat_schedule()
+    assert entry_name not in settings.CELERY_BEAT_SCHEDULE
+
+
 def test_a_permission_held_before_is_not_taken_away(people, dossier, api_client):
     document = add_document(dossier, "SS", owner=people["head"], title="实施记录")
     assign_perm("documents.view_document", people["clerk"], document)

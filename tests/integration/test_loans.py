@@ -294,6 +294,12 @@ def test_cancel_before_issue_only(people, shelved, desk):
     with pytest.raises(loans.LoanForbidden):
         loans.cancel(loan, people["outsider"])
     loans.cancel(loan, people["clerk"], "不需要了")
+    loan.refresh_from_db()
+    assert loan.state == "cancelled"
+    for_desk = approved(people, shelved)
+    loans.cancel(for_desk, desk, "借阅人离职")  # the desk may cancel too
+    for_desk.refresh_from_db()
+    assert for_desk.state == "cancelled"
     issued = out(people, shelved, desk)
     with pytest.raises(loans.LoanError, match="not yet issued"):
         loans.cancel(issued, people["clerk"])
