@@ -1,8 +1,9 @@
 """The access log's taps on paperless's document views 查阅登记.
 
-paperless sends no signal when a document is looked at, so the views that show one are
-wrapped: ``GET /api/documents/{id}/`` (the document page), ``…/preview/`` and
-``…/download/`` (the admin's document page logs itself, ``admin.documents``). The access is logged after
+paperless sends no signal when a document is looked at, so the views that show or hand
+one out are wrapped: ``GET /api/documents/{id}/`` (the document page), ``…/preview/``,
+``…/download/``, ``POST /api/documents/bulk_download/`` and ``…/email/`` (the admin's
+document page logs itself, ``admin.documents``). The access is logged after
 paperless's own permission check has let it through (2xx, or 304 from the browser's
 cache), never for a refusal. Thumbnails in lists are not accesses.
 """
@@ -38,10 +39,53 @@ def _tap(kind: str):
     return wrapper
 
 
+def _tap_bulk_download(original):
+    # The zip's documents are those paperless resolved and checked; resolve them again.
+    def post(self, request, *args, **kwargs):
+        from svc_archive_plugin.services.access import record_accesses
+
+        response = original(self, request, *args, **kwargs)
+        if getattr(response, "status_code", None) == 200:
+            serializer = self.get_serializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            ids = self._resolve_document_ids(
+                user=request.user,
+                validated_data=serializer.validated_data,
+            )
+            record_accesses(request.user, ids, "download", "api")
+        return response
+
+    return post
+
+
+def _tap_email(original):
+    def email_documents(self, request, data=None, *args, **kwargs):
+        from documents.serialisers import EmailSerializer
+
+        from svc_archive_plugin.services.access import record_accesses
+
+        response = original(self, request, data, *args, **kwargs)
+        if getattr(response, "status_code", None) == 200:
+            serializer = EmailSerializer(data=data or request.data)
+            if serializer.is_valid():
+                record_accesses(
+                    request.user,
+                    serializer.validated_data["documents"],
+                    "email",
+                    "api",
+                )
+        return response
+
+    return email_documents
+
+
 def install_taps() -> None:
-    """Wrap the views that show a document (idempotent)."""
+    """Wrap the views that show or hand out a document (idempotent)."""
+    from documents.views import BulkDownloadView
     from documents.views import DocumentViewSet
 
     _wrap(DocumentViewSet, "retrieve", _tap("view"))
     _wrap(DocumentViewSet, "preview", _tap("preview"))
     _wrap(DocumentViewSet, "download", _tap("download"))
+    _wrap(BulkDownloadView, "post", _tap_bulk_download)
+    _wrap(DocumentViewSet, "email_documents", _tap_email)

@@ -237,6 +237,7 @@ class AccessLogEntry(AppendOnlyModel):
         VIEW = "view", _("Viewed (details)")
         PREVIEW = "preview", _("Previewed")
         DOWNLOAD = "download", _("Downloaded")
+        EMAIL = "email", _("Sent by e-mail")
 
     at = models.DateTimeField(_("time of access"), auto_now_add=True, db_index=True)
     user = models.ForeignKey(

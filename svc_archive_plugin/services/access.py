@@ -367,19 +367,6 @@ def _withdraw(grants) -> list[int]:
     return changed
 
 
-def current_request_id(user: User, document_id: int) -> int | None:
-    return (
-        AccessGrant.objects.filter(
-            user=user,
-            document_id=document_id,
-            withdrawn_at__isnull=True,
-        )
-        .order_by("-pk")
-        .values_list("request_id", flat=True)
-        .first()
-    )
-
-
 # Sealing confidential records -------------------------------------------------------------
 
 
@@ -506,64 +493,94 @@ def seal(document_ids: Iterable[int]) -> list[int]:
 
 def record_access(user: User, document_id: int, kind: str, via: str) -> None:
     """Log one access to an archived document (one with a service-archive type)."""
+    record_accesses(user, [document_id], kind, via)
+
+
+def record_accesses(
+    user: User,
+    document_ids: Iterable[int],
+    kind: str,
+    via: str,
+) -> int:
+    """Log an access to each archived document among ``document_ids``; return how many.
+
+    A fixed number of queries however many documents (a bulk download, an e-mail).
+    """
     from documents.models import CustomFieldInstance
     from documents.models import Document
 
     if user is None or not user.is_authenticated:
-        return
-    row = (
+        return 0
+    titles = dict(
         Document.global_objects.filter(
-            pk=document_id,
+            pk__in=list(document_ids),
             document_type__svc_archive_code__isnull=False,
-        )
-        .values_list("title", flat=True)
-        .first()
+        ).values_list("pk", "title"),
     )
-    if row is None:
-        return
+    if not titles:
+        return 0
     fields = dict(
         ProvisionedObject.objects.filter(
             key__in=("custom_field.customer", "custom_field.project"),
-        ).values_list("key", "object_id"),
+        ).values_list("object_id", "key"),
     )
-    options = dict(
-        CustomFieldInstance.objects.filter(
-            document_id=document_id,
-            field_id__in=fields.values(),
-        ).values_list("field_id", "value_select"),
+    options: dict[int, dict[str, str]] = {}
+    for document_id, field_id, option in CustomFieldInstance.objects.filter(
+        document_id__in=titles,
+        field_id__in=fields,
+        value_select__isnull=False,
+    ).values_list("document_id", "field_id", "value_select"):
+        options.setdefault(document_id, {})[fields[field_id]] = option
+    wanted = {
+        key: {o[key] for o in options.values() if key in o}
+        for key in ("custom_field.customer", "custom_field.project")
+    }
+    projects = {
+        option: (pk, customer)
+        for option, pk, customer in ServiceProject.objects.filter(
+            option_id__in=wanted["custom_field.project"],
+        ).values_list("option_id", "pk", "customer_id")
+    }
+    customers = dict(
+        Customer.objects.filter(
+            option_id__in=wanted["custom_field.customer"],
+        ).values_list("option_id", "pk"),
     )
-
-    def option(key: str) -> str | None:
-        return options.get(fields.get(f"custom_field.{key}"))
-
-    project = (
-        ServiceProject.objects.filter(option_id=option("project"))
-        .values_list("pk", "customer_id")
-        .first()
-        if option("project")
-        else None
-    )
-    customer_id = project[1] if project else None
-    if customer_id is None and option("customer"):
-        customer_id = (
-            Customer.objects.filter(option_id=option("customer"))
-            .values_list("pk", flat=True)
-            .first()
+    requests = dict(
+        AccessGrant.objects.filter(
+            user=user,
+            document_id__in=titles,
+            withdrawn_at__isnull=True,
         )
-    department = department_of(user)
-    AccessLogEntry.objects.create(
-        user=user,
-        username=user.get_username(),
-        department=department,
-        department_name=department.name if department else "",
-        document_id=document_id,
-        title=row[:128],
-        customer_id=customer_id,
-        project_id=project[0] if project else None,
-        kind=kind,
-        via=via,
-        request_id=current_request_id(user, document_id),
+        .order_by("pk")
+        .values_list("document_id", "request_id"),
     )
+    department = department_of(user)
+    entries = []
+    for document_id, title in titles.items():
+        own = options.get(document_id, {})
+        project_id, customer_id = projects.get(
+            own.get("custom_field.project"),
+            (None, None),
+        )
+        entries.append(
+            AccessLogEntry(
+                user=user,
+                username=user.get_username(),
+                department=department,
+                department_name=department.name if department else "",
+                document_id=document_id,
+                title=title[:128],
+                customer_id=customer_id
+                or customers.get(own.get("custom_field.customer")),
+                project_id=project_id,
+                kind=kind,
+                via=via,
+                request_id=requests.get(document_id),
+            ),
+        )
+    AccessLogEntry.objects.bulk_create(entries)
+    return len(entries)
 
 
 def visible_requests(user: User, queryset=None):

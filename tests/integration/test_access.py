@@ -312,3 +312,53 @@ def test_previews_and_downloads_are_logged(dossier, people, api_client, paperles
     assert timezone.now() - AccessLogEntry.objects.first().at < datetime.timedelta(
         minutes=1,
     )
+
+
+def test_bulk_downloads_and_emails_are_logged(
+    dossier,
+    people,
+    api_client,
+    paperless_dirs,
+):
+    from django.conf import settings
+    from django.core import mail
+
+    archived = []
+    for name in ("a", "b"):
+        archived.append(
+            add_document(
+                dossier,
+                "SS",
+                owner=people["clerk"],
+                title=f"维修记录{name}",
+                filename=f"{name}.pdf",
+            ),
+        )
+    menu = DocumentFactory(title="午餐菜单", owner=people["clerk"], filename="menu.pdf")
+    for name in ("a.pdf", "b.pdf", "menu.pdf"):
+        (settings.ORIGINALS_DIR / name).write_bytes(b"%PDF-1.4\n%%EOF\n")
+    api_client.force_authenticate(people["clerk"])
+    response = api_client.post(
+        "/api/documents/bulk_download/",
+        {"documents": [d.pk for d in (*archived, menu)], "content": "originals"},
+        format="json",
+    )
+    assert response.status_code == 200
+    assert sorted(
+        AccessLogEntry.objects.filter(kind="download").values_list("title", flat=True),
+    ) == ["维修记录a", "维修记录b"]  # the menu is not an archived document
+
+    response = api_client.post(
+        "/api/documents/email/",
+        {
+            "documents": [archived[0].pk],
+            "addresses": "customer@example.com",
+            "subject": "维修记录",
+            "message": "请查收",
+        },
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    assert len(mail.outbox) == 1
+    [sent] = AccessLogEntry.objects.filter(kind="email")
+    assert (sent.document_id, sent.username) == (archived[0].pk, "clerk")
