@@ -21,6 +21,7 @@ Every step is a ``LoanEvent``.
 from __future__ import annotations
 
 import logging
+import smtplib
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
@@ -599,17 +600,29 @@ def remind_overdue(today: datetime.date | None = None) -> int:
             cc = []
             if late >= grace:
                 if loan.department_id not in heads:
+                    # No department: the archive department heads stand in.
+                    responsible = (
+                        heads_of(loan.department_id, HEAD)
+                        if loan.department_id
+                        else heads_of(None, ARCHIVE)
+                    )
                     heads[loan.department_id] = sorted(
                         set(
-                            heads_of(loan.department_id, HEAD)
-                            .exclude(email="")
-                            .values_list("email", flat=True),
+                            responsible.exclude(email="").values_list(
+                                "email",
+                                flat=True,
+                            ),
                         ),
                     )
                 cc = heads[loan.department_id]
             if not to and not cc:
                 continue
-            _send_reminder(loan, late, to or cc, cc if to else [])
+            try:
+                _send_reminder(loan, late, to or cc, cc if to else [])
+            except (OSError, smtplib.SMTPException) as exc:
+                # Not marked reminded: tomorrow's run (or a re-run) tries again.
+                logger.warning("Could not remind %s of %s: %s", to or cc, loan, exc)
+                continue
             locked.last_reminded_on = today
             _event(
                 locked,

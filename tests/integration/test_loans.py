@@ -456,3 +456,29 @@ def test_two_desks_issuing_the_same_dossier_at_once(people, shelved, desk):
     assert len(errors) == 1
     assert "out already" in errors[0]
     assert Loan.objects.filter(state="issued").count() == 1
+
+
+def test_a_mail_server_failure_is_retried_on_the_next_run(
+    people,
+    shelved,
+    desk,
+    settings,
+    monkeypatch,
+):
+    import smtplib
+
+    settings.EMAIL_ENABLED = True
+    people["clerk"].email = "clerk@example.com"
+    people["clerk"].save()
+    loan = out(people, shelved, desk)
+    overdue(loan, 1)
+
+    def refuse(*args, **kwargs):
+        raise smtplib.SMTPServerDisconnected("connection lost")
+
+    monkeypatch.setattr("django.core.mail.EmailMessage.send", refuse)
+    assert loans.remind_overdue() == 0
+    assert Action.REMIND not in actions(loan)
+    monkeypatch.undo()
+    assert loans.remind_overdue() == 1  # not marked reminded, so sent now
+    assert len(mail.outbox) == 1
