@@ -6,6 +6,9 @@ one out are wrapped: ``GET /api/documents/{id}/`` (the document page), ``…/pre
 document page logs itself, ``admin.documents``). The access is logged after
 paperless's own permission check has let it through (2xx, or 304 from the browser's
 cache), never for a refusal. Thumbnails in lists are not accesses.
+
+Share links (single and bundles) to sealed records are refused here too: a link would open
+a confidential record to whoever holds it.
 """
 
 from __future__ import annotations
@@ -79,13 +82,48 @@ def _tap_email(original):
     return email_documents
 
 
+def _refuse_sealed(document_ids) -> None:
+    from rest_framework.exceptions import PermissionDenied
+
+    from svc_archive_plugin.services.access import AccessForbidden
+    from svc_archive_plugin.services.access import check_sharing
+
+    try:
+        check_sharing(document_ids)
+    except AccessForbidden as exc:
+        raise PermissionDenied(str(exc)) from exc
+
+
+def _guard_share_link(original):
+    def perform_create(self, serializer, *args, **kwargs):
+        document = serializer.validated_data.get("document")
+        _refuse_sealed([document.pk] if document is not None else [])
+        return original(self, serializer, *args, **kwargs)
+
+    return perform_create
+
+
+def _guard_share_bundle(original):
+    def create(self, request, *args, **kwargs):
+        ids = request.data.get("document_ids") or []
+        _refuse_sealed([int(i) for i in ids if str(i).isdigit()])
+        return original(self, request, *args, **kwargs)
+
+    return create
+
+
 def install_taps() -> None:
-    """Wrap the views that show or hand out a document (idempotent)."""
+    """Wrap the views that show, hand out or share a document (idempotent)."""
     from documents.views import BulkDownloadView
     from documents.views import DocumentViewSet
+    from documents.views import ShareLinkBundleViewSet
+    from documents.views import ShareLinkViewSet
 
     _wrap(DocumentViewSet, "retrieve", _tap("view"))
     _wrap(DocumentViewSet, "preview", _tap("preview"))
     _wrap(DocumentViewSet, "download", _tap("download"))
     _wrap(BulkDownloadView, "post", _tap_bulk_download)
     _wrap(DocumentViewSet, "email_documents", _tap_email)
+    # A share link opens a document to anyone holding it: none for sealed records.
+    _wrap(ShareLinkViewSet, "perform_create", _guard_share_link)
+    _wrap(ShareLinkBundleViewSet, "create", _guard_share_bundle)

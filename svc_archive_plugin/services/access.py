@@ -7,8 +7,9 @@
   after the last, ``apply_periods`` withdraws it (withdrawing or revoking does so at once).
   Either way the documents are re-indexed, so paperless's search follows.
 - A record marked 机密 or 客户隐私 is *sealed*: it always has an owner, and keeps no view or
-  change grant but those of current requests. Other grants are taken away and each one is
-  kept as a ``WithdrawnPermission``, so nobody loses access without a trace.
+  change grant but those of current requests, and no share link. Other grants are taken
+  away and its share links expired, each kept as a ``WithdrawnPermission``, so nobody
+  loses access without a trace; new share links to it are refused.
 - Every view, preview and download of an archived document is logged (``record_access``).
 """
 
@@ -464,6 +465,7 @@ def seal(document_ids: Iterable[int]) -> list[int]:
                 reason=reason,
             ),
         )
+    withdrawn.extend(_expire_share_links(ids, reason))
     for row in group_rows:
         withdrawn.append(
             WithdrawnPermission(
@@ -486,6 +488,43 @@ def seal(document_ids: Iterable[int]) -> list[int]:
     result = sorted(changed)
     reindex(result)
     return result
+
+
+def check_sharing(document_ids: Iterable[int]) -> None:
+    """Refuse a share link to a sealed record: it would open it to anyone with the link."""
+    if found := sealed(document_ids):
+        raise AccessForbidden(
+            _(
+                "Document(s) %(ids)s are confidential or customer-private: they are not "
+                "shared by link; ask for an access request instead.",
+            )
+            % {"ids": ", ".join(f"#{pk}" for pk in sorted(found))},
+        )
+
+
+def _expire_share_links(
+    document_ids: set[int],
+    reason: str,
+) -> list[WithdrawnPermission]:
+    """Expire the share links of newly sealed records; each is kept as withdrawn."""
+    from documents.models import ShareLink
+
+    links = list(
+        ShareLink.objects.filter(document_id__in=document_ids)
+        .exclude(expiration__lte=timezone.now())
+        .values_list("pk", "document_id", "slug"),
+    )
+    ShareLink.objects.filter(pk__in=[pk for pk, _doc, _slug in links]).update(
+        expiration=timezone.now(),
+    )
+    return [
+        WithdrawnPermission(
+            document_id=document_id,
+            permission=f"share link {slug}",
+            reason=reason,
+        )
+        for _pk, document_id, slug in links
+    ]
 
 
 # The access log ---------------------------------------------------------------------------

@@ -362,3 +362,43 @@ def test_bulk_downloads_and_emails_are_logged(
     assert len(mail.outbox) == 1
     [sent] = AccessLogEntry.objects.filter(kind="email")
     assert (sent.document_id, sent.username) == (archived[0].pk, "clerk")
+
+
+def test_sealed_records_are_not_shared_by_link(secret, people, api_client, dossier):
+    from django.contrib.auth.models import Permission
+    from documents.models import ShareLink
+
+    people["head"].user_permissions.add(
+        *Permission.objects.filter(
+            codename__in=("add_sharelink", "view_sharelink", "add_sharelinkbundle"),
+        ),
+    )
+    api_client.force_authenticate(people["head"])  # the owner, allowed to share
+    refused = api_client.post(
+        "/api/share_links/",
+        {"document": secret.pk},
+        format="json",
+    )
+    assert refused.status_code == 403
+    assert "confidential or customer-private" in refused.json()["detail"]
+    refused = api_client.post(
+        "/api/share_link_bundles/",
+        {"document_ids": [secret.pk]},
+        format="json",
+    )
+    assert refused.status_code == 403
+    assert not ShareLink.objects.exists()
+
+    plain = add_document(dossier, "SS", owner=people["head"], title="实施记录")
+    shared = api_client.post("/api/share_links/", {"document": plain.pk}, format="json")
+    assert shared.status_code == 201, shared.content
+
+    # Marked confidential later: the link stops working, and that is on record.
+    mark(plain, "customer_private")
+    link = ShareLink.objects.get(document=plain)
+    assert link.expiration <= timezone.now()
+    assert WithdrawnPermission.objects.filter(
+        document_id=plain.pk,
+        permission=f"share link {link.slug}",
+    ).exists()
+    assert api_client.get(f"/share/{link.slug}").status_code in (302, 404)
