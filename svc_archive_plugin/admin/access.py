@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 from svc_archive_plugin.admin.evidence import DepartmentFilter
 from svc_archive_plugin.admin.evidence import EvidenceAdmin
 from svc_archive_plugin.admin.evidence import EvidenceInline
+from svc_archive_plugin.admin.evidence import StepsAdmin
 from svc_archive_plugin.admin.evidence import form_page
 from svc_archive_plugin.admin.evidence import run_on_each
 from svc_archive_plugin.models import AccessLogEntry
@@ -127,7 +128,7 @@ class AccessRequestItemInline(EvidenceInline):
 
 
 @admin.register(AccessRequest)
-class AccessRequestAdmin(EvidenceAdmin):
+class AccessRequestAdmin(StepsAdmin, EvidenceAdmin):
     """Access requests 查阅申请: one's own, a head's department's, or all for the archive."""
 
     list_display = (
@@ -162,6 +163,7 @@ class AccessRequestAdmin(EvidenceAdmin):
     inlines = (AccessRequestItemInline,)
     actions = ("approve_selected", "refuse_selected", "revoke_selected")
     change_form_template = "admin/svc_archive_plugin/accessrequest/change_form.html"
+    step_labels = {step: label for step, (label, _required, _run) in STEPS.items()}
 
     def has_view_permission(self, request, obj=None) -> bool:
         return any(
@@ -210,40 +212,8 @@ class AccessRequestAdmin(EvidenceAdmin):
             intro=_("The head of your department decides."),
         )
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        item = self.get_queryset(request).filter(pk=object_id).first()
-        extra = {
-            "steps": [
-                (
-                    reverse(
-                        f"admin:svc_archive_plugin_accessrequest_{step}",
-                        args=[object_id],
-                    ),
-                    STEPS[step][0],
-                )
-                for step in (_steps(item, request.user) if item else [])
-            ],
-        }
-        return super().change_view(
-            request,
-            object_id,
-            form_url,
-            {**extra, **(extra_context or {})},
-        )
-
-    def get_urls(self):
-        return [
-            *(
-                path(
-                    f"<int:pk>/{step}/",
-                    self.admin_site.admin_view(self.step_view),
-                    {"step": step},
-                    name=f"svc_archive_plugin_accessrequest_{step}",
-                )
-                for step in STEPS
-            ),
-            *super().get_urls(),
-        ]
+    def next_steps(self, request, obj: AccessRequest) -> list[str]:
+        return _steps(obj, request.user)
 
     def step_view(self, request, pk: int, step: str):
         item = get_object_or_404(self.get_queryset(request), pk=pk)

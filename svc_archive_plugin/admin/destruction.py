@@ -12,12 +12,12 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.shortcuts import redirect
 from django.urls import path
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from svc_archive_plugin.admin.evidence import EvidenceAdmin
 from svc_archive_plugin.admin.evidence import EvidenceInline
 from svc_archive_plugin.admin.evidence import NoteForm
+from svc_archive_plugin.admin.evidence import StepsAdmin
 from svc_archive_plugin.admin.evidence import form_page
 from svc_archive_plugin.models import DestructionEvent
 from svc_archive_plugin.models import DestructionItem
@@ -95,7 +95,7 @@ class DestructionEventInline(EvidenceInline):
 
 
 @admin.register(DestructionList)
-class DestructionListAdmin(EvidenceAdmin):
+class DestructionListAdmin(StepsAdmin, EvidenceAdmin):
     """Destruction lists 销毁清单: made from the appraisal queue, moved by their steps."""
 
     list_display = (
@@ -122,6 +122,7 @@ class DestructionListAdmin(EvidenceAdmin):
     fields = readonly_fields
     inlines = (DestructionItemInline, DestructionEventInline)
     change_form_template = "admin/svc_archive_plugin/destructionlist/change_form.html"
+    step_labels = {step: label for step, (label, _note, _run) in STEPS.items()}
 
     def get_queryset(self, request):
         return (
@@ -138,31 +139,9 @@ class DestructionListAdmin(EvidenceAdmin):
     def pages(self, obj) -> int:
         return obj.page_count or 0
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        state = DestructionList.objects.filter(pk=object_id).values_list(
-            "state",
-            flat=True,
-        )
-        available = destruction.NEXT_STEPS.get(state.first(), ())
-        extra = {
-            "steps": [
-                (
-                    reverse(
-                        f"admin:svc_archive_plugin_destructionlist_{key}",
-                        args=[object_id],
-                    ),
-                    label,
-                )
-                for key, (label, _n, _s) in STEPS.items()
-                if key in available
-            ],
-        }
-        return super().change_view(
-            request,
-            object_id,
-            form_url,
-            {**extra, **(extra_context or {})},
-        )
+    def next_steps(self, request, obj: DestructionList) -> list[str]:
+        available = destruction.NEXT_STEPS.get(obj.state, ())
+        return [step for step in STEPS if step in available]
 
     def get_urls(self):
         return [
@@ -170,15 +149,6 @@ class DestructionListAdmin(EvidenceAdmin):
                 "<int:pk>/register.pdf",
                 self.admin_site.admin_view(self.pdf_view),
                 name="svc_archive_plugin_destructionlist_pdf",
-            ),
-            *(
-                path(
-                    f"<int:pk>/{step}/",
-                    self.admin_site.admin_view(self.step_view),
-                    {"step": step},
-                    name=f"svc_archive_plugin_destructionlist_{step}",
-                )
-                for step in STEPS
             ),
             *super().get_urls(),
         ]

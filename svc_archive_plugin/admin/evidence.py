@@ -6,7 +6,10 @@ from django import forms
 from django.contrib import admin
 from django.contrib import messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.utils import unquote
 from django.template.response import TemplateResponse
+from django.urls import path
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 
@@ -21,6 +24,60 @@ class EvidenceAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class StepsAdmin:
+    """Mixin for objects that move by steps (loans, requests, destruction lists).
+
+    Each step has a URL and a form page (``step_view(request, pk, step)``); the object's
+    page shows, as buttons, the steps ``next_steps(request, obj)`` says the viewer may take
+    now. Put it before the ``ModelAdmin`` in the bases.
+    """
+
+    step_labels: dict[str, str]
+
+    def next_steps(self, request, obj) -> list[str]:
+        raise NotImplementedError
+
+    def step_view(self, request, pk: int, step: str):
+        raise NotImplementedError
+
+    def step_url_name(self, step: str) -> str:
+        return f"{self.opts.app_label}_{self.opts.model_name}_{step}"
+
+    def get_urls(self):
+        return [
+            *(
+                path(
+                    f"<int:pk>/{step}/",
+                    self.admin_site.admin_view(self.step_view),
+                    {"step": step},
+                    name=self.step_url_name(step),
+                )
+                for step in self.step_labels
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # get_object: None (Django's "does not exist") for a bad or foreign id, not a 500.
+        obj = self.get_object(request, unquote(object_id))
+        steps = self.next_steps(request, obj) if obj is not None else []
+        extra = {
+            "steps": [
+                (
+                    reverse(f"admin:{self.step_url_name(step)}", args=[obj.pk]),
+                    self.step_labels[step],
+                )
+                for step in steps
+            ],
+        }
+        return super().change_view(
+            request,
+            object_id,
+            form_url,
+            {**extra, **(extra_context or {})},
+        )
 
 
 class EvidenceInline(admin.TabularInline):

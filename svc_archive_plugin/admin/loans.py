@@ -26,6 +26,7 @@ from django.utils.translation import ngettext
 from svc_archive_plugin.admin.evidence import DepartmentFilter
 from svc_archive_plugin.admin.evidence import EvidenceAdmin
 from svc_archive_plugin.admin.evidence import EvidenceInline
+from svc_archive_plugin.admin.evidence import StepsAdmin
 from svc_archive_plugin.admin.evidence import form_page
 from svc_archive_plugin.admin.evidence import run_on_each
 from svc_archive_plugin.conf import archive_settings
@@ -256,7 +257,7 @@ class LoanListAdmin(EvidenceAdmin):
 
 
 @admin.register(Loan)
-class LoanAdmin(LoanListAdmin):
+class LoanAdmin(StepsAdmin, LoanListAdmin):
     """The loan register 借阅登记: every loan, its history, its slip; steps on its page."""
 
     list_filter = (
@@ -294,6 +295,7 @@ class LoanAdmin(LoanListAdmin):
     fields = readonly_fields
     inlines = (LoanEventInline, LoanLiabilityInline)
     change_form_template = "admin/svc_archive_plugin/loan/change_form.html"
+    step_labels = {step: label for step, (label, _form, _run) in STEPS.items()}
 
     def has_add_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("svc_archive_plugin.add_loan")
@@ -340,24 +342,8 @@ class LoanAdmin(LoanListAdmin):
             % {"days": archive_settings.LOAN_MAX_DAYS},
         )
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        loan = Loan.objects.filter(pk=object_id).first()
-        steps = loans.next_steps(loan, request.user) if loan else []
-        extra = {
-            "steps": [
-                (
-                    reverse(f"admin:svc_archive_plugin_loan_{step}", args=[object_id]),
-                    STEPS[step][0],
-                )
-                for step in steps
-            ],
-        }
-        return super().change_view(
-            request,
-            object_id,
-            form_url,
-            {**extra, **(extra_context or {})},
-        )
+    def next_steps(self, request, obj: Loan) -> list[str]:
+        return loans.next_steps(obj, request.user)
 
     def get_urls(self):
         return [
@@ -365,15 +351,6 @@ class LoanAdmin(LoanListAdmin):
                 "<int:pk>/slip.pdf",
                 self.admin_site.admin_view(self.slip_view),
                 name="svc_archive_plugin_loan_slip",
-            ),
-            *(
-                path(
-                    f"<int:pk>/{step}/",
-                    self.admin_site.admin_view(self.step_view),
-                    {"step": step},
-                    name=f"svc_archive_plugin_loan_{step}",
-                )
-                for step in STEPS
             ),
             *super().get_urls(),
         ]

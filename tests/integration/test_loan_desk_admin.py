@@ -356,3 +356,10 @@ def test_access_requests_awaiting_my_decision(client, people, dossier):
     access.approve(mine, people["head"])
     page = client.get(f"{ADMIN}accessrequest/", {"awaiting": "me"}).content.decode()
     assert f"accessrequest/{mine.pk}/change/" not in page
+
+
+@pytest.mark.parametrize("screen", ["loan", "accessrequest", "destructionlist"])
+def test_a_page_of_a_bad_id_says_it_does_not_exist(client, people, screen):
+    client.force_login(staff(people["manager"]))
+    response = client.get(f"{ADMIN}{screen}/not-a-number/change/")
+    assert response.status_code == 302  # Django's "does not exist" message, not a 500
