@@ -14,6 +14,10 @@ from svc_archive_plugin.models.destruction import RegisterEntry
 from svc_archive_plugin.models.filing import ArchiveCodeSeries
 from svc_archive_plugin.models.filing import FilingEvent
 from svc_archive_plugin.models.filing import RequiredDocumentType
+from svc_archive_plugin.models.fixity import FixityFinding
+from svc_archive_plugin.models.fixity import FixityRun
+from svc_archive_plugin.models.inventory import InventoryItem
+from svc_archive_plugin.models.inventory import InventoryRound
 from svc_archive_plugin.models.loans import Loan
 from svc_archive_plugin.models.loans import LoanApprovalQueue
 from svc_archive_plugin.models.loans import LoanEvent
@@ -54,7 +58,11 @@ __all__ = [
     "DocumentTypeCode",
     "Dossier",
     "FilingEvent",
+    "FixityFinding",
+    "FixityRun",
     "HoldScope",
+    "InventoryItem",
+    "InventoryRound",
     "LegalHold",
     "Loan",
     "LoanApprovalQueue",

@@ -1,0 +1,97 @@
+"""Fixity checks 四性检测 (integrity): runs and what each run found."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from svc_archive_plugin.models.evidence import AppendOnlyModel
+
+
+class FixityRun(models.Model):
+    """One pass over every document's files; dated, resumable, kept as the report."""
+
+    class State(models.TextChoices):
+        RUNNING = "running", _("Running")
+        INTERRUPTED = "interrupted", _("Interrupted; can be resumed")
+        FINISHED = "finished", _("Finished")
+
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("started by"),
+    )
+    state = models.CharField(
+        _("state"),
+        max_length=16,
+        choices=State.choices,
+        default=State.RUNNING,
+    )
+    # The run walks documents in id order; resuming starts after this id.
+    last_document_id = models.PositiveIntegerField(
+        _("last document checked"),
+        default=0,
+    )
+    documents_checked = models.PositiveIntegerField(_("documents checked"), default=0)
+    files_checked = models.PositiveIntegerField(_("files checked"), default=0)
+    bytes_read = models.PositiveBigIntegerField(_("bytes read"), default=0)
+    problems = models.PositiveIntegerField(_("problems found"), default=0)
+    mailed_at = models.DateTimeField(_("managers told at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("fixity check")
+        verbose_name_plural = _("fixity checks")
+        ordering = ("-started_at", "-pk")
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M} ({self.get_state_display()})"
+
+
+class FixityFinding(AppendOnlyModel):
+    """One file that failed the check: what was expected and what was found."""
+
+    class File(models.TextChoices):
+        ORIGINAL = "original", _("Original")
+        ARCHIVE = "archive", _("Archive version")
+
+    class Problem(models.TextChoices):
+        MISMATCH = "mismatch", _("Checksum does not match")
+        MISSING = "missing", _("File missing")
+        UNREADABLE = "unreadable", _("File cannot be read or opened")
+        NO_CHECKSUM = "no_checksum", _("No stored checksum")
+
+    run = models.ForeignKey(
+        FixityRun,
+        on_delete=models.PROTECT,
+        related_name="findings",
+        verbose_name=_("fixity check"),
+    )
+    document = models.ForeignKey(
+        "documents.Document",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("document"),
+    )
+    title = models.CharField(_("document title"), max_length=128)
+    file = models.CharField(_("file"), max_length=16, choices=File.choices)
+    path = models.CharField(_("path"), max_length=1024)
+    problem = models.CharField(_("problem"), max_length=16, choices=Problem.choices)
+    expected = models.CharField(_("stored checksum"), max_length=64, blank=True)
+    actual = models.CharField(_("checksum found"), max_length=64, blank=True)
+    detail = models.TextField(_("detail"), blank=True)
+    at = models.DateTimeField(_("found at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("fixity finding")
+        verbose_name_plural = _("fixity findings")
+        ordering = ("run", "document", "file")
+
+    def __str__(self) -> str:
+        return f"#{self.document_id} {self.file}: {self.get_problem_display()}"
