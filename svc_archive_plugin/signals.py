@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 logger = logging.getLogger("paperless.svc_archive")
 
@@ -40,7 +42,10 @@ def classify_consumed_file(
     input_doc = kwargs.get("input_doc", args[0] if args else None)
     if input_doc is None or input_doc.root_document_id:
         return
-    classification = _classify(input_doc)
+    # Capture reports are read later by anyone: in the site's language, not the one a
+    # previous request left active in this worker thread.
+    with translation.override(settings.LANGUAGE_CODE):
+        classification = _classify(input_doc)
     if classification is None:
         return
     if kwargs.get("overrides") is None:
@@ -75,7 +80,7 @@ def _classify(input_doc: Any):
             if not remove_first_page(path):
                 classification = classification.with_problem(
                     CaptureReport.Reason.COVER_SHEET,
-                    "The cover sheet is the only page; it was kept as the document.",
+                    _("The cover sheet is the only page; it was kept as the document."),
                 )
             return classification
     if input_doc.source != DocumentSource.ConsumeFolder:
@@ -92,10 +97,11 @@ def report_capture_problems(sender: Any, document: Any, **kwargs: Any) -> None:
 
     task_id = getattr(getattr(current_task, "request", None), "id", None)
     classification = _pending_reports.pop(task_id, None) if task_id else None
-    if classification is not None:
-        record_problems(document, classification)
-    if document.root_document_id is None:
-        report_duplicate(document)
+    with translation.override(settings.LANGUAGE_CODE):
+        if classification is not None:
+            record_problems(document, classification)
+        if document.root_document_id is None:
+            report_duplicate(document)
 
 
 def forget_task(sender: Any = None, task_id: str | None = None, **kwargs: Any) -> None:

@@ -1,13 +1,18 @@
-"""The printable cover sheet of a project (optionally for one document type)."""
+"""The printable cover sheet of a project (optionally for one document type).
+
+Printed in the language active when it is made (the reader's, in a request); the QR code
+is the same in every language.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.utils import timezone
+from django.utils.translation import gettext as _
 from fpdf import FPDF
 
 from svc_archive_plugin.conf import archive_settings
+from svc_archive_plugin.reports.labels import printed_on
 from svc_archive_plugin.services.cover_sheets import CoverSheetCode
 
 if TYPE_CHECKING:
@@ -31,14 +36,14 @@ def render_cover_sheet(
     """Return an A4 PDF: the project's particulars and the QR code that classifies the bundle."""
     code = CoverSheetCode(project.code, type_code.code if type_code else None)
     pdf = FPDF(format="A4")
-    pdf.set_title(f"Cover sheet {code.payload()}")
+    pdf.set_title(_("Cover sheet %(code)s") % {"code": code.payload()})
     pdf.add_font("cjk", fname=str(archive_settings.CJK_FONT))
     pdf.add_page()
     pdf.set_font("cjk", size=24)
     pdf.cell(
         0,
         16,
-        "服务档案封面 / Service archive cover sheet",
+        _("Service archive cover sheet"),
         new_x="LMARGIN",
         new_y="NEXT",
         align="C",
@@ -47,13 +52,15 @@ def render_cover_sheet(
     pdf.set_font("cjk", size=14)
     dossier = getattr(project, "dossier", None)
     rows = [
-        ("客户 Customer", f"{project.customer.code}  {project.customer.name}"),
-        ("服务项目 Project", f"{project.code}  {project.name}"),
-        ("服务类型 Service type", project.service_type.name),
-        ("档案门类 Category", dossier.category.name if dossier else ""),
+        (_("Customer"), f"{project.customer.code}  {project.customer.name}"),
+        (_("Project"), f"{project.code}  {project.name}"),
+        (_("Service type"), project.service_type.name),
+        (_("Archive category"), dossier.category.name if dossier else ""),
         (
-            "文档类型 Document type",
-            type_code.document_type.name if type_code else "（按文件夹或人工分类）",
+            _("Document type"),
+            type_code.document_type.name
+            if type_code
+            else _("(classified by folder or by hand)"),
         ),
     ]
     for label, value in rows:
@@ -68,14 +75,16 @@ def render_cover_sheet(
     pdf.multi_cell(
         0,
         8,
-        "请将本页放在纸质文件最上面一起扫描，系统会按本页归入上述项目，并去掉本页。\n"
-        "Put this sheet on top of the paper bundle and scan them together: the bundle is "
-        "filed into the project above and this sheet is removed.",
+        _(
+            "Put this sheet on top of the paper bundle and scan them together: the "
+            "bundle is filed into the project above and this sheet is removed.",
+        ),
+        align="L",  # justified English spreads its words apart
     )
     pdf.set_auto_page_break(auto=False)  # the footer sits in the bottom margin
     pdf.set_y(-20)
     pdf.set_font("cjk", size=9)
-    pdf.cell(0, 6, f"printed {timezone.localdate().isoformat()}", align="R")
+    pdf.cell(0, 6, printed_on(), align="R")
     return bytes(pdf.output())
 
 
@@ -95,7 +104,9 @@ def cover_sheet_pdf(
             .first()
         )
         if document_type is None:
-            raise LookupError(f"No document type has the code {type_code!r}.")
+            raise LookupError(
+                _("No document type has the code '%(code)s'.") % {"code": type_code},
+            )
     project = ServiceProject.objects.select_related(
         "customer",
         "service_type",

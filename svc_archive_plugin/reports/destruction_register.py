@@ -1,4 +1,8 @@
-"""The printable destruction register 销毁清册 of one destruction list, to sign and file."""
+"""The printable destruction register 销毁清册 of one destruction list, to sign and file.
+
+Printed in the language active when it is made (the reader's, in a request); the records'
+own particulars are printed as the register holds them.
+"""
 
 from __future__ import annotations
 
@@ -6,26 +10,33 @@ import datetime
 from typing import TYPE_CHECKING
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from svc_archive_plugin.conf import archive_settings
+from svc_archive_plugin.reports.labels import page_label
+from svc_archive_plugin.reports.labels import printed_on
 
 if TYPE_CHECKING:
     from svc_archive_plugin.models import DestructionList
 
-HEADINGS = (
-    "序号\nNo.",
-    "档号\nArchive code",
-    "题名\nTitle",
-    "客户\nCustomer",
-    "服务项目\nProject",
-    "文档类型\nType",
-    "页数\nPages",
-    "保管期限\nRetention",
-    "已保管年数\nYears kept",
-    "销毁时间\nDestroyed",
-)
+
+def _headings() -> tuple[str, ...]:
+    return (
+        _("No."),
+        _("Archive code"),
+        _("Title"),
+        _("Customer"),
+        _("Project"),
+        _("Document type"),
+        _("Pages"),
+        _("Retention"),
+        _("Years kept"),
+        _("Destroyed"),
+    )
+
+
 # Millimetres of the 277 between the margins of A4 landscape; the title gets the most.
 WIDTHS = (10, 38, 66, 42, 38, 18, 11, 17, 17, 20)
 ALIGNS = (
@@ -41,15 +52,19 @@ ALIGNS = (
     "CENTER",
 )
 
-# (label, signatories key, lines left at least): the policy wants two people to check
-# and at least two to supervise, so the paper has room for them even before they sign.
-ROLES = (
-    ("编制人\nPrepared by", "preparer", 1),
-    ("批准人（公司领导）\nApproved by (company leader)", "approved", 1),
-    ("清点核对人\nChecked by", "checked", 2),
-    ("监销人\nSupervised by", "supervised", 2),
-    ("执行人\nCarried out by", "executed", 1),
-)
+
+def _roles() -> tuple[tuple[str, str, int], ...]:
+    """(label, signatories key, lines left at least): the policy wants two people to check
+    and at least two to supervise, so the paper has room for them even before they sign."""
+    return (
+        (_("Prepared by"), "preparer", 1),
+        (_("Approved by (company leader)"), "approved", 1),
+        (_("Checked by"), "checked", 2),
+        (_("Supervised by"), "supervised", 2),
+        (_("Carried out by"), "executed", 1),
+    )
+
+
 SIGNATURE_WIDTHS = (62, 55, 30, 130)
 SIGNATURE_ROW = 10  # mm: room for a handwritten signature, and for a two-line label
 
@@ -144,8 +159,7 @@ class _RegisterPDF(FPDF):
         self.set_font("cjk", size=8)
         self.cell(0, 6, self.footer_note, align="L")
         self.set_x(self.l_margin)
-        page = self.page_no()
-        self.cell(0, 6, f"第 {page} 页 / page {page}", align="R")
+        self.cell(0, 6, page_label(self.page_no()), align="R")
 
 
 def _heading(pdf: FPDF, destruction_list: DestructionList) -> None:
@@ -153,7 +167,7 @@ def _heading(pdf: FPDF, destruction_list: DestructionList) -> None:
     pdf.cell(
         0,
         12,
-        "服务档案销毁清册 / Destruction register",
+        _("Service archive destruction register"),
         new_x="LMARGIN",
         new_y="NEXT",
         align="C",
@@ -162,7 +176,9 @@ def _heading(pdf: FPDF, destruction_list: DestructionList) -> None:
     pdf.multi_cell(  # a title may be as long as 200 characters
         0,
         7,
-        f"清单编号 List No.：{destruction_list.number}　　题名 Title：{destruction_list.title}",
+        _("List No.: %(number)s") % {"number": destruction_list.number}
+        + "　　"
+        + _("Title: %(title)s") % {"title": destruction_list.title},
         align="L",
         new_x="LMARGIN",
         new_y="NEXT",
@@ -170,7 +186,7 @@ def _heading(pdf: FPDF, destruction_list: DestructionList) -> None:
     pdf.multi_cell(
         0,
         7,
-        f"销毁原因 Reason：{destruction_list.reason}",
+        _("Reason for destruction: %(reason)s") % {"reason": destruction_list.reason},
         align="L",  # justified mixed Chinese and English spreads the English words apart
         new_x="LMARGIN",
         new_y="NEXT",
@@ -189,7 +205,7 @@ def _register_table(pdf: FPDF, rows: list[tuple[str, ...]]) -> None:
         repeat_headings=1,
     ) as table:
         heading = table.row()
-        for text in HEADINGS:
+        for text in _headings():
             heading.cell(text, align="CENTER")
         for values in rows:
             table.row(values)
@@ -202,7 +218,8 @@ def _signature_block(pdf: FPDF, signatories: dict, prepared_on: str) -> None:
     }
     preparer = signatories.get("preparer")
     people["preparer"] = [{"user": preparer, "at": prepared_on}] if preparer else []
-    lines = sum(max(least, len(people[key])) for _l, key, least in ROLES)
+    roles = _roles()
+    lines = sum(max(least, len(people[key])) for _l, key, least in roles)
     # Keep the block on one page: signatures split from their heading read badly.
     if pdf.get_y() + 10 + (lines + 1) * SIGNATURE_ROW > pdf.page_break_trigger:
         pdf.add_page()
@@ -210,8 +227,10 @@ def _signature_block(pdf: FPDF, signatories: dict, prepared_on: str) -> None:
     pdf.cell(
         0,
         8,
-        "签署 Signatures（系统记录的签署人及日期；请在“签字”栏亲笔签名 / "
-        "as recorded in the system; sign by hand under 签字）",
+        _(
+            "Signatures (signatories and dates as recorded in the system; sign by "
+            "hand under “Signature”)",
+        ),
         new_x="LMARGIN",
         new_y="NEXT",
     )
@@ -226,8 +245,8 @@ def _signature_block(pdf: FPDF, signatories: dict, prepared_on: str) -> None:
         min_row_height=SIGNATURE_ROW,
         repeat_headings=0,
     ) as table:
-        table.row(("角色 Role", "签署人 Signed by", "日期 Date", "签字 Signature"))
-        for label, key, least in ROLES:
+        table.row((_("Role"), _("Signed by"), _("Date"), _("Signature")))
+        for label, key, least in roles:
             signed = people[key]
             count = max(least, len(signed))
             for i in range(count):
@@ -254,11 +273,16 @@ def destruction_register_pdf(destruction_list: DestructionList) -> tuple[bytes, 
         # All entries of a list were written with the same signatories.
         signatories = entries[0].content.get("signatories") or {}
         first, last = entries[0], entries[-1]
-        footer = (
-            f"{destruction_list.number} · 清册条目 Register entries "
-            f"#{first.sequence}–#{last.sequence} · SHA-256 "
-            f"{first.entry_hash[:12]} … {last.entry_hash[:12]}"
-        )
+        footer = _(
+            "%(number)s · register entries #%(first)s–#%(last)s · "
+            "SHA-256 %(first_hash)s … %(last_hash)s",
+        ) % {
+            "number": destruction_list.number,
+            "first": first.sequence,
+            "last": last.sequence,
+            "first_hash": first.entry_hash[:12],
+            "last_hash": last.entry_hash[:12],
+        }
     else:
         items = list(destruction_list.items.all())
         rows = [
@@ -280,13 +304,14 @@ def destruction_register_pdf(destruction_list: DestructionList) -> tuple[bytes, 
         ]
         pages = [i.pages for i in items]
         signatories = _event_signatories(destruction_list)
-        footer = (
-            f"{destruction_list.number} · 未执行，尚无清册条目 / "
-            "not yet carried out, no register entries"
-        )
+        footer = _("%(number)s · not yet carried out, no register entries") % {
+            "number": destruction_list.number,
+        }
 
     pdf = _RegisterPDF(footer)
-    pdf.set_title(f"Destruction register {destruction_list.number}")
+    pdf.set_title(
+        _("Destruction register %(number)s") % {"number": destruction_list.number},
+    )
     pdf.add_font("cjk", fname=str(archive_settings.CJK_FONT))
     pdf.set_auto_page_break(auto=True, margin=18)  # leaves the footer its room
     pdf.add_page()
@@ -297,9 +322,11 @@ def destruction_register_pdf(destruction_list: DestructionList) -> tuple[bytes, 
         pdf.multi_cell(
             0,
             8,
-            f"未执行 / not yet carried out（{destruction_list.get_state_display()}）："
-            "下列为清单所列记录，尚未销毁，不是销毁清册。"
-            "The records listed below have not been destroyed; this is not yet a register.",
+            _(
+                "Not yet carried out (%(state)s): the records listed below have not "
+                "been destroyed; this is not yet a register.",
+            )
+            % {"state": destruction_list.get_state_display()},
             align="L",
             new_x="LMARGIN",
             new_y="NEXT",
@@ -311,8 +338,8 @@ def destruction_register_pdf(destruction_list: DestructionList) -> tuple[bytes, 
         pdf.cell(
             0,
             8,
-            f"执行中 / being carried out：{len(entries)} / "
-            f"{destruction_list.items.count()}",
+            _("Being carried out: %(done)s of %(total)s")
+            % {"done": len(entries), "total": destruction_list.items.count()},
             new_x="LMARGIN",
             new_y="NEXT",
         )
@@ -324,19 +351,13 @@ def destruction_register_pdf(destruction_list: DestructionList) -> tuple[bytes, 
     pdf.cell(
         0,
         7,
-        f"合计 Total：{len(rows)} 件 items，{total} 页 pages",
+        _("Total: %(items)s items, %(pages)s pages")
+        % {"items": len(rows), "pages": total},
         new_x="LMARGIN",
         new_y="NEXT",
     )
     pdf.ln(4)
     _signature_block(pdf, signatories, _prepared_on(destruction_list))
     pdf.set_font("cjk", size=8)
-    pdf.cell(
-        0,
-        6,
-        f"打印 printed {timezone.localdate().isoformat()}",
-        new_x="LMARGIN",
-        new_y="NEXT",
-        align="R",
-    )
+    pdf.cell(0, 6, printed_on(), new_x="LMARGIN", new_y="NEXT", align="R")
     return bytes(pdf.output()), f"destruction-register-{destruction_list.number}.pdf"

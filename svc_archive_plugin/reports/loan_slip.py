@@ -1,14 +1,21 @@
-"""The printable loan slip 借阅单 of one loan, signed at the desk and kept until it closes."""
+"""The printable loan slip 借阅单 of one loan, signed at the desk and kept until it closes.
+
+Printed in the language active when it is made (the reader's, in a request).
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from svc_archive_plugin.conf import archive_settings
+from svc_archive_plugin.reports.labels import blank_date
+from svc_archive_plugin.reports.labels import page_label
+from svc_archive_plugin.reports.labels import printed_on
 
 if TYPE_CHECKING:
     import datetime
@@ -32,40 +39,23 @@ BOX = 3.6  # mm: a tick box
 LABEL_STYLE = FontFace(emphasis="", fill_color=(238, 238, 238))
 SECTION_STYLE = FontFace(emphasis="", fill_color=(215, 215, 215))
 
-BLANK_DATE = "　　　　年　　月　　日"
-
-STATES = {
-    "requested": "待审批 Awaiting approval",
-    "approved": "已批准，待出借 Approved, to be issued",
-    "issued": "借出中 Out on loan",
-    "returned": "已归还，待验收 Returned, to be inspected",
-    "closed": "已归还并验收 Returned and inspected",
-    "refused": "未批准 Refused",
-    "cancelled": "已取消 Cancelled",
-}
-MEDIA = (
-    ("paper", "纸质原件 Paper original"),
-    ("electronic", "电子复制件 Electronic copy"),
-)
-CONDITIONS = (
-    ("intact", "完好 Intact"),
-    ("damaged", "损坏 Damaged"),
-    ("pages_missing", "缺页 Pages missing"),
-    ("lost", "遗失 Lost"),
-)
-
 
 def _person(user: User | None) -> str:
     """A person as the desk knows them: full name and user name ('' for nobody)."""
     if user is None:
         return ""
     full = user.get_full_name().strip()
-    return f"{full}（{user.get_username()}）" if full else user.get_username()
+    if not full:
+        return user.get_username()
+    return _("%(name)s (%(username)s)") % {
+        "name": full,
+        "username": user.get_username(),
+    }
 
 
 def _day(value: datetime.date | datetime.datetime | None) -> str:
     if value is None:
-        return BLANK_DATE
+        return blank_date()
     if hasattr(value, "tzinfo") and timezone.is_aware(value):
         value = timezone.localtime(value)
     return value.strftime("%Y-%m-%d")
@@ -73,7 +63,7 @@ def _day(value: datetime.date | datetime.datetime | None) -> str:
 
 def _moment(value: datetime.datetime | None) -> str:
     if value is None:
-        return BLANK_DATE  # the time is on record, the desk need not write it
+        return blank_date()  # the time is on record, the desk need not write it
     if timezone.is_aware(value):
         value = timezone.localtime(value)
     return value.strftime("%Y-%m-%d %H:%M")
@@ -100,21 +90,21 @@ def _item_rows(loan: Loan) -> list[tuple[str, str] | tuple[str, str, str, str]]:
         customer = project.customer
         return [
             (
-                "档号 Archive code",
-                dossier.archive_code or "（未归档 not yet filed）",
-                "存放位置 Kept at",
+                _("Archive code"),
+                dossier.archive_code or _("(not yet filed)"),
+                _("Kept at"),
                 dossier.location,
             ),
-            ("服务项目 Project", f"{project.code}　{project.name}"),
-            ("客户 Customer", f"{customer.code}　{customer.name}"),
+            (_("Project"), f"{project.code}　{project.name}"),
+            (_("Customer"), f"{customer.code}　{customer.name}"),
         ]
     from documents.models import Document
 
     document = Document.global_objects.filter(pk=loan.document_id).first()
-    title = document.title if document else "（文档已不存在 document no longer exists）"
+    title = document.title if document else _("(document no longer exists)")
     return [
-        ("文档编号 Document ID", f"#{loan.document_id}"),
-        ("题名 Title", title),
+        (_("Document ID"), f"#{loan.document_id}"),
+        (_("Title"), title),
     ]
 
 
@@ -129,8 +119,7 @@ class _SlipPDF(FPDF):
         self.set_font("cjk", size=8)
         self.cell(0, 6, self.footer_note, align="L")
         self.set_x(self.l_margin)
-        page = self.page_no()
-        self.cell(0, 6, f"第 {page} 页 / page {page}", align="R")
+        self.cell(0, 6, page_label(self.page_no()), align="R")
 
 
 def _section(pdf: FPDF, title: str) -> None:
@@ -189,7 +178,8 @@ def _boxes(pdf: FPDF, label: str, options, chosen: str) -> None:
     pdf.cell(LABEL - 1.5, ROW, label)
     at = x + LABEL + 3
     top = y + (ROW - BOX) / 2
-    for value, text in options:
+    for value, label in options:
+        text = str(label)
         pdf.rect(at, top, BOX, BOX)
         if value == chosen:
             pdf.set_line_width(0.45)
@@ -221,34 +211,33 @@ def _signatures(pdf: FPDF, rows: list[tuple[str, str, str]]) -> None:
             row = table.row()
             row.cell(label, style=LABEL_STYLE)
             row.cell(name, v_align="BOTTOM")
-            row.cell("日期\nDate", style=LABEL_STYLE)
+            row.cell(_("Date"), style=LABEL_STYLE)
             row.cell(date)
 
 
 def _details(loan: Loan) -> list[tuple[str, ...]]:
-    renewals = f"{loan.renewals} 次 times"
+    renewals = _("%(count)s time(s)") % {"count": loan.renewals}
     if loan.renewal_days:
-        renewals += (
-            f"；续借 {loan.renewal_days} 个工作日待审批 / "
-            f"{loan.renewal_days} more working days awaiting approval"
-        )
+        renewals += _("; %(days)s more working days awaiting approval") % {
+            "days": loan.renewal_days,
+        }
     return [
-        ("借阅事由 Reason", loan.reason),
+        (_("Reason for the loan"), loan.reason),
         (
-            "申请日期 Requested",
+            _("Requested on"),
             _day(loan.requested_at),
-            "借阅期限 Period",
-            f"{loan.days} 个工作日 working days",
+            _("Loan period"),
+            _("%(days)s working days") % {"days": loan.days},
         ),
         (
-            "出借时间 Issued at",
+            _("Issued at"),
             _moment(loan.issued_at),
-            "出借经办人 Issued by",
+            _("Issued by"),
             _person(loan.issued_by),
         ),
-        ("应还日期 Due", _day(loan.due), "续借 Renewals", renewals),
+        (_("Due back"), _day(loan.due), _("Renewals"), renewals),
         # Empty until issued (and for an electronic copy, which leaves no shelf).
-        ("出借位置 Location it left", loan.location_out),
+        (_("Location it left"), loan.location_out),
     ]
 
 
@@ -258,9 +247,10 @@ def loan_slip_pdf(loan: Loan) -> bytes:
 
     Action = LoanEvent.Action
     at = _last_events(loan)
+    title = _("Service archive loan slip")
 
-    pdf = _SlipPDF(f"{loan.number} · 服务档案借阅单 / Service archive loan slip")
-    pdf.set_title(f"Loan slip {loan.number}")
+    pdf = _SlipPDF(f"{loan.number} · {title}")
+    pdf.set_title(_("Loan slip %(number)s") % {"number": loan.number})
     pdf.add_font("cjk", fname=str(archive_settings.CJK_FONT))
     pdf.set_margins(15, 12, 15)
     pdf.set_auto_page_break(auto=True, margin=18)  # leaves the footer its room
@@ -269,56 +259,49 @@ def loan_slip_pdf(loan: Loan) -> bytes:
     pdf.add_page()
 
     pdf.set_font("cjk", size=18)
-    pdf.cell(
-        0,
-        11,
-        "服务档案借阅单 / Service archive loan slip",
-        new_x="LMARGIN",
-        new_y="NEXT",
-        align="C",
-    )
+    pdf.cell(0, 11, title, new_x="LMARGIN", new_y="NEXT", align="C")
     pdf.set_font("cjk", size=11)
-    pdf.cell(0, 8, f"借阅单号 Loan No.：{loan.number}", align="L")
+    pdf.cell(0, 8, _("Loan No.: %(number)s") % {"number": loan.number}, align="L")
     pdf.set_x(pdf.l_margin)
     pdf.set_font("cjk", size=10)
     pdf.cell(
         0,
         8,
-        f"状态 State：{STATES.get(loan.state, loan.state)}",
+        _("State: %(state)s") % {"state": loan.get_state_display()},
         align="R",
         new_x="LMARGIN",
         new_y="NEXT",
     )
     pdf.ln(1)
 
-    _section(pdf, "借阅信息 Loan particulars")
+    _section(pdf, _("Loan particulars"))
     _grid(
         pdf,
         [
             (
-                "借阅人 Borrower",
+                _("Borrower"),
                 _person(loan.borrower),
-                "部门 Department",
+                _("Department"),
                 loan.department.name if loan.department_id else "",
             ),
             *_item_rows(loan),
         ],
     )
-    _boxes(pdf, "借阅方式 Medium", MEDIA, loan.medium)
+    _boxes(pdf, _("Medium"), loan.Medium.choices, loan.medium)
     _grid(pdf, _details(loan))
     pdf.ln(2.5)
 
-    _section(pdf, "审批 Approvals")
+    _section(pdf, _("Approvals"))
     _signatures(
         pdf,
         [
             (
-                "部门负责人\nDepartment head",
+                _("Department head"),
                 _person(loan.head_approved_by),
                 _day(at.get(Action.APPROVE_HEAD)),
             ),
             (
-                "档案部门负责人\nArchive department head",
+                _("Archive department head"),
                 _person(loan.archive_approved_by),
                 _day(at.get(Action.APPROVE_ARCHIVE)),
             ),
@@ -326,37 +309,37 @@ def loan_slip_pdf(loan: Loan) -> bytes:
     )
     pdf.ln(2.5)
 
-    _section(pdf, "出借签字 Signatures at issue（请亲笔签名 / sign by hand）")
+    _section(pdf, _("Signatures at issue (sign by hand)"))
     _signatures(
         pdf,
         [
-            ("借阅人签字\nBorrower's signature", "", BLANK_DATE),
-            ("经办人（借阅台）\nDesk officer", "", BLANK_DATE),
+            (_("Borrower's signature"), "", blank_date()),
+            (_("Desk officer"), "", blank_date()),
         ],
     )
     pdf.ln(2.5)
 
-    _section(pdf, "归还 Returned")
+    _section(pdf, _("Return"))
     _grid(
         pdf,
         [
             (
-                "归还时间 Returned at",
+                _("Returned at"),
                 _moment(loan.returned_at),
-                "接收人 Received by",
+                _("Received by"),
                 _person(loan.received_by),
             ),
         ],
     )
-    _boxes(pdf, "验收情况 Condition", CONDITIONS, loan.condition)
-    _grid(pdf, [("验收说明 Note", loan.inspection_note)], min_height=12)
+    _boxes(pdf, _("Condition"), loan.Condition.choices, loan.condition)
+    _grid(pdf, [(_("Inspection note"), loan.inspection_note)], min_height=12)
     _signatures(
         pdf,
         [
             (
-                "验收人\nInspected by",
+                _("Inspected by"),
                 _person(loan.inspected_by),
-                _day(at.get(Action.INSPECT)) if loan.inspected_by_id else BLANK_DATE,
+                _day(at.get(Action.INSPECT)) if loan.inspected_by_id else blank_date(),
             ),
         ],
     )
@@ -366,20 +349,13 @@ def loan_slip_pdf(loan: Loan) -> bytes:
     pdf.multi_cell(
         0,
         4.5,
-        "请于应还日期前归还；续借须在到期前申请并经审批。损坏、缺页或遗失的，"
-        "追究借阅人责任。\nReturn the item by the due date; a renewal is asked for "
-        "before it and approved again. The borrower is liable for damage, missing "
-        "pages or loss.",
+        _(
+            "Return the item by the due date; a renewal is asked for before it and "
+            "approved again. The borrower is liable for damage, missing pages or loss.",
+        ),
         align="L",
         new_x="LMARGIN",
         new_y="NEXT",
     )
-    pdf.cell(
-        0,
-        5,
-        f"打印 printed {timezone.localdate().isoformat()}",
-        new_x="LMARGIN",
-        new_y="NEXT",
-        align="R",
-    )
+    pdf.cell(0, 5, printed_on(), new_x="LMARGIN", new_y="NEXT", align="R")
     return bytes(pdf.output())

@@ -16,6 +16,7 @@ from dataclasses import field
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from svc_archive_plugin.conf import archive_settings
 from svc_archive_plugin.models import CalendarDay
@@ -133,7 +134,8 @@ def _parse_calendar_csv(
             continue  # header
         if len(record) < 2:
             errors.append(
-                f"line {number}: expected 'date,kind[,name]', got {','.join(record)!r}",
+                _("line %(line)s: expected 'date,kind[,name]', got '%(text)s'")
+                % {"line": number, "text": ",".join(record)},
             )
             continue
         raw_date, raw_kind, name = (
@@ -144,16 +146,25 @@ def _parse_calendar_csv(
         try:
             day = datetime.date.fromisoformat(raw_date)
         except ValueError:
-            errors.append(f"line {number}: {raw_date!r} is not a date as YYYY-MM-DD")
+            errors.append(
+                _("line %(line)s: '%(text)s' is not a date as YYYY-MM-DD")
+                % {"line": number, "text": raw_date},
+            )
             continue
         kind = KIND_WORDS.get(raw_kind.lower())
         if kind is None:
             errors.append(
-                f"line {number}: kind {raw_kind!r} is not one of holiday, workday, 休, 班",
+                _(
+                    "line %(line)s: kind '%(text)s' is not one of holiday, workday, 休, 班",
+                )
+                % {"line": number, "text": raw_kind},
             )
             continue
         if day in seen:
-            errors.append(f"line {number}: {raw_date} is already on line {seen[day]}")
+            errors.append(
+                _("line %(line)s: %(date)s is already on line %(first)s")
+                % {"line": number, "date": raw_date, "first": seen[day]},
+            )
             continue
         seen[day] = number
         rows.append((day, kind, name[:64]))

@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from svc_archive_plugin.models import CaptureReport
 from svc_archive_plugin.models import Customer
@@ -87,20 +88,28 @@ def classify_codes(
         if customer is None:
             result = result.with_problem(
                 Reason.UNKNOWN_CODE,
-                f"No customer has the code {customer_code!r}.",
+                _("No customer has the code '%(code)s'.") % {"code": customer_code},
             )
     if project_code is not None:
         project = _find(ServiceProject, project_code)
         if project is None:
             result = result.with_problem(
                 Reason.UNKNOWN_CODE,
-                f"No service project has the code {project_code!r}.",
+                _("No service project has the code '%(code)s'.")
+                % {"code": project_code},
             )
         elif customer is not None and project.customer_id != customer.pk:
             result = result.with_problem(
                 Reason.MISMATCH,
-                f"Project {project.code} belongs to customer {project.customer.code}, not {customer.code}; "
-                "the project was not set.",
+                _(
+                    "Project %(project)s belongs to customer %(owner)s, not "
+                    "%(customer)s; the project was not set.",
+                )
+                % {
+                    "project": project.code,
+                    "owner": project.customer.code,
+                    "customer": customer.code,
+                },
             )
             project = None
         elif customer is None:
@@ -108,14 +117,16 @@ def classify_codes(
     if type_code is not None:
         type_entry = _find(DocumentTypeCode, type_code)
         if type_entry is None:
-            known = (
-                ", ".join(DocumentTypeCode.objects.values_list("code", flat=True))
-                or "none"
-            )
+            known = ", ".join(
+                DocumentTypeCode.objects.values_list("code", flat=True),
+            ) or _("none")
             result = result.with_problem(
                 Reason.UNKNOWN_CODE,
-                f"No document type has the code {type_code!r} (known codes: {known}). "
-                "The document was left without a type.",
+                _(
+                    "No document type has the code '%(code)s' (known codes: %(known)s). "
+                    "The document was left without a type.",
+                )
+                % {"code": type_code, "known": known},
             )
     category = None
     if project is not None and hasattr(project, "dossier"):
@@ -141,7 +152,11 @@ def classify_folder(file: Path, consumption_dir: Path) -> Classification | None:
     if len(codes) > 3:
         return Classification(relative).with_problem(
             Reason.UNSUPPORTED_PATH,
-            f"{'/'.join(codes)} has more levels than consume/<customer>/<project>/<document type>/.",
+            _(
+                "%(path)s has more levels than "
+                "consume/<customer>/<project>/<document type>/.",
+            )
+            % {"path": "/".join(codes)},
         )
     if len(codes) == 1:
         # consume/<document type>/ or consume/<customer>/: the code decides which.
@@ -150,8 +165,11 @@ def classify_folder(file: Path, consumption_dir: Path) -> Classification | None:
         if is_type and is_customer:
             return Classification(relative).with_problem(
                 Reason.AMBIGUOUS_CODE,
-                f"{code!r} is both a document-type code and a customer code; use "
-                "consume/<customer>/<project>/<document type>/.",
+                _(
+                    "'%(code)s' is both a document-type code and a customer code; use "
+                    "consume/<customer>/<project>/<document type>/.",
+                )
+                % {"code": code},
             )
         if is_customer:
             return classify_codes(relative, customer_code=code)
@@ -214,13 +232,14 @@ def report_duplicate(document) -> CaptureReport | None:
     if earlier is None:
         return None
     pk, title, deleted_at = earlier
-    where = " (in the trash)" if deleted_at else ""
+    where = _(" (in the trash)") if deleted_at else ""
     return CaptureReport.objects.create(
         document=document,
         document_title=document.title[:128],
         path=document.original_filename or "",
         reason=Reason.DUPLICATE,
-        detail=f"Same file as document #{pk} {title!r}{where}.",
+        detail=_("Same file as document #%(id)s '%(title)s'%(where)s.")
+        % {"id": pk, "title": title, "where": where},
     )
 
 

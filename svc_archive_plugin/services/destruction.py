@@ -24,6 +24,7 @@ from django.db import IntegrityError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from svc_archive_plugin.conf import archive_settings
 from svc_archive_plugin.models import DestructionEvent
@@ -54,7 +55,10 @@ class DestructionForbidden(DestructionError):
 
 def _require(user: User, permission: str, what: str) -> None:
     if not user.has_perm(f"svc_archive_plugin.{permission}"):
-        raise DestructionForbidden(f"You may not {what}: it needs {permission!r}.")
+        raise DestructionForbidden(
+            _("You may not %(step)s: it needs '%(permission)s'.")
+            % {"step": what, "permission": permission},
+        )
 
 
 def _locked(destruction_list: DestructionList, *states: str) -> DestructionList:
@@ -62,8 +66,12 @@ def _locked(destruction_list: DestructionList, *states: str) -> DestructionList:
     if states and locked.state not in states:
         wanted = ", ".join(str(State(s).label) for s in states)
         raise DestructionError(
-            f"The list {locked.number} is {locked.get_state_display().lower()}; "
-            f"this step needs it to be: {wanted}.",
+            _("The list %(number)s is %(state)s; this step needs it to be: %(wanted)s.")
+            % {
+                "number": locked.number,
+                "state": locked.get_state_display().lower(),
+                "wanted": wanted,
+            },
         )
     return locked
 
@@ -174,12 +182,12 @@ def prepare(
     document_ids: Iterable[int],
 ) -> DestructionList:
     """Draw up a destruction list of records appraised for destruction."""
-    _require(user, "prepare_destruction", "prepare destruction lists")
+    _require(user, "prepare_destruction", _("prepare destruction lists"))
     if not title.strip() or not reason.strip():
-        raise DestructionError("A destruction list needs a title and a reason.")
+        raise DestructionError(_("A destruction list needs a title and a reason."))
     ids = sorted(set(document_ids))
     if not ids:
-        raise DestructionError("A destruction list needs at least one record.")
+        raise DestructionError(_("A destruction list needs at least one record."))
     with transaction.atomic():
         decided = set(
             RecordRetention.objects.select_for_update()
@@ -191,8 +199,8 @@ def prepare(
         )
         if not_decided := [d for d in ids if d not in decided]:
             raise DestructionError(
-                "Only records appraised for destruction can be listed; not: "
-                f"{', '.join(map(str, not_decided))}.",
+                _("Only records appraised for destruction can be listed; not: %(ids)s.")
+                % {"ids": ", ".join(map(str, not_decided))},
             )
         destruction_list = DestructionList.objects.create(
             number=_next_number(),
@@ -212,8 +220,8 @@ def prepare(
                 released=False,
             ).values_list("document_id", flat=True)
             raise DestructionError(
-                "These records are already on another destruction list: "
-                f"{', '.join(map(str, sorted(listed)))}.",
+                _("These records are already on another destruction list: %(ids)s.")
+                % {"ids": ", ".join(map(str, sorted(listed)))},
             ) from None
         _event(destruction_list, user, Action.CREATE)
     return destruction_list
@@ -225,7 +233,7 @@ def submit(destruction_list: DestructionList, user: User) -> DestructionEvent:
         destruction_list = _locked(destruction_list, State.DRAFT)
         if destruction_list.prepared_by_id != user.pk:
             raise DestructionForbidden(
-                "Only the person who prepared the list submits it.",
+                _("Only the person who prepared the list submits it."),
             )
         destruction_list.round += 1
         return _event(destruction_list, user, Action.SUBMIT, state=State.SUBMITTED)
@@ -233,11 +241,11 @@ def submit(destruction_list: DestructionList, user: User) -> DestructionEvent:
 
 def approve(destruction_list: DestructionList, user: User) -> DestructionEvent:
     """A company leader approves the list; never the person who prepared it."""
-    _require(user, "approve_destruction", "approve destruction lists")
+    _require(user, "approve_destruction", _("approve destruction lists"))
     with transaction.atomic():
         destruction_list = _locked(destruction_list, State.SUBMITTED)
         if destruction_list.prepared_by_id == user.pk:
-            raise DestructionForbidden("Nobody approves a list they prepared.")
+            raise DestructionForbidden(_("Nobody approves a list they prepared."))
         return _event(destruction_list, user, Action.APPROVE, state=State.APPROVED)
 
 
@@ -251,13 +259,13 @@ def reject(
     reason: str,
 ) -> DestructionEvent:
     """A company leader refuses the list; its records can be appraised again."""
-    _require(user, "approve_destruction", "reject destruction lists")
+    _require(user, "approve_destruction", _("reject destruction lists"))
     if not reason.strip():
-        raise DestructionError("Say why the list is rejected.")
+        raise DestructionError(_("Say why the list is rejected."))
     with transaction.atomic():
         destruction_list = _locked(destruction_list, State.SUBMITTED)
         if destruction_list.prepared_by_id == user.pk:
-            raise DestructionForbidden("Nobody decides on a list they prepared.")
+            raise DestructionForbidden(_("Nobody decides on a list they prepared."))
         _release(destruction_list)
         return _event(
             destruction_list,
@@ -279,14 +287,14 @@ def check(
 
     ``matches=False`` (with a note) sends the list back to the preparer for a new round.
     """
-    _require(user, "check_destruction", "check destruction lists")
+    _require(user, "check_destruction", _("check destruction lists"))
     with transaction.atomic():
         destruction_list = _locked(destruction_list, State.APPROVED)
         if user.pk in _round_actors(destruction_list, Action.CHECK):
-            raise DestructionForbidden("You have already checked this list.")
+            raise DestructionForbidden(_("You have already checked this list."))
         if not matches:
             if not note.strip():
-                raise DestructionError("Describe the discrepancy.")
+                raise DestructionError(_("Describe the discrepancy."))
             return _event(
                 destruction_list,
                 user,
@@ -305,13 +313,17 @@ def supervise(
     note: str = "",
 ) -> DestructionEvent:
     """A supervisor 监销人 confirms the destruction; not the preparer, each person once."""
-    _require(user, "supervise_destruction", "supervise destruction")
+    _require(user, "supervise_destruction", _("supervise destruction"))
     with transaction.atomic():
         destruction_list = _locked(destruction_list, State.CHECKED)
         if destruction_list.prepared_by_id == user.pk:
-            raise DestructionForbidden("The preparer cannot supervise their own list.")
+            raise DestructionForbidden(
+                _("The preparer cannot supervise their own list."),
+            )
         if user.pk in _round_actors(destruction_list, Action.SUPERVISE):
-            raise DestructionForbidden("You have already confirmed this destruction.")
+            raise DestructionForbidden(
+                _("You have already confirmed this destruction."),
+            )
         done = len(_round_actors(destruction_list, Action.SUPERVISE)) + 1
         state = (
             State.SUPERVISED
@@ -333,9 +345,9 @@ def cancel(
     reason: str,
 ) -> DestructionEvent:
     """The archive department withdraws the list before it is carried out."""
-    _require(user, "prepare_destruction", "cancel destruction lists")
+    _require(user, "prepare_destruction", _("cancel destruction lists"))
     if not reason.strip():
-        raise DestructionError("Say why the list is cancelled.")
+        raise DestructionError(_("Say why the list is cancelled."))
     with transaction.atomic():
         destruction_list = _locked(
             destruction_list,
@@ -377,21 +389,27 @@ def start_execution(destruction_list: DestructionList, user: User) -> Destructio
     from svc_archive_plugin.services.holds import holds_on
     from svc_archive_plugin.services.loans import out_on_loan
 
-    _require(user, "prepare_destruction", "carry out destruction lists")
+    _require(user, "prepare_destruction", _("carry out destruction lists"))
     with transaction.atomic():
         destruction_list = _locked(destruction_list, State.SUPERVISED, State.EXECUTING)
         ids = list(destruction_list.items.values_list("document_id", flat=True))
         if held := holds_on(ids):
             names = sorted({h.name for hs in held.values() for h in hs})
             raise DestructionError(
-                f"Records of this list are under legal hold ({', '.join(names)}); "
-                "release the hold or cancel the list.",
+                _(
+                    "Records of this list are under legal hold (%(holds)s); release "
+                    "the hold or cancel the list.",
+                )
+                % {"holds": ", ".join(names)},
             )
         if out := out_on_loan(ids):
             numbers = sorted({loan.number for loans in out.values() for loan in loans})
             raise DestructionError(
-                f"Records of this list are out on loan ({', '.join(numbers)}); "
-                "they are destroyed once they are back.",
+                _(
+                    "Records of this list are out on loan (%(loans)s); they are "
+                    "destroyed once they are back.",
+                )
+                % {"loans": ", ".join(numbers)},
             )
         event = _event(destruction_list, user, Action.EXECUTE, state=State.EXECUTING)
     return event
@@ -516,7 +534,8 @@ def execute(destruction_list_id: int) -> int:
     )
     if destruction_list.state != State.EXECUTING:
         raise DestructionError(
-            f"The list {destruction_list.number} is not being carried out.",
+            _("The list %(number)s is not being carried out.")
+            % {"number": destruction_list.number},
         )
     signatories = _signatories(destruction_list)
     done = 0

@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from svc_archive_plugin.conf import archive_settings
 from svc_archive_plugin.models import DocumentTypeCode
@@ -138,25 +139,31 @@ def _check(
     if dossier.state not in states:
         allowed = ", ".join(sorted(str(State(s).label) for s in states))
         raise FilingError(
-            f"The dossier is {State(dossier.state).label.lower()}; "
-            f"{Action(action).label.lower()} needs it to be: {allowed}.",
+            _("The dossier is %(state)s; %(step)s needs it to be: %(allowed)s.")
+            % {
+                "state": State(dossier.state).label.lower(),
+                "step": Action(action).label.lower(),
+                "allowed": allowed,
+            },
         )
     if not user.has_perm(f"svc_archive_plugin.{permission}"):
         raise FilingForbidden(
-            f"You may not do this: it needs the permission {permission!r}.",
+            _("You may not do this: it needs the permission '%(permission)s'.")
+            % {"permission": permission},
         )
     if action in (Action.SUBMIT, Action.APPROVE) and not _department_member(
         user,
         dossier,
     ):
         raise FilingForbidden(
-            f"Only members of {dossier.project.department} may do this.",
+            _("Only members of %(department)s may do this.")
+            % {"department": dossier.project.department},
         )
     if (
         action in (Action.APPROVE, Action.FILE)
         and _last_submitter_id(dossier) == user.pk
     ):
-        raise FilingForbidden("Nobody approves or files their own submission.")
+        raise FilingForbidden(_("Nobody approves or files their own submission."))
 
 
 def _record(
@@ -211,7 +218,9 @@ def submit(dossier: Dossier, user: User) -> FilingEvent:
                     "document_type__name",
                 )
             )
-            raise FilingError(f"The dossier is incomplete; missing: {names}.")
+            raise FilingError(
+                _("The dossier is incomplete; missing: %(types)s.") % {"types": names},
+            )
         return _record(dossier, user, Action.SUBMIT, to_state)
 
 
@@ -232,12 +241,13 @@ def receive(dossier: Dossier, user: User) -> FilingEvent:
 def return_dossier(dossier: Dossier, user: User, reason: str) -> FilingEvent:
     """Send the dossier back to the department with the reasons."""
     if not reason.strip():
-        raise FilingError("Say why the dossier is returned.")
+        raise FilingError(_("Say why the dossier is returned."))
     with transaction.atomic():
         dossier = _locked(dossier)
         if dossier.state not in RETURN_FROM:
             raise FilingError(
-                f"A dossier that is {State(dossier.state).label.lower()} cannot be returned.",
+                _("A dossier that is %(state)s cannot be returned.")
+                % {"state": State(dossier.state).label.lower()},
             )
         _check(
             user,
@@ -252,15 +262,15 @@ def return_dossier(dossier: Dossier, user: User, reason: str) -> FilingEvent:
 def accept_incomplete(dossier: Dossier, user: User, reason: str) -> FilingEvent:
     """Record an archive manager's decision to file the dossier although it is incomplete."""
     if not reason.strip():
-        raise FilingError("Say why the dossier may be filed incomplete.")
+        raise FilingError(_("Say why the dossier may be filed incomplete."))
     if not user.has_perm("svc_archive_plugin.accept_incomplete_dossier"):
         raise FilingForbidden(
-            "Only the archive department may accept an incomplete dossier.",
+            _("Only the archive department may accept an incomplete dossier."),
         )
     with transaction.atomic():
         dossier = _locked(dossier)
         if dossier.state == State.FILED:
-            raise FilingError("The dossier is already filed.")
+            raise FilingError(_("The dossier is already filed."))
         dossier.completeness_override = reason.strip()
         dossier.completeness_override_by = user
         dossier.save(
@@ -286,9 +296,11 @@ def file_dossier(dossier: Dossier, user: User) -> FilingEvent:
             dossier.retention = dossier_class(dossier) or ""
             if not dossier.retention:
                 raise FilingError(
-                    "The retention schedule gives none of the dossier's documents a "
-                    "retention class; add a rule for their type or override the "
-                    "dossier's class with a reason.",
+                    _(
+                        "The retention schedule gives none of the dossier's documents "
+                        "a retention class; add a rule for their type or override the "
+                        "dossier's class with a reason.",
+                    ),
                 )
             dossier.save(update_fields=["retention"])
         assign_archive_code(dossier)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from svc_archive_plugin.models import Customer
 from svc_archive_plugin.models import Dossier
@@ -159,14 +160,14 @@ def place_hold(
     from documents.models import Document
 
     if not user.has_perm("svc_archive_plugin.place_legalhold"):
-        raise HoldForbidden("You may not place legal holds.")
+        raise HoldForbidden(_("You may not place legal holds."))
     if not name.strip() or not reason.strip():
-        raise HoldError("A legal hold needs a name and a reason.")
+        raise HoldError(_("A legal hold needs a name and a reason."))
     document_ids = sorted(set(documents))
     dossiers, customers, projects = list(dossiers), list(customers), list(projects)
     if not (document_ids or dossiers or customers or projects):
         raise HoldError(
-            "Say what the hold covers: documents, dossiers, customers or projects.",
+            _("Say what the hold covers: documents, dossiers, customers or projects."),
         )
     found = set(
         Document.global_objects.filter(pk__in=document_ids).values_list(
@@ -175,7 +176,9 @@ def place_hold(
         ),
     )
     if missing := [d for d in document_ids if d not in found]:
-        raise HoldError(f"No such document: {', '.join(map(str, missing))}.")
+        raise HoldError(
+            _("No such document: %(ids)s.") % {"ids": ", ".join(map(str, missing))},
+        )
     # A held document in the trash would wait there forever: restore it first.
     if trashed := list(
         Document.deleted_objects.filter(pk__in=document_ids).values_list(
@@ -184,8 +187,8 @@ def place_hold(
         ),
     ):
         raise HoldError(
-            "Restore these documents from the trash before holding them: "
-            f"{', '.join(map(str, trashed))}.",
+            _("Restore these documents from the trash before holding them: %(ids)s.")
+            % {"ids": ", ".join(map(str, trashed))},
         )
     with transaction.atomic():
         hold = LegalHold.objects.create(
@@ -206,13 +209,15 @@ def place_hold(
 def release_hold(hold: LegalHold, user: User, reason: str) -> LegalHold:
     """Release a hold, with the reason; records stay held while any other hold covers them."""
     if not user.has_perm("svc_archive_plugin.release_legalhold"):
-        raise HoldForbidden("You may not release legal holds.")
+        raise HoldForbidden(_("You may not release legal holds."))
     if not reason.strip():
-        raise HoldError("Say why the hold is released.")
+        raise HoldError(_("Say why the hold is released."))
     with transaction.atomic():
         hold = LegalHold.objects.select_for_update().get(pk=hold.pk)
         if not hold.active:
-            raise HoldError(f"The hold “{hold}” was already released.")
+            raise HoldError(
+                _("The hold “%(hold)s” was already released.") % {"hold": hold},
+            )
         covered = list(held_documents(hold).values_list("pk", flat=True))
         hold.released_at = timezone.now()
         hold.released_by = user

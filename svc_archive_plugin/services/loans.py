@@ -41,6 +41,9 @@ from svc_archive_plugin.services.calendar import calendar_between
 from svc_archive_plugin.services.calendar import working_day_deadline
 from svc_archive_plugin.services.indexing import reindex
 from svc_archive_plugin.services.indexing import set_tag
+from svc_archive_plugin.services.language import by_language
+from svc_archive_plugin.services.language import in_language_of
+from svc_archive_plugin.services.language import with_languages
 from svc_archive_plugin.services.people import department_of
 from svc_archive_plugin.services.people import heads_of
 from svc_archive_plugin.services.people import in_department
@@ -563,8 +566,9 @@ def overdue_loans(today: datetime.date | None = None):
 def remind_overdue(today: datetime.date | None = None) -> int:
     """Mail each borrower of an overdue loan once a day; heads too after the grace period.
 
-    Returns the number of mails sent. Loans already reminded today are skipped, so a
-    second run (or a second worker) sends nothing twice.
+    Each reader gets the mail in the language they chose in paperless: one mail per
+    language. Returns the number of mails sent. Loans already reminded today are skipped,
+    so a second run (or a second worker) sends nothing twice.
     """
     if not getattr(settings, "EMAIL_ENABLED", False):
         logger.info(
@@ -577,14 +581,14 @@ def remind_overdue(today: datetime.date | None = None) -> int:
     loans = (
         overdue_loans(today)
         .exclude(last_reminded_on=today)
-        .select_related("borrower", "department", "dossier__project")
+        .select_related("borrower__ui_settings", "department", "dossier__project")
         .order_by("due", "pk")
     )
     loans = list(loans)
     if not loans:
         return 0
     calendar = calendar_between(min(loan.due for loan in loans), today)
-    heads: dict[int | None, list[str]] = {}
+    heads: dict[int | None, list[User]] = {}
     for loan in loans:
         with transaction.atomic():
             locked = (
@@ -596,7 +600,7 @@ def remind_overdue(today: datetime.date | None = None) -> int:
             if locked is None:
                 continue
             late = calendar.working_days_between(loan.due, today)
-            to = [loan.borrower.email] if loan.borrower.email else []
+            to = [loan.borrower] if loan.borrower.email else []
             cc = []
             if late >= grace:
                 if loan.department_id not in heads:
@@ -606,47 +610,80 @@ def remind_overdue(today: datetime.date | None = None) -> int:
                         if loan.department_id
                         else heads_of(None, ARCHIVE)
                     )
-                    heads[loan.department_id] = sorted(
-                        set(
-                            responsible.exclude(email="").values_list(
-                                "email",
-                                flat=True,
-                            ),
+                    heads[loan.department_id] = list(
+                        with_languages(responsible.exclude(email="")).order_by(
+                            "email",
+                            "pk",
                         ),
                     )
                 cc = heads[loan.department_id]
             if not to and not cc:
                 continue
-            try:
-                _send_reminder(loan, late, to or cc, cc if to else [])
-            except (OSError, smtplib.SMTPException) as exc:
-                # Not marked reminded: tomorrow's run (or a re-run) tries again.
-                logger.warning("Could not remind %s of %s: %s", to or cc, loan, exc)
+            reached = []
+            for language_to, language_cc in _by_language(to, cc):
+                try:
+                    _send_reminder(loan, late, language_to, language_cc)
+                except (OSError, smtplib.SMTPException) as exc:
+                    # Not marked reminded unless another mail went out: tomorrow's run
+                    # (or a re-run) tries again, and nobody hears of it twice a day.
+                    logger.warning(
+                        "Could not remind %s of %s: %s",
+                        ", ".join(u.email for u in language_to),
+                        loan,
+                        exc,
+                    )
+                    continue
+                reached += [u.email for u in language_to + language_cc]
+                sent += 1
+            if not reached:
                 continue
             locked.last_reminded_on = today
             _event(
                 locked,
                 Action.REMIND,
                 None,
-                ", ".join(to + cc),
+                ", ".join(dict.fromkeys(reached)),
             )
             locked.save(update_fields=["last_reminded_on"])
-            sent += 1
     return sent
 
 
-def _send_reminder(loan: Loan, late: int, to: list[str], cc: list[str]) -> None:
+def _by_language(to: list[User], cc: list[User]) -> list[tuple[list[User], list[User]]]:
+    """(to, cc) of one mail per language; the heads alone are addressed when the
+    borrower reads another language (or has no address)."""
+    borrower = set(to)
+    mails = []
+    for readers in by_language(dict.fromkeys(to + cc)).values():
+        language_to = [u for u in readers if u in borrower]
+        language_cc = [u for u in readers if u not in borrower]
+        mails.append(
+            (language_to, language_cc) if language_to else (language_cc, []),
+        )
+    return mails
+
+
+def _send_reminder(loan: Loan, late: int, to: list[User], cc: list[User]) -> None:
+    """One overdue reminder, in the language of its readers (all read the same one)."""
+    with in_language_of(to[0]):
+        subject = _("Loan overdue: %(number)s %(item)s") % {
+            "number": loan.number,
+            "item": loan.item_label,
+        }
+        body = _(
+            "%(borrower)s: %(item)s (%(number)s) was due back on %(due)s and is "
+            "%(late)s working day(s) overdue. Please return it to the archive desk.",
+        ) % {
+            "borrower": loan.borrower,
+            "item": loan.item_label,
+            "number": loan.number,
+            "due": loan.due,
+            "late": late,
+        }
     EmailMessage(
-        subject=f"借阅催还 / Loan overdue: {loan.number} {loan.item_label}",
-        body=(
-            f"{loan.borrower}：您借阅的 {loan.item_label}（{loan.number}）"
-            f"应于 {loan.due} 归还，已逾期 {late} 个工作日，请尽快归还档案管理部门。\n\n"
-            f"{loan.borrower}: {loan.item_label} ({loan.number}) was due back on "
-            f"{loan.due} and is {late} working day(s) overdue. Please return it "
-            "to the archive desk."
-        ),
-        to=to,
-        cc=cc,
+        subject=subject,
+        body=body,
+        to=list(dict.fromkeys(u.email for u in to)),
+        cc=list(dict.fromkeys(u.email for u in cc)),
     ).send()
 
 

@@ -16,6 +16,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db import transaction
 from django.utils.crypto import get_random_string
+from django.utils.translation import gettext as _
 from documents.models import CustomField
 from documents.models import DocumentType
 from documents.models import MatchingModel
@@ -44,7 +45,7 @@ class ProvisioningError(Exception):
 
 @dataclass
 class ProvisioningReport:
-    """What a run created and what it found already there."""
+    """What a run created and what it found already there (console lines, in English)."""
 
     created: list[str] = field(default_factory=list)
     reused: list[str] = field(default_factory=list)
@@ -78,7 +79,8 @@ class _Provisioner:
     def __init__(self, language: str) -> None:
         if language not in vocab.LANGUAGES:
             raise ProvisioningError(
-                f"Unknown language {language!r}; choose one of {', '.join(vocab.LANGUAGES)}.",
+                _("Unknown language '%(language)s'; choose one of %(languages)s.")
+                % {"language": language, "languages": ", ".join(vocab.LANGUAGES)},
             )
         self.language = language
         self.report = ProvisioningReport()
@@ -120,9 +122,12 @@ class _Provisioner:
         )
         if cf.data_type != item.data_type:
             raise ProvisioningError(
-                f"The custom field {cf.name!r} exists as a {cf.data_type} field, but the "
-                f"plugin needs a {item.data_type} field under that name. Rename the "
-                "existing field and run svc_archive_setup again.",
+                _(
+                    "The custom field '%(name)s' exists as a %(found)s field, but the "
+                    "plugin needs a %(wanted)s field under that name. Rename the "
+                    "existing field and run svc_archive_setup again.",
+                )
+                % {"name": cf.name, "found": cf.data_type, "wanted": item.data_type},
             )
         return cf
 
@@ -254,7 +259,8 @@ class _Provisioner:
             missing = wanted - by_name.keys()
             if missing:
                 raise ProvisioningError(
-                    f"Unknown permissions: {', '.join(sorted(missing))}.",
+                    _("Unknown permissions: %(permissions)s.")
+                    % {"permissions": ", ".join(sorted(missing))},
                 )
             # Add what the role needs; never take away what an admin granted.
             group.permissions.add(*(by_name[p] for p in wanted))

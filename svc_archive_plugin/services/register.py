@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from django.db import IntegrityError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from svc_archive_plugin.models import DestructionList
 from svc_archive_plugin.models import RegisterEntry
@@ -137,19 +138,20 @@ def verify(chunk: int = 2000) -> Iterator[Problem]:
             if entry.sequence != expected:
                 yield Problem(
                     entry.sequence,
-                    f"entries {expected}–{entry.sequence - 1} are missing",
+                    _("entries %(first)s–%(last)s are missing")
+                    % {"first": expected, "last": entry.sequence - 1},
                 )
             if entry.previous_hash != previous:
                 yield Problem(
                     entry.sequence,
-                    "does not follow the entry before it (previous hash differs)",
+                    _("does not follow the entry before it (previous hash differs)"),
                 )
             if entry_hash(entry.previous_hash, entry.sequence, entry.content) != (
                 entry.entry_hash
             ):
                 yield Problem(
                     entry.sequence,
-                    "its content was changed after it was written",
+                    _("its content was changed after it was written"),
                 )
             previous, expected = entry.entry_hash, entry.sequence + 1
             last = entry.sequence

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils.crypto import get_random_string
+from django.utils.translation import gettext as _
 
 from svc_archive_plugin.models import Customer
 from svc_archive_plugin.models import Dossier
@@ -94,28 +95,29 @@ def check_deletable(entry: Customer | ServiceProject) -> None:
     reasons = []
     documents = documents_referring_to(entry)
     if documents:
-        reasons.append(f"{documents} document(s)")
+        reasons.append(_("%(count)s document(s)") % {"count": documents})
     if isinstance(entry, Customer) and (projects := entry.projects.count()):
-        reasons.append(f"{projects} service project(s)")
+        reasons.append(_("%(count)s service project(s)") % {"count": projects})
     if (
         isinstance(entry, ServiceProject)
         and Dossier.objects.filter(project=entry)
         .exclude(state=Dossier.State.COLLECTING)
         .exists()
     ):
-        reasons.append("its dossier, which is in filing")
+        reasons.append(_("its dossier, which is in filing"))
     if isinstance(entry, ServiceProject):
         from svc_archive_plugin.models import AccessRequestItem
         from svc_archive_plugin.models import Loan
 
         # Loans and access requests are evidence; they keep the dossier they name.
         if Loan.objects.filter(dossier__project=entry).exists():
-            reasons.append("loans of its dossier")
+            reasons.append(_("loans of its dossier"))
         if AccessRequestItem.objects.filter(dossier__project=entry).exists():
-            reasons.append("access requests for its dossier")
+            reasons.append(_("access requests for its dossier"))
     if reasons:
         raise RegisterInUse(
-            f"{entry} cannot be deleted: {' and '.join(reasons)} still refer to it.",
+            _("%(entry)s cannot be deleted: %(reasons)s still refer to it.")
+            % {"entry": entry, "reasons": _(" and ").join(reasons)},
         )
 
 

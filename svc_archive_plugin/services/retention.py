@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from svc_archive_plugin.conf import archive_settings
 from svc_archive_plugin.models import AppraisalDecision
@@ -450,16 +451,16 @@ def appraise(
 ) -> list[AppraisalDecision]:
     """Decide on expired records: destroy, extend by ``years``, or keep permanently."""
     if not user.has_perm("svc_archive_plugin.appraise_record"):
-        raise RetentionForbidden("Only the archive department appraises records.")
+        raise RetentionForbidden(_("Only the archive department appraises records."))
     if decision not in Decision.values:
-        raise RetentionError(f"Unknown decision {decision!r}.")
+        raise RetentionError(_("Unknown decision '%(value)s'.") % {"value": decision})
     if not reason.strip():
-        raise RetentionError("Give the reason for the appraisal decision.")
+        raise RetentionError(_("Give the reason for the appraisal decision."))
     if decision == Decision.EXTEND and (not years or years < 1):
-        raise RetentionError("Say by how many years the retention is extended.")
+        raise RetentionError(_("Say by how many years the retention is extended."))
     ids = sorted(set(document_ids))
     if not ids:
-        raise RetentionError("Choose the records to appraise.")
+        raise RetentionError(_("Choose the records to appraise."))
     from svc_archive_plugin.models import DestructionItem
 
     with transaction.atomic():
@@ -480,8 +481,11 @@ def appraise(
         missing = set(ids) - {r.document_id for r in rows}
         if wrong or missing:
             raise RetentionError(
-                "Only records in the appraisal queue, not on a destruction list, can be "
-                f"appraised; not: {', '.join(map(str, sorted(set(wrong) | missing)))}.",
+                _(
+                    "Only records in the appraisal queue, not on a destruction list, "
+                    "can be appraised; not: %(ids)s.",
+                )
+                % {"ids": ", ".join(map(str, sorted(set(wrong) | missing)))},
             )
         decisions = []
         for row in rows:
@@ -540,7 +544,10 @@ def appraise_dossier(
         state__in=(State.DUE, State.DESTROY),
     ).values_list("document_id", flat=True)
     if not ids:
-        raise RetentionError(f"No record of {dossier} is waiting for appraisal.")
+        raise RetentionError(
+            _("No record of %(dossier)s is waiting for appraisal.")
+            % {"dossier": dossier},
+        )
     return appraise(user, list(ids), decision, reason, years=years, dossier=dossier)
 
 
@@ -554,17 +561,26 @@ def override_dossier_retention(
     from svc_archive_plugin.services.filing import dossier_documents
 
     if not user.has_perm("svc_archive_plugin.file_dossier"):
-        raise RetentionForbidden("Only the archive department overrides the schedule.")
+        raise RetentionForbidden(
+            _("Only the archive department overrides the schedule."),
+        )
     if retention not in Retention.values:
-        raise RetentionError(f"Unknown retention class {retention!r}.")
+        raise RetentionError(
+            _("Unknown retention class '%(value)s'.") % {"value": retention},
+        )
     if not reason.strip():
-        raise RetentionError("Give the reason for overriding the retention schedule.")
+        raise RetentionError(
+            _("Give the reason for overriding the retention schedule."),
+        )
     with transaction.atomic():
         dossier = Dossier.objects.select_for_update().get(pk=dossier.pk)
         if dossier.archive_code and dossier.retention != retention:
             raise RetentionError(
-                f"The dossier is filed as {dossier.archive_code}; its class is part of "
-                "the archive code. Appraise its records instead.",
+                _(
+                    "The dossier is filed as %(code)s; its class is part of the archive "
+                    "code. Appraise its records instead.",
+                )
+                % {"code": dossier.archive_code},
             )
         dossier.retention = retention
         dossier.retention_override_reason = reason.strip()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 from documents.data_models import ConsumableDocument
 from documents.data_models import DocumentMetadataOverrides
 from documents.data_models import DocumentSource
@@ -83,6 +84,23 @@ def test_unknown_code_is_reported_and_no_type_is_invented(
     assert report.reason == CaptureReport.Reason.UNKNOWN_CODE
     assert report.path == "XX/mystery.pdf"
     assert "No document type has the code 'XX'" in report.detail
+
+
+def test_a_report_is_in_the_sites_language_whatever_a_request_left_active(
+    paperless_dirs,
+    provisioned,
+    settings,
+):
+    # A worker thread keeps the language its last request activated.
+    settings.LANGUAGE_CODE = "zh-hant"
+    translation.activate("en-us")
+    try:
+        consume(text_pdf(settings.CONSUMPTION_DIR / "XX" / "odd.pdf", "Unsorted paper"))
+    finally:
+        translation.deactivate()
+
+    [report] = CaptureReport.objects.all()
+    assert "沒有代碼為" in report.detail
 
 
 def test_unknown_customer_and_project_folders_are_reported_not_guessed(

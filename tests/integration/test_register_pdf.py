@@ -1,4 +1,8 @@
-"""The printed destruction register 销毁清册 of a list, before and after it is carried out."""
+"""The printed destruction register 销毁清册 of a list, before and after it is carried out.
+
+Printed in the reader's language; these tests read it in Simplified Chinese, and once in
+English.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import subprocess
 
 import pytest
 from django.utils import timezone
+from django.utils import translation
 
 from svc_archive_plugin.models import DestructionEvent
 from svc_archive_plugin.models import DestructionItem
@@ -21,6 +26,12 @@ Action = DestructionEvent.Action
 SIGNERS = ("leader_wang", "checker_li", "checker_zhao", "super_sun", "super_zhou")
 
 
+@pytest.fixture(autouse=True)
+def _simplified_chinese():
+    with translation.override("zh-hans"):
+        yield
+
+
 def poppler(tool: str, pdf: bytes, tmp_path, *args: str) -> str:
     path = tmp_path / "register.pdf"
     path.write_bytes(pdf)
@@ -30,7 +41,8 @@ def poppler(tool: str, pdf: bytes, tmp_path, *args: str) -> str:
         text=True,
         check=True,
     )
-    return done.stdout
+    # pdftotext drops some of the spaces between Chinese characters and numbers.
+    return done.stdout.replace(" 页", "页").replace("第 ", "第")
 
 
 def record(n: int, title: str | None = None) -> dict:
@@ -144,8 +156,8 @@ def test_register_shows_the_records_the_signatories_and_the_chain(people, tmp_pa
         "clerk",
         *SIGNERS,
         timezone.localdate().isoformat(),  # the destruction and signing dates
-        "9 页",  # three records of three pages
-        "第 1 页",
+        "9页",  # three records of three pages
+        "第1页",
     ):
         assert expected in text, expected
     assert "未执行" not in text
@@ -179,8 +191,8 @@ def test_a_long_register_runs_over_pages_and_loses_no_record(people, tmp_path):
     # The long title wraps inside its cell rather than running into the next column.
     assert long_title not in text.replace("\n", "")
     assert long_title[:8] in text
-    assert "180 页" in text
-    assert "第 2 页" in text
+    assert "180页" in text
+    assert "第2页" in text
     # The header row is repeated on every page of the table.
     table_pages = [p for p in text.split("\f") if "SVC-SH-2016-WX-" in p]
     assert len(table_pages) > 1
@@ -231,8 +243,29 @@ def test_a_list_not_yet_carried_out_shows_its_items(people, tmp_path):
         "leader_wang",
         "clerk",
         "监销人",
-        "6 页",
+        "6页",
     ):
         assert expected in text, expected
     assert "head" not in text.split()  # approved in an earlier round
     assert "SHA-256" not in text
+
+
+def test_the_register_in_english(people, tmp_path):
+    with translation.override("en"):
+        pdf, _name = destruction_register_pdf(carried_out_list(people, 2))
+
+    text = poppler("pdftotext", pdf, tmp_path)
+    for expected in (
+        "Service archive destruction register",
+        "List No.: XH-2026-001",
+        "Archive code",
+        "Years kept",
+        "Supervised by",
+        "Approved by (company leader)",
+        "Total: 2 items, 6 pages",
+        "page 1",
+        "机房维修合同第1号",  # the records as the register holds them
+    ):
+        assert expected in text, expected
+    assert "销毁清册" not in text
+    assert "监销人" not in text
