@@ -16,6 +16,7 @@ REMINDER = "svc_archive: remind overdue filings"
 SWEEP = "svc_archive: retention sweep"
 LOANS = "svc_archive: remind overdue loans"
 ACCESS = "svc_archive: access periods"
+FIXITY = "svc_archive: fixity check"
 
 ENTRIES = {
     # name: (setting holding its cron, task)
@@ -34,6 +35,10 @@ ENTRIES = {
     ACCESS: (
         "ACCESS_PERIODS_CRON",
         "svc_archive_plugin.tasks.apply_access_periods",
+    ),
+    FIXITY: (
+        "FIXITY_CRON",
+        "svc_archive_plugin.tasks.check_fixity",
     ),
 }
 

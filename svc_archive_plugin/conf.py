@@ -203,6 +203,13 @@ SETTINGS: dict[str, Setting] = {
         "when access periods that began are granted and ended ones withdrawn (cron), "
         "or 'disable'",
     ),
+    "FIXITY_CRON": Setting(
+        "30 1 * * sun",
+        _text,
+        _cron,
+        "when the fixity check (四性检测) recomputes every file's checksum (cron), "
+        "or 'disable'",
+    ),
     "MAJOR_COLLECTION_DAYS": Setting(
         5,
         _whole_number,

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime
+import logging
 
 from celery import shared_task
 
 from svc_archive_plugin.services.reminders import remind_overdue_filings as _remind
+
+logger = logging.getLogger("paperless.svc_archive")
 
 
 @shared_task
@@ -60,3 +63,33 @@ def apply_access_periods(as_of: str | None = None) -> dict:
     from svc_archive_plugin.services.access import apply_periods
 
     return apply_periods(_day(as_of))
+
+
+@shared_task
+def check_fixity(user_id: int | None = None, *, resume: bool = True) -> dict | None:
+    """Weekly: the fixity check 四性检测 of every stored file (see ``services.fixity``).
+
+    Continues an interrupted check if the last one was (``resume``), else starts one. It
+    works in slices of at most ten minutes and queues itself again to go on, so a large
+    archive neither meets the worker's time limit nor holds the worker for hours.
+    Does nothing while another check runs.
+    """
+    from django.contrib.auth import get_user_model
+
+    from svc_archive_plugin.services import fixity
+
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    try:
+        run = fixity.resume_or_start(user) if resume else fixity.start(user)
+    except fixity.FixityBusy as exc:
+        logger.info("Fixity check not started: %s", exc)
+        return None
+    run = fixity.check(run, seconds=fixity.slice_seconds())
+    if run.state == run.State.INTERRUPTED:
+        check_fixity.apply_async(kwargs={"resume": True})
+    return {
+        "run": run.pk,
+        "state": run.state,
+        "documents": run.documents_checked,
+        "problems": run.problems,
+    }

@@ -43,11 +43,25 @@ class FixityRun(models.Model):
     bytes_read = models.PositiveBigIntegerField(_("bytes read"), default=0)
     problems = models.PositiveIntegerField(_("problems found"), default=0)
     mailed_at = models.DateTimeField(_("managers told at"), null=True, blank=True)
+    # Written by the worker at least every minute while it runs: a running check whose
+    # heartbeat stopped was abandoned (the worker died) and may be taken over. It is also
+    # the worker's lease: each write names the value it last wrote, so a worker whose run
+    # was taken over stops at its next write.
+    heartbeat_at = models.DateTimeField(_("last progress at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("fixity check")
         verbose_name_plural = _("fixity checks")
         ordering = ("-started_at", "-pk")
+        permissions = [("run_fixity", _("Can start a fixity check"))]
+        constraints = [
+            # One check at a time, whichever worker or command starts it.
+            models.UniqueConstraint(
+                fields=("state",),
+                condition=models.Q(state="running"),
+                name="svc_archive_one_fixity_check_running",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.started_at:%Y-%m-%d %H:%M} ({self.get_state_display()})"

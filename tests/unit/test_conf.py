@@ -48,6 +48,7 @@ def test_defaults_are_the_policy_defaults():
         "LOAN_REMINDER_GRACE_DAYS": 3,
         "LOAN_REMINDER_CRON": "0 9 * * *",
         "ACCESS_PERIODS_CRON": "10 0 * * *",
+        "FIXITY_CRON": "30 1 * * sun",
         "MAJOR_COLLECTION_DAYS": 5,
         "MAJOR_FILING_DAYS": 10,
         "COVER_SHEETS": True,
