@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from svc_archive_plugin.models import AccessLogEntry
@@ -14,7 +15,11 @@ from svc_archive_plugin.models import DestructionItem
 from svc_archive_plugin.models import DestructionList
 from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models import FilingEvent
+from svc_archive_plugin.models import FixityFinding
+from svc_archive_plugin.models import FixityRun
 from svc_archive_plugin.models import HoldScope
+from svc_archive_plugin.models import InventoryItem
+from svc_archive_plugin.models import InventoryRound
 from svc_archive_plugin.models import LegalHold
 from svc_archive_plugin.models import Loan
 from svc_archive_plugin.models import LoanEvent
@@ -88,7 +93,7 @@ class ServiceProjectSerializer(serializers.ModelSerializer):
         end = attrs.get("end_date", getattr(self.instance, "end_date", None))
         if start and end and end < start:
             raise serializers.ValidationError(
-                {"end_date": "The end date is before the start date."},
+                {"end_date": _("The end date is before the start date.")},
             )
         return attrs
 
@@ -507,3 +512,149 @@ class RenewalSerializer(serializers.Serializer):
 class InspectionSerializer(serializers.Serializer):
     condition = serializers.ChoiceField(choices=Loan.Condition.choices)
     note = serializers.CharField(allow_blank=True, required=False, default="")
+
+
+class FixityRunSerializer(serializers.ModelSerializer):
+    started_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = FixityRun
+        fields = (
+            "id",
+            "started_at",
+            "finished_at",
+            "started_by",
+            "state",
+            "documents_checked",
+            "files_checked",
+            "bytes_read",
+            "problems",
+            "mailed_at",
+            "last_document_id",
+        )
+        read_only_fields = fields
+
+
+class FixityFindingSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FixityFinding
+        fields = (
+            "id",
+            "document",
+            "title",
+            "file",
+            "path",
+            "problem",
+            "expected",
+            "actual",
+            "detail",
+            "at",
+        )
+        read_only_fields = fields
+
+
+class InventoryRoundSerializer(serializers.ModelSerializer):
+    started_by = serializers.CharField(source="started_by.username", read_only=True)
+    closed_by = serializers.CharField(
+        source="closed_by.username",
+        read_only=True,
+        default=None,
+    )
+    progress = serializers.SerializerMethodField()
+
+    class Meta:
+        model = InventoryRound
+        fields = (
+            "id",
+            "name",
+            "cabinet",
+            "note",
+            "started_by",
+            "started_at",
+            "closed_by",
+            "closed_at",
+            "progress",
+        )
+        read_only_fields = ("started_at", "closed_at")
+
+    def get_progress(self, obj) -> dict[str, int]:
+        keys = ("listed", "unchecked", "present", "missing", "misplaced", "unlisted")
+        return {key: getattr(obj, key, None) for key in keys}
+
+
+class InventoryItemSerializer(serializers.ModelSerializer):
+    loan_number = serializers.CharField(
+        source="loan.number",
+        read_only=True,
+        default="",
+    )
+    borrower = serializers.CharField(
+        source="loan.borrower.username",
+        read_only=True,
+        default="",
+    )
+    checked_by = serializers.CharField(
+        source="checked_by.username",
+        read_only=True,
+        default=None,
+    )
+
+    class Meta:
+        model = InventoryItem
+        fields = (
+            "id",
+            "round",
+            "dossier",
+            "archive_code",
+            "title",
+            "cabinet",
+            "shelf",
+            "box",
+            "pages",
+            "loan",
+            "loan_number",
+            "borrower",
+            "document_loans",
+            "unlisted",
+            "result",
+            "found_at",
+            "note",
+            "checked_by",
+            "checked_at",
+        )
+        read_only_fields = fields
+
+
+class InventoryCheckSerializer(serializers.Serializer):
+    result = serializers.ChoiceField(
+        choices=[
+            c
+            for c in InventoryItem.Result.choices
+            if c[0] != InventoryItem.Result.UNCHECKED
+        ],
+    )
+    found_at = serializers.CharField(allow_blank=True, required=False, default="")
+    note = serializers.CharField(allow_blank=True, required=False, default="")
+
+
+class InventoryUnlistedSerializer(serializers.Serializer):
+    dossier = serializers.PrimaryKeyRelatedField(
+        queryset=Dossier.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+    )
+    archive_code = serializers.CharField(allow_blank=True, required=False, default="")
+    found_at = serializers.CharField()
+    note = serializers.CharField(allow_blank=True, required=False, default="")
+
+
+class InventoryDiscrepancySerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    kind_label = serializers.CharField()
+    explained = serializers.BooleanField()
+    listed_at = serializers.CharField()
+    loan_number = serializers.CharField(source="loan.number", default="")
+    borrower = serializers.CharField(source="loan.borrower.username", default="")
+    loan_back_at_desk = serializers.BooleanField(source="at_desk")
+    item = InventoryItemSerializer()

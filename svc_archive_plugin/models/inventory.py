@@ -85,6 +85,12 @@ class InventoryItem(models.Model):
         related_name="+",
         verbose_name=_("out on loan when the round started"),
     )
+    # Paper originals of single documents of the dossier out on loan at the start: they
+    # do not explain a missing dossier, but the checker should know the box is short.
+    document_loans = models.TextField(
+        _("documents of it out on loan when the round started"),
+        blank=True,
+    )
     # An item found on the shelves that the list did not expect there.
     unlisted = models.BooleanField(_("found, not on the list"), default=False)
     result = models.CharField(
