@@ -1,13 +1,22 @@
-"""What every benchmark needs: a throw-away paperless configuration and database, figures."""
+"""What every benchmark needs: a throw-away paperless configuration and database, seeding
+with raw SQL, and timed, counted, explained reads."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import re
 import resource
 import tempfile
+import time
 import uuid
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
+
+REPEAT = 3  # each read is timed this often (after one warm-up); the median is shown
+DECLARE = re.compile(r"^DECLARE\s.*?\bCURSOR\b.*?\bFOR\s+", re.IGNORECASE | re.DOTALL)
 
 
 def configure_paperless() -> None:
@@ -101,3 +110,168 @@ def label(n: int) -> str:
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+# Seeding and measuring (PostgreSQL) ---------------------------------------------------
+
+
+def insert_select(cursor, model, values: dict[str, str], source: str, params: dict):
+    """``INSERT INTO model (…) SELECT values… source``; NOT NULL columns not given get
+    the field's default, as the ORM would write it."""
+    from django.db import connection
+
+    quote = connection.ops.quote_name
+    columns, expressions = [], []
+    for f in model._meta.concrete_fields:
+        if getattr(f, "generated", False):
+            continue
+        if f.name in values:
+            expression = values[f.name]
+        elif f.primary_key or f.null:
+            continue
+        elif getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            expression = "now()"
+        else:
+            default = f.get_default()
+            if default is None:
+                msg = f"{model.__name__}.{f.name}: NOT NULL, no default, not given"
+                raise ValueError(msg)
+            key = f"_default_{f.column}"
+            params[key] = f.get_db_prep_save(default, connection)
+            expression = f"%({key})s"
+        columns.append(quote(f.column))
+        expressions.append(expression)
+    cursor.execute(
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(columns)}) "
+        f"SELECT {', '.join(expressions)} {source}",
+        params,
+    )
+    return cursor.rowcount
+
+
+def without_foreign_key_checks() -> bool:
+    """In the current transaction, skip the foreign-key checks of the rows it inserts.
+
+    Django's foreign keys are deferred: at commit PostgreSQL checks every inserted row,
+    minutes for millions of seeded rows that are consistent by construction. Only a
+    superuser may turn the checks off (``session_replication_role``); False if not.
+    """
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        if not cursor.fetchone()[0]:
+            return False
+        cursor.execute("SET LOCAL session_replication_role = replica")
+    return True
+
+
+@dataclass
+class Result:
+    queries: int
+    seconds: float
+    note: str = ""
+    value: object = None  # what the measured call returned
+    sql_seconds: float = (
+        0.0  # the statements' own time (a stream's fetches not counted)
+    )
+    rss_growth: float = 0.0  # MB the process's peak RSS grew by
+    # The measured run's SELECTs, slowest first: (milliseconds, SQL).
+    selects: list[tuple[float, str]] = field(default_factory=list)
+    statements: list[str] = field(default_factory=list)  # all of them, in order
+    first_seconds: float | None = None  # the warm-up: the first, cold run
+
+
+def measured(fn, *, repeat: int = REPEAT, warm: bool = True) -> Result:
+    """Run ``fn`` (after a warm-up) ``repeat`` times; the median run's figures and the
+    warm-up's time."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    before = peak_rss_mb()
+    first = None
+    if warm:
+        started = time.perf_counter()
+        fn()
+        first = time.perf_counter() - started
+    runs = []
+    for _ in range(repeat):
+        count = [0]
+
+        def counter(execute, sql, params, many, context, count=count):
+            count[0] += 1
+            return execute(sql, params, many, context)
+
+        with (
+            connection.execute_wrapper(counter),
+            CaptureQueriesContext(connection) as captured,
+        ):
+            started = time.perf_counter()
+            value = fn()
+            elapsed = time.perf_counter() - started
+        runs.append((elapsed, count[0], captured.captured_queries, value))
+    runs.sort(key=lambda run: run[0])
+    elapsed, queries, captured, value = runs[len(runs) // 2]
+    selects = sorted(
+        (
+            (float(q["time"]) * 1000, sql)
+            for q in captured
+            # A streamed read is a server-side cursor: DECLARE … CURSOR … FOR SELECT.
+            for sql in [DECLARE.sub("", q["sql"].lstrip())]
+            if sql.upper().startswith(("SELECT", "WITH"))
+            and "FOR UPDATE" not in sql.upper()
+        ),
+        reverse=True,
+    )
+    note = value if isinstance(value, str) else ""
+    return Result(
+        queries,
+        elapsed,
+        note,
+        value,
+        sql_seconds=sum(float(q["time"]) for q in captured),
+        rss_growth=peak_rss_mb() - before,
+        selects=selects,
+        statements=[q["sql"] for q in captured],
+        first_seconds=first,
+    )
+
+
+def fetch(client, url: str) -> str:
+    """GET ``url`` and read all of it; what came back, in a few words."""
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    if getattr(response, "streaming", False):
+        size = lines = 0
+        for chunk in response.streaming_content:
+            size += len(chunk)
+            lines += chunk.count(b"\n")
+        return f"{lines - 1:,} rows, {size / 1e6:.1f} MB"
+    body = response.content
+    if response["Content-Type"].startswith("application/json"):
+        data = json.loads(body)
+        if not (isinstance(data, dict) and "count" in data and "results" in data):
+            rows = len(data) if isinstance(data, list) else len(data.get("rows", data))
+            return f"{rows} rows, {len(body) / 1024:.1f} KB"
+        extra = f", all: {len(data['all']):,} ids" if "all" in data else ""
+        return (
+            f"count {data['count']:,}, {len(data['results'])} rows{extra}, "
+            f"{len(body) / 1024:.0f} KB"
+        )
+    rows = body.count(b'<th class="field-')  # each row's first column
+    return f"{rows} rows, {len(body) / 1024:.0f} KB"
+
+
+def explain(sql: str, *, costs: bool = False) -> list[str]:
+    """``EXPLAIN ANALYZE`` of ``sql``; with ``costs`` also the estimates and, where the
+    query was compiled, PostgreSQL's JIT summary (printed only with costs)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, COSTS {'ON' if costs else 'OFF'}) {sql}")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def short(sql: str, width: int = 150) -> str:
+    sql = " ".join(sql.split())
+    return sql if len(sql) <= width else f"{sql[: width - 1]}…"

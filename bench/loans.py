@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import re
 import statistics
 import sys
 import time
@@ -49,8 +48,15 @@ from pathlib import Path
 from unittest import mock
 from urllib.parse import urlencode
 
+from instance import REPEAT
+from instance import Result
+from instance import explain
+from instance import fetch
+from instance import insert_select
 from instance import label
+from instance import measured
 from instance import peak_rss_mb
+from instance import short
 from instance import throw_away_database
 
 REPO = Path(__file__).resolve().parents[1]
@@ -110,47 +116,11 @@ PATHS = {
     "cancelled": ("request", "cancel"),
 }
 API_ACCEPT = "application/json; version=10"
-REPEAT = 3  # each read is timed this often (after one warm-up); the median is shown
 RECORD_CALLS = 100
 EXPLAIN_SLOWER_THAN_MS = 5.0
-DECLARE = re.compile(r"^DECLARE\s.*?\bCURSOR\b.*?\bFOR\s+", re.IGNORECASE | re.DOTALL)
 
 
 # Seeding ----------------------------------------------------------------------------------
-
-
-def insert_select(cursor, model, values: dict[str, str], source: str, params: dict):
-    """``INSERT INTO model (…) SELECT values… source``; NOT NULL columns not given get
-    the field's default, as the ORM would write it."""
-    from django.db import connection
-
-    quote = connection.ops.quote_name
-    columns, expressions = [], []
-    for f in model._meta.concrete_fields:
-        if getattr(f, "generated", False):
-            continue
-        if f.name in values:
-            expression = values[f.name]
-        elif f.primary_key or f.null:
-            continue
-        elif getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            expression = "now()"
-        else:
-            default = f.get_default()
-            if default is None:
-                msg = f"{model.__name__}.{f.name}: NOT NULL, no default, not given"
-                raise ValueError(msg)
-            key = f"_default_{f.column}"
-            params[key] = f.get_db_prep_save(default, connection)
-            expression = f"%({key})s"
-        columns.append(quote(f.column))
-        expressions.append(expression)
-    cursor.execute(
-        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(columns)}) "
-        f"SELECT {', '.join(expressions)} {source}",
-        params,
-    )
-    return cursor.rowcount
 
 
 @dataclass
@@ -170,6 +140,7 @@ class World:
     project_customers: list[int] = field(default_factory=list)
     dossiers: list[int] = field(default_factory=list)
     first_document: int = 0
+    documents: int = DOCUMENTS  # ids first_document … first_document + documents - 1
     record_document: int = 0
 
 
@@ -357,8 +328,9 @@ def clear_volume() -> None:
         for name in VOLUME_TABLES
     ] + [UserObjectPermission._meta.db_table]
     with connection.cursor() as cursor:
+        # CASCADE: and whatever refers to them (an inventory round's loan, …), all seeded.
         cursor.execute(
-            f"TRUNCATE {', '.join(quote(t) for t in tables)} RESTART IDENTITY",
+            f"TRUNCATE {', '.join(quote(t) for t in tables)} RESTART IDENTITY CASCADE",
         )
 
 
@@ -384,7 +356,7 @@ def seed_loans(world: World, total: int, today: datetime.date) -> dict[str, int]
         "dossiers": world.dossiers,
         "dossier_count": len(world.dossiers),
         "first": world.first_document,
-        "documents": DOCUMENTS,
+        "documents": world.documents,
         "desk": desk,
         "issued": issued,
         **{f"b_{state}": b for state, b in bounds.items()},
@@ -511,11 +483,26 @@ def seed_loans(world: World, total: int, today: datetime.date) -> dict[str, int]
     return {"loans": loans, "events": events}
 
 
-def seed_log(world: World, total: int) -> int:
+def seed_log(
+    world: World,
+    total: int,
+    *,
+    project_index: str | None = None,
+    customer_index: str | None = None,
+) -> int:
+    """``total`` access-log rows over two years, popular documents read more often.
+
+    ``project_index``, ``customer_index``: SQL giving, for the document number ``s.di``
+    (from 0), the index (from 0) of its project in ``world.projects`` and of its
+    customer in ``world.project_customers``, NULL for none; by default document number
+    i lies in project i mod the number of projects.
+    """
     from django.db import connection
 
     from svc_archive_plugin.models import AccessLogEntry
 
+    project_index = project_index or f"mod(s.di, {len(world.projects)})"
+    customer_index = customer_index or f"mod(s.di, {len(world.projects)})"
     values = {
         "at": "now() - interval '730 days' + (s.n - 1) * (interval '730 days' / %(total)s)"
         " - interval '1 hour' + random() * interval '1 minute'",
@@ -526,8 +513,8 @@ def seed_log(world: World, total: int) -> int:
         "[1 + (%(user_departments)s::int[])[1 + s.ui]]",
         "document": "%(first)s + s.di",
         "title": "'bench ' || (1 + s.di)",
-        "customer": f"(%(customers)s::int[])[1 + mod(s.di, {PROJECTS})]",
-        "project": f"(%(projects)s::int[])[1 + mod(s.di, {PROJECTS})]",
+        "customer": f"(%(customers)s::int[])[1 + {customer_index}]",
+        "project": f"(%(projects)s::int[])[1 + {project_index}]",
         "kind": "CASE WHEN s.r < 0.7 THEN 'view' WHEN s.r < 0.9 THEN 'preview'"
         " ELSE 'download' END",
         "via": "CASE WHEN s.r2 < 0.9 THEN 'api' ELSE 'admin' END",
@@ -555,7 +542,7 @@ def seed_log(world: World, total: int) -> int:
                 "departments": world.departments,
                 "department_names": world.department_names,
                 "first": world.first_document,
-                "documents": DOCUMENTS,
+                "documents": world.documents,
                 "customers": world.project_customers,
                 "projects": world.projects,
             },
@@ -748,95 +735,6 @@ def seed(world: World, loans: int, log: int, today: datetime.date) -> None:
 # Measuring --------------------------------------------------------------------------------
 
 
-@dataclass
-class Result:
-    queries: int
-    seconds: float
-    note: str = ""
-    value: object = None  # what the measured call returned
-    sql_seconds: float = (
-        0.0  # the statements' own time (a stream's fetches not counted)
-    )
-    rss_growth: float = 0.0  # MB the process's peak RSS grew by
-    # The measured run's SELECTs, slowest first: (milliseconds, SQL).
-    selects: list[tuple[float, str]] = field(default_factory=list)
-    statements: list[str] = field(default_factory=list)  # all of them, in order
-
-
-def measured(fn, *, repeat: int = REPEAT, warm: bool = True) -> Result:
-    """Run ``fn`` (after a warm-up) ``repeat`` times; the median run's figures."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    before = peak_rss_mb()
-    if warm:
-        fn()
-    runs = []
-    for _ in range(repeat):
-        count = [0]
-
-        def counter(execute, sql, params, many, context, count=count):
-            count[0] += 1
-            return execute(sql, params, many, context)
-
-        with (
-            connection.execute_wrapper(counter),
-            CaptureQueriesContext(connection) as captured,
-        ):
-            started = time.perf_counter()
-            value = fn()
-            elapsed = time.perf_counter() - started
-        runs.append((elapsed, count[0], captured.captured_queries, value))
-    runs.sort(key=lambda run: run[0])
-    elapsed, queries, captured, value = runs[len(runs) // 2]
-    selects = sorted(
-        (
-            (float(q["time"]) * 1000, sql)
-            for q in captured
-            # A streamed read is a server-side cursor: DECLARE … CURSOR … FOR SELECT.
-            for sql in [DECLARE.sub("", q["sql"].lstrip())]
-            if sql.upper().startswith(("SELECT", "WITH"))
-            and "FOR UPDATE" not in sql.upper()
-        ),
-        reverse=True,
-    )
-    note = value if isinstance(value, str) else ""
-    return Result(
-        queries,
-        elapsed,
-        note,
-        value,
-        sql_seconds=sum(float(q["time"]) for q in captured),
-        rss_growth=peak_rss_mb() - before,
-        selects=selects,
-        statements=[q["sql"] for q in captured],
-    )
-
-
-def fetch(client, url: str) -> str:
-    """GET ``url`` and read all of it; what came back, in a few words."""
-    import json
-
-    response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code)
-    if getattr(response, "streaming", False):
-        size = lines = 0
-        for chunk in response.streaming_content:
-            size += len(chunk)
-            lines += chunk.count(b"\n")
-        return f"{lines - 1:,} rows, {size / 1e6:.1f} MB"
-    body = response.content
-    if response["Content-Type"].startswith("application/json"):
-        data = json.loads(body)
-        extra = f", all: {len(data['all']):,} ids" if "all" in data else ""
-        return (
-            f"count {data['count']:,}, {len(data['results'])} rows{extra}, "
-            f"{len(body) / 1024:.0f} KB"
-        )
-    rows = body.count(b'<th class="field-')  # each row's first column
-    return f"{rows} rows, {len(body) / 1024:.0f} KB"
-
-
 def measure(world: World, today: datetime.date) -> dict[str, Result]:
     from django.conf import settings
     from django.core import mail
@@ -987,19 +885,6 @@ MAIN = {
         'SELECT "svc_archive_plugin_accesslogentry"."id" AS',
     ),
 }
-
-
-def explain(sql: str) -> list[str]:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN (ANALYZE, COSTS OFF) {sql}")
-        return [row[0] for row in cursor.fetchall()]
-
-
-def short(sql: str, width: int = 150) -> str:
-    sql = " ".join(sql.split())
-    return sql if len(sql) <= width else f"{sql[: width - 1]}…"
 
 
 def run(sizes: list[int]) -> None:

@@ -15,4 +15,6 @@ else
 	python bench/registers.py
 	python bench/sweep.py
 	python bench/loans.py
+	python bench/fixity.py
+	python bench/dashboard.py
 fi

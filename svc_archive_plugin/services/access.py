@@ -635,6 +635,19 @@ def visible_requests(user: User, queryset=None):
     return queryset.filter(mine)
 
 
+def visible_log_entries(user: User, queryset=None):
+    """Access-log entries ``user`` may count: all (archive), their department's (head), own."""
+    from django.db.models import Q
+
+    queryset = AccessLogEntry.objects.all() if queryset is None else queryset
+    if user.has_perm("svc_archive_plugin.view_accesslogentry"):
+        return queryset
+    mine = Q(user=user)
+    if user.has_perm("svc_archive_plugin.approve_accessrequest"):
+        mine |= Q(department__in=user.groups.all())
+    return queryset.filter(mine)
+
+
 def awaiting_decision(user: User, queryset=None):
     """Pending requests ``user`` decides (one flat query; see ``may_decide``)."""
     from django.db.models import Q
