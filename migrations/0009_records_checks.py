@@ -99,6 +99,14 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 (
+                    "heartbeat_at",
+                    models.DateTimeField(
+                        blank=True,
+                        null=True,
+                        verbose_name="last progress at",
+                    ),
+                ),
+                (
                     "started_by",
                     models.ForeignKey(
                         blank=True,
@@ -114,6 +122,14 @@ class Migration(migrations.Migration):
                 "verbose_name": "fixity check",
                 "verbose_name_plural": "fixity checks",
                 "ordering": ("-started_at", "-pk"),
+                "permissions": [("run_fixity", "Can start a fixity check")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("state", "running")),
+                        fields=("state",),
+                        name="svc_archive_one_fixity_check_running",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
@@ -311,6 +327,13 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 (
+                    "document_loans",
+                    models.TextField(
+                        blank=True,
+                        verbose_name="documents of it out on loan when the round started",
+                    ),
+                ),
+                (
                     "unlisted",
                     models.BooleanField(
                         default=False,
@@ -401,6 +424,29 @@ class Migration(migrations.Migration):
                         name="svc_archive_inventory_once",
                     ),
                 ],
+            },
+        ),
+        migrations.CreateModel(
+            name="Statistics",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "statistics",
+                "verbose_name_plural": "statistics",
+                "permissions": [
+                    ("view_statistics", "Can view the archive statistics"),
+                ],
+                "managed": False,
+                "default_permissions": (),
             },
         ),
     ]

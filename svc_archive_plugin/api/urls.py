@@ -9,11 +9,17 @@ from rest_framework.routers import SimpleRouter
 from svc_archive_plugin.api.access import AccessLogViewSet
 from svc_archive_plugin.api.access import AccessRequestViewSet
 from svc_archive_plugin.api.access import LoanViewSet
+from svc_archive_plugin.api.fixity import FixityRunViewSet
+from svc_archive_plugin.api.inventory import InventoryItemViewSet
+from svc_archive_plugin.api.inventory import InventoryRoundViewSet
 from svc_archive_plugin.api.retention import AppraisalDecisionViewSet
 from svc_archive_plugin.api.retention import DestructionListViewSet
 from svc_archive_plugin.api.retention import LegalHoldViewSet
 from svc_archive_plugin.api.retention import RecordRetentionViewSet
 from svc_archive_plugin.api.retention import RegisterEntryViewSet
+from svc_archive_plugin.api.statistics import StatisticsCsvView
+from svc_archive_plugin.api.statistics import StatisticsFigureView
+from svc_archive_plugin.api.statistics import StatisticsIndexView
 from svc_archive_plugin.api.views import ArchiveCodeGapsView
 from svc_archive_plugin.api.views import CustomerViewSet
 from svc_archive_plugin.api.views import DossierViewSet
@@ -37,10 +43,24 @@ router.register("destruction_register", RegisterEntryViewSet)
 router.register("access_requests", AccessRequestViewSet)
 router.register("access_log", AccessLogViewSet)
 router.register("loans", LoanViewSet)
+router.register("fixity_runs", FixityRunViewSet)
+router.register("inventory_rounds", InventoryRoundViewSet)
+router.register("inventory_items", InventoryItemViewSet)
 
 urlpatterns = [
     path("status/", StatusView.as_view(), name="status"),
     path("archive_code_gaps/", ArchiveCodeGapsView.as_view(), name="archive_code_gaps"),
+    path("statistics/", StatisticsIndexView.as_view(), name="statistics"),
+    path(
+        "statistics/<str:figure>/",
+        StatisticsFigureView.as_view(),
+        name="statistics_figure",
+    ),
+    path(
+        "statistics/<str:figure>/csv/",
+        StatisticsCsvView.as_view(),
+        name="statistics_csv",
+    ),
     *router.urls,
 ]
 

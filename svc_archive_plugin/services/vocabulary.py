@@ -293,6 +293,18 @@ _MANAGER = (
     "svc_archive_plugin.view_loanliability",
     "svc_archive_plugin.approve_loan_for_archive",
     "svc_archive_plugin.issue_loan",
+    # Statistics 统计分析: the archive department counts every record.
+    "svc_archive_plugin.view_statistics",
+    "paperless.view_global_statistics",
+    # The fixity check 四性检测: its reports, and starting one now.
+    "svc_archive_plugin.view_fixityrun",
+    "svc_archive_plugin.view_fixityfinding",
+    "svc_archive_plugin.run_fixity",
+    # Inventory rounds 清查盘点 of the paper originals.
+    "svc_archive_plugin.view_inventoryround",
+    "svc_archive_plugin.add_inventoryround",
+    "svc_archive_plugin.view_inventoryitem",
+    "svc_archive_plugin.change_inventoryitem",
 )
 # What a company leader needs to approve and supervise destruction.
 _DESTRUCTION_OVERSIGHT = (
@@ -317,6 +329,8 @@ _LEADER = (
     *_REGISTERS_VIEW,
     "svc_archive_plugin.view_filingevent",
     *_DESTRUCTION_OVERSIGHT,
+    "svc_archive_plugin.view_statistics",
+    "paperless.view_global_statistics",
 )
 
 
@@ -345,6 +359,7 @@ GROUPS = (
             "svc_archive_plugin.approve_loan",
             "svc_archive_plugin.view_destructionlist",
             "svc_archive_plugin.supervise_destruction",
+            "svc_archive_plugin.view_statistics",
         ),
     ),
     GroupItem(
