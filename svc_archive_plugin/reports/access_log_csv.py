@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-
-from django.http import StreamingHttpResponse
 from django.utils import timezone
+
+from svc_archive_plugin.reports.csv_download import csv_response
+from svc_archive_plugin.reports.csv_download import text
 
 COLUMNS = (
     "time",
@@ -34,29 +34,10 @@ FIELDS = (
 )
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _text(value) -> str:
-    return "" if value is None else str(value)
-
-
-def access_log_csv_response(entries, filename: str) -> StreamingHttpResponse:
-    """The log entries as CSV (UTF-8 with BOM, so spreadsheets read the Chinese right)."""
-    writer = csv.writer(_Echo())
-
-    def lines():
-        yield "\ufeff" + writer.writerow(COLUMNS)
-        for at, *rest in entries.values_list(*FIELDS).iterator(chunk_size=2000):
-            yield writer.writerow(
-                [
-                    timezone.localtime(at).isoformat(timespec="seconds"),
-                    *(_text(v) for v in rest),
-                ],
-            )
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+def access_log_csv_response(entries, filename: str):
+    """The log entries as a CSV download."""
+    rows = (
+        [timezone.localtime(at).isoformat(timespec="seconds"), *(text(v) for v in rest)]
+        for at, *rest in entries.values_list(*FIELDS).iterator(chunk_size=2000)
+    )
+    return csv_response(COLUMNS, rows, filename)

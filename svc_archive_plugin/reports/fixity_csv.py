@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 from typing import TYPE_CHECKING
 
-from django.http import StreamingHttpResponse
 from django.utils import timezone
 
-from svc_archive_plugin.reports.access_log_csv import _Echo
-from svc_archive_plugin.reports.access_log_csv import _text
+from svc_archive_plugin.reports.csv_download import csv_response
+from svc_archive_plugin.reports.csv_download import text
 
 if TYPE_CHECKING:
     from svc_archive_plugin.models import FixityRun
@@ -38,24 +36,15 @@ FIELDS = (
 )
 
 
-def fixity_csv_response(run: FixityRun) -> StreamingHttpResponse:
-    """The run's findings as CSV (UTF-8 with BOM, so spreadsheets read the Chinese right)."""
-    writer = csv.writer(_Echo())
-    rows = run.findings.order_by("document_id", "file", "pk").values_list(*FIELDS)
-
-    def lines():
-        yield "\ufeff" + writer.writerow(COLUMNS)
-        for *values, at in rows.iterator(chunk_size=2000):
-            yield writer.writerow(
-                [
-                    *(_text(v) for v in values),
-                    timezone.localtime(at).isoformat(timespec="seconds"),
-                ],
-            )
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    day = timezone.localtime(run.started_at).date()
-    response["Content-Disposition"] = (
-        f'attachment; filename="fixity-check-{day}-{run.pk}.csv"'
+def fixity_csv_response(run: FixityRun):
+    """The run's findings as a CSV download."""
+    findings = run.findings.order_by("document_id", "file", "pk").values_list(*FIELDS)
+    rows = (
+        [
+            *(text(v) for v in values),
+            timezone.localtime(at).isoformat(timespec="seconds"),
+        ]
+        for *values, at in findings.iterator(chunk_size=2000)
     )
-    return response
+    day = timezone.localtime(run.started_at).date()
+    return csv_response(COLUMNS, rows, f"fixity-check-{day}-{run.pk}.csv")

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import csv
 from typing import TYPE_CHECKING
 
-from django.http import StreamingHttpResponse
 from django.utils import timezone
 
-from svc_archive_plugin.reports.access_log_csv import _Echo
-from svc_archive_plugin.reports.access_log_csv import _text
+from svc_archive_plugin.reports.csv_download import csv_response
+from svc_archive_plugin.reports.csv_download import text
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
     from collections.abc import Iterator
 
     from svc_archive_plugin.models import InventoryItem
@@ -81,7 +78,7 @@ def list_rows(inventory_round: InventoryRound) -> Iterator[list[str]]:
             item.box,
             item.archive_code,
             item.title,
-            _text(item.pages),
+            text(item.pages),
             loan.number if loan else "",
             loan.borrower.get_username() if loan else "",
             item.document_loans.replace("\n", "; "),
@@ -115,24 +112,6 @@ def discrepancy_rows(inventory_round: InventoryRound) -> Iterator[list[str]]:
             item.note,
             *_checked(item),
         ]
-
-
-def csv_response(
-    header: Iterable[str],
-    rows: Iterable[list[str]],
-    filename: str,
-) -> StreamingHttpResponse:
-    """Rows as a CSV download (UTF-8 with BOM, so spreadsheets read the Chinese right)."""
-    writer = csv.writer(_Echo())
-
-    def lines():
-        yield "\ufeff" + writer.writerow(header)
-        for row in rows:
-            yield writer.writerow(row)
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 def inventory_list_csv_response(inventory_round: InventoryRound):

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 from typing import TYPE_CHECKING
 
 from django.http import HttpResponse
 
-from svc_archive_plugin.reports.access_log_csv import _Echo
-from svc_archive_plugin.reports.access_log_csv import _text
+from svc_archive_plugin.reports.csv_download import line_writer
+from svc_archive_plugin.reports.csv_download import text
 
 if TYPE_CHECKING:
     from svc_archive_plugin.services.statistics import Figure
@@ -17,9 +16,9 @@ if TYPE_CHECKING:
 
 def figure_csv(figure: Figure) -> str:
     """The figure as CSV text (UTF-8 with BOM, so spreadsheets read the Chinese right)."""
-    writer = csv.writer(_Echo())
+    writer = line_writer()
     lines = [writer.writerow([str(c.label) for c in figure.columns])]
-    lines += [writer.writerow([_text(v) for v in row]) for row in figure.rows]
+    lines += [writer.writerow([text(v) for v in row]) for row in figure.rows]
     return "\ufeff" + "".join(lines)
 
 
