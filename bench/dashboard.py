@@ -41,7 +41,9 @@ What is seeded (the registers once, the rest again at each size):
   (about 7 % for the one measured) and nothing else;
 - a ``RecordRetention`` row per document by the default schedule (30 or 10 years from
   the project's end), 2 % of them taken over from the paper archive with their end spread
-  from 60 days ago to 180 days ahead (so some run out within 90 days, some are due);
+  from 60 days ago to 180 days ahead (so some run out within 90 days, some are due), and
+  its ``RecordFacts`` row (what the statistics count), checked against the plugin's own
+  ``record_facts.refresh`` for the first 10,000 documents, which also gives its speed;
 - one loan per 10 documents (100,000 at 1M, a third of a percent overdue) and one
   access-log row per document (1,000,000 at 1M) over two years, by ``bench/loans.py``'s
   ``seed_loans`` and ``seed_log``.
@@ -360,6 +362,7 @@ def seed_documents(world: Archive, total: int, today: datetime.date) -> dict[str
 
     from svc_archive_plugin.models import ArchiveCategory
     from svc_archive_plugin.models import DocumentTypeCode
+    from svc_archive_plugin.models import RecordFacts
     from svc_archive_plugin.models import RecordRetention
     from svc_archive_plugin.services import vocabulary as vocab
     from svc_archive_plugin.services.provisioning import provisioned
@@ -374,6 +377,7 @@ def seed_documents(world: Archive, total: int, today: datetime.date) -> dict[str
         for key in ("category", "customer", "project", "retention_until")
     }
     category_options = dict(ArchiveCategory.objects.values_list("code", "option_id"))
+    category_ids = dict(ArchiveCategory.objects.values_list("code", "pk"))
     params = {
         "today": today,
         "total": total,
@@ -477,6 +481,33 @@ def seed_documents(world: Archive, total: int, today: datetime.date) -> dict[str
             "FROM bench_document AS b ORDER BY b.n",
             {"first": first, "today": today},
         )
+        # What services.record_facts writes along with the retention (checked against
+        # it after the seed, see check_facts).
+        made["record facts"] = insert_select(
+            cursor,
+            RecordFacts,
+            {
+                "document": "%(first)s + b.n - 1",
+                "document_type": "(%(type_ids)s::int[])[b.t]",
+                "category": "(%(category_ids)s::bigint[])[b.c]",
+                "created": "b.created",
+                "retention": "CASE WHEN b.important THEN 'important' ELSE 'ordinary' END",
+                "project": "CASE WHEN b.cs THEN NULL"
+                " ELSE (%(project_ids)s::bigint[])[b.p + 1] END",
+                "customer": "(%(project_customers)s::bigint[])[b.p + 1]",
+                "department": "CASE WHEN b.cs THEN NULL"
+                " ELSE (%(groups)s::int[])[1 + b.dept] END",
+            },
+            "FROM bench_document AS b ORDER BY b.n",
+            {
+                "first": first,
+                "type_ids": [type_ids[code] for code in TYPE_CODES],
+                "category_ids": [category_ids[c] for c in CATEGORY_CODES],
+                "project_ids": world.projects,
+                "project_customers": world.project_customers,
+                "groups": world.departments,
+            },
+        )
         # What the retention mirror writes: *Retention until* on every record.
         made["field values"] += insert_select(
             cursor,
@@ -523,11 +554,12 @@ def clear_documents() -> None:
     from guardian.models import GroupObjectPermission
     from loans import clear_volume
 
+    from svc_archive_plugin.models import RecordFacts
     from svc_archive_plugin.models import RecordRetention
 
     clear_volume()  # loans, the access log, access requests, user object permissions
     quote = connection.ops.quote_name
-    tables = [Document, RecordRetention, GroupObjectPermission]
+    tables = [Document, RecordRetention, RecordFacts, GroupObjectPermission]
     with connection.cursor() as cursor:
         cursor.execute(
             f"TRUNCATE {', '.join(quote(m._meta.db_table) for m in tables)}"
@@ -576,6 +608,7 @@ def seed(world: Archive, total: int, today: datetime.date) -> None:
         f" loans ({made['events']:,} events), {made['log']:,} access-log rows",
     )
     describe(world, today)
+    check_facts(world)
 
 
 def describe(world: Archive, today: datetime.date) -> None:
@@ -614,6 +647,40 @@ def describe(world: Archive, today: datetime.date) -> None:
         + ", ".join(f"{s} {n:,}" for s, n in sorted(states.items()))
         + f"; {overdue_loans:,} loans overdue",
     )
+
+
+def check_facts(world: Archive, count: int = 10_000) -> None:
+    """Rewrite the first ``count`` records' facts with the plugin's service: the seed must
+    have written what it writes, and its speed says how long the migration's backfill
+    (``record_facts.rebuild``) takes at this size."""
+    from svc_archive_plugin.models import RecordFacts
+    from svc_archive_plugin.services.record_facts import refresh
+
+    ids = range(
+        world.first_document,
+        world.first_document + min(count, world.documents),
+    )
+    columns = [f.attname for f in RecordFacts._meta.concrete_fields if f.name != "id"]
+
+    def rows() -> list[tuple]:
+        return list(
+            RecordFacts.objects.filter(document_id__in=ids)
+            .order_by("document_id")
+            .values_list(*columns),
+        )
+
+    seeded = rows()
+    started = time.perf_counter()
+    for start in range(0, len(ids), 2000):
+        refresh(ids[start : start + 2000])
+    rate = len(ids) / (time.perf_counter() - started)
+    differ = sum(a != b for a, b in zip(seeded, rows(), strict=True))
+    print(
+        f"  record facts: the service rewrote {len(ids):,} at {rate:,.0f} records/s "
+        f"(the migration's backfill: about {world.documents / rate / 60:.1f} min at "
+        f"this size); {differ} differ from the seed",
+    )
+    assert differ == 0, "the seed's record facts are not the service's"
 
 
 # Measuring --------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ class SvcArchiveConfig(AppConfig):
         from django.db.models.signals import pre_delete
         from django.db.models.signals import pre_save
         from django_softdelete.signals import post_restore
+        from django_softdelete.signals import post_soft_delete
         from documents.models import CustomField
         from documents.models import Document
         from documents.signals import document_consumption_finished
@@ -35,6 +36,7 @@ class SvcArchiveConfig(AppConfig):
         from svc_archive_plugin.api.urls import mount_api
         from svc_archive_plugin.beat import install_beat_schedule
         from svc_archive_plugin.models import Customer
+        from svc_archive_plugin.models import DocumentTypeCode
         from svc_archive_plugin.models import Dossier
         from svc_archive_plugin.models import RetentionRule
         from svc_archive_plugin.models import ServiceProject
@@ -72,13 +74,20 @@ class SvcArchiveConfig(AppConfig):
             sender=Document,
             dispatch_uid="svc_archive_purged",
         )
+        post_soft_delete.connect(
+            signals.document_trashed,
+            sender=Document,
+            dispatch_uid="svc_archive_trashed",
+        )
         post_restore.connect(
             signals.document_restored,
             sender=Document,
             dispatch_uid="svc_archive_restored",
         )
+        # A type code makes its documents records, with a default category.
         for change in (post_save, post_delete):
             change.connect(signals.schedule_changed, sender=RetentionRule)
+            change.connect(signals.schedule_changed, sender=DocumentTypeCode)
         post_save.connect(signals.dossier_saved, sender=Dossier)
         task_prerun.connect(
             guards.spare_protected_from_purge,
@@ -94,7 +103,6 @@ class SvcArchiveConfig(AppConfig):
 
             from svc_archive_plugin.models import ArchiveCategory
             from svc_archive_plugin.models import CalendarDay
-            from svc_archive_plugin.models import DocumentTypeCode
 
             # Configuration that changes how documents are classified or deadlines fall.
             auditlog.register(ArchiveCategory)

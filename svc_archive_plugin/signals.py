@@ -208,10 +208,19 @@ def document_deleting(sender: Any, instance: Any, **kwargs: Any) -> None:
 def document_purged(sender: Any, instance: Any, **kwargs: Any) -> None:
     """A purged document leaves no retention behind (a destroyed one keeps its row)."""
     from svc_archive_plugin.models import RecordRetention
+    from svc_archive_plugin.services import record_facts
 
     RecordRetention.objects.filter(document_id=instance.pk).exclude(
         state=RecordRetention.State.DESTROYED,
     ).delete()
+    record_facts.refresh([instance.pk])
+
+
+def document_trashed(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """A document in the trash is not counted by the statistics (paperless's view)."""
+    from svc_archive_plugin.services import record_facts
+
+    record_facts.refresh([instance.pk])
 
 
 def document_restored(sender: Any, instance: Any, **kwargs: Any) -> None:
@@ -221,7 +230,7 @@ def document_restored(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 
 def schedule_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
-    """A changed schedule rule re-classifies records, in the background."""
+    """A changed schedule rule or type code re-classifies records, in the background."""
     from django.db import transaction
 
     from svc_archive_plugin.tasks import recompute_retention

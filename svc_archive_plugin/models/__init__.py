@@ -37,6 +37,7 @@ from svc_archive_plugin.models.retention import RecordRetention
 from svc_archive_plugin.models.retention import RefusedDeletion
 from svc_archive_plugin.models.retention import RetentionRule
 from svc_archive_plugin.models.retention import SweepRun
+from svc_archive_plugin.models.statistics import RecordFacts
 from svc_archive_plugin.models.statistics import Statistics
 from svc_archive_plugin.models.vocabulary import ArchiveCategory
 from svc_archive_plugin.models.vocabulary import DocumentTypeCode
@@ -74,6 +75,7 @@ __all__ = [
     "LoanToIssue",
     "OverdueLoan",
     "ProvisionedObject",
+    "RecordFacts",
     "RecordRetention",
     "RefusedDeletion",
     "RegisterEntry",

@@ -20,17 +20,20 @@ from django.utils.translation import gettext as _
 from svc_archive_plugin.conf import archive_settings
 from svc_archive_plugin.models import AppraisalDecision
 from svc_archive_plugin.models import ArchiveCategory
+from svc_archive_plugin.models import Customer
 from svc_archive_plugin.models import DocumentTypeCode
 from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models import RecordRetention
 from svc_archive_plugin.models import RetentionRule
 from svc_archive_plugin.models import ServiceProject
 from svc_archive_plugin.models import SweepRun
+from svc_archive_plugin.services import record_facts
 from svc_archive_plugin.services.indexing import reindex
 from svc_archive_plugin.services.provisioning import provisioned
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from collections.abc import Iterator
 
     from django.contrib.auth.models import User
 
@@ -125,28 +128,35 @@ def dossier_class(dossier: Dossier) -> str | None:
 # Keeping each record's retention right -------------------------------------------------------
 
 
-def _facts(document_ids: list[int]) -> dict[int, dict]:
-    """What decides each document's retention, in a fixed number of queries."""
+def document_facts(document_ids: list[int]) -> dict[int, dict]:
+    """What decides each document's retention and what statistics count it by.
+
+    A fixed number of queries, whatever the number of documents; documents in the trash
+    are not among them.
+    """
     from documents.models import CustomFieldInstance
     from documents.models import Document
 
     docs = {
-        pk: {"type_id": type_id, "created": created}
-        for pk, type_id, created in Document.objects.filter(
+        pk: {"type_id": type_id, "created": _created_date(created), "root_id": root_id}
+        for pk, type_id, created, root_id in Document.objects.filter(
             pk__in=document_ids,
-        ).values_list("pk", "document_type_id", "created")
+        ).values_list("pk", "document_type_id", "created", "root_document_id")
     }
     if not docs:
         return {}
-    category_field = provisioned("custom_field.category")
-    project_field = provisioned("custom_field.project")
-    options: dict[int, dict[int, str]] = {}
-    fields = [f.pk for f in (category_field, project_field) if f is not None]
+    field_ids = {
+        key: field.pk
+        for key in ("category", "project", "customer")
+        if (field := provisioned(f"custom_field.{key}")) is not None
+    }
+    by_field = {pk: key for key, pk in field_ids.items()}
+    options: dict[int, dict[str, str]] = {}
     for doc_id, field_id, option in CustomFieldInstance.objects.filter(
         document_id__in=docs,
-        field_id__in=fields,
+        field_id__in=by_field,
     ).values_list("document_id", "field_id", "value_select"):
-        options.setdefault(doc_id, {})[field_id] = option
+        options.setdefault(doc_id, {})[by_field[field_id]] = option
     categories = dict(ArchiveCategory.objects.values_list("option_id", "pk"))
     codes = {
         type_id: (code_id, default_category)
@@ -156,13 +166,15 @@ def _facts(document_ids: list[int]) -> dict[int, dict]:
             "default_category_id",
         )
     }
-    project_options = {
-        o.get(project_field.pk) for o in options.values() if project_field is not None
-    } - {None}
     projects = {
         row["option_id"]: row
-        for row in ServiceProject.objects.filter(option_id__in=project_options).values(
+        for row in ServiceProject.objects.filter(
+            option_id__in={o.get("project") for o in options.values()} - {None, ""},
+        ).values(
             "option_id",
+            "pk",
+            "customer_id",
+            "department_id",
             "end_date",
             "dossier__pk",
             "dossier__state",
@@ -171,19 +183,24 @@ def _facts(document_ids: list[int]) -> dict[int, dict]:
             "dossier__retention_override_reason",
         )
     }
+    customers = dict(
+        Customer.objects.filter(
+            option_id__in={o.get("customer") for o in options.values()} - {None, ""},
+        ).values_list("option_id", "pk"),
+    )
     for doc_id, doc in docs.items():
         own = options.get(doc_id, {})
         code_id, default_category = codes.get(doc["type_id"], (None, None))
-        project = projects.get(own.get(project_field.pk)) if project_field else None
-        category = (
-            categories.get(own.get(category_field.pk)) if category_field else None
-        )
+        project = projects.get(own.get("project"))
+        category = categories.get(own.get("category"))
         if category is None and project is not None:
             category = project["dossier__category_id"]
+        customer = customers.get(own.get("customer"))
         doc.update(
             code_id=code_id,
             category_id=category or default_category,
             project=project,
+            customer_id=customer or (project["customer_id"] if project else None),
         )
     return docs
 
@@ -205,7 +222,7 @@ def recompute(document_ids: Iterable[int]) -> list[int]:
     schedule = Schedule()
     today = timezone.localdate()
     with transaction.atomic():
-        facts = _facts(ids)
+        facts = document_facts(ids)
         existing = {
             row.document_id: row
             for row in RecordRetention.objects.select_for_update().filter(
@@ -231,9 +248,7 @@ def recompute(document_ids: Iterable[int]) -> list[int]:
                         row.delete()  # no longer a record of any scheduled class
                         changed.append(row)
                     continue
-                starts = (
-                    project["end_date"] if project else _created_date(fact["created"])
-                )
+                starts = project["end_date"] if project else fact["created"]
                 years = period_years(retention)
                 until = retention_until(starts, years)
                 wanted = {
@@ -273,24 +288,27 @@ def recompute(document_ids: Iterable[int]) -> list[int]:
         )
         touched = [r.document_id for r in created + changed]
         mirror(touched)
+        record_facts.store(ids, facts)
     return touched
+
+
+def document_chunks(chunk: int = 2000) -> Iterator[list[int]]:
+    """The ids of every document not in the trash, ``chunk`` at a time, by id."""
+    from documents.models import Document
+
+    last = 0
+    while ids := list(
+        Document.objects.filter(pk__gt=last)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:chunk],
+    ):
+        yield ids
+        last = ids[-1]
 
 
 def recompute_all(chunk: int = 2000) -> int:
     """Recompute every document's retention, in chunks (after a schedule change)."""
-    from documents.models import Document
-
-    count, last = 0, 0
-    while True:
-        ids = list(
-            Document.objects.filter(pk__gt=last)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:chunk],
-        )
-        if not ids:
-            return count
-        count += len(recompute(ids))
-        last = ids[-1]
+    return sum(len(recompute(ids)) for ids in document_chunks(chunk))
 
 
 # Showing it in paperless: the *Retention until* field and the retention tag ----------------
@@ -525,6 +543,7 @@ def appraise(
         )
         created = AppraisalDecision.objects.bulk_create(decisions)
         mirror(ids)
+        record_facts.refresh(ids)  # a record kept permanently counts as permanent
     return created
 
 

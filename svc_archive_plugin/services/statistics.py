@@ -3,7 +3,8 @@
 Every figure is a small table (``Figure``: columns and rows) counted by one ``GROUP BY``
 query of its group, whatever the size of the archive; Python only sums the grouped rows
 and puts names to ids (a query per kind of name). One query of a group feeds all its
-figures:
+figures. Records are counted from ``RecordFacts``, one narrow row per archived record
+(``services.record_facts``), not from the documents joined with their field values:
 
 - records: archived documents (those with a service-archive document type) by archive
   category, document type, retention class, year and month (of the document's date);
@@ -38,8 +39,6 @@ from typing import Any
 from django.db import connection
 from django.db import transaction
 from django.db.models import Count
-from django.db.models import F
-from django.db.models import FilteredRelation
 from django.db.models import Q
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
@@ -53,6 +52,7 @@ from svc_archive_plugin.models import DocumentTypeCode
 from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models import Loan
 from svc_archive_plugin.models import ProvisionedObject
+from svc_archive_plugin.models import RecordFacts
 from svc_archive_plugin.models import RecordRetention
 from svc_archive_plugin.models import ServiceProject
 from svc_archive_plugin.models import ServiceType
@@ -187,12 +187,46 @@ def sees_all_documents(user: User) -> bool:
     return has_global_statistics_permission(user)
 
 
-def _visible(user: User, documents: QuerySet) -> QuerySet:
-    from documents.permissions import permitted_document_ids
+def visible_document_ids(user: User) -> QuerySet:
+    """The ids of the documents paperless lets ``user`` view (a subquery).
 
+    What ``documents.permissions.permitted_document_ids`` answers, as a union of four
+    index lookups (own, unowned, the person's and the groups' view permissions) instead
+    of one scan of every document testing all three: 0.3 s instead of 2 s at a million.
+    Documents in the trash may be among them; records there have no facts to count.
+    """
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import IntegerField
+    from django.db.models.functions import Cast
+    from documents.models import Document
+    from guardian.models import GroupObjectPermission
+    from guardian.models import UserObjectPermission
+
+    permission = {
+        "permission__codename": "view_document",
+        "permission__content_type": ContentType.objects.get_for_model(Document),
+    }
+    granted = [
+        model.objects.filter(**who, **permission)
+        .annotate(document_id=Cast("object_pk", IntegerField()))
+        .values_list("document_id", flat=True)
+        .order_by()
+        for model, who in (
+            (UserObjectPermission, {"user": user}),
+            (GroupObjectPermission, {"group__user": user}),
+        )
+    ]
+    documents = Document.global_objects.values_list("pk", flat=True).order_by()
+    return documents.filter(owner=user).union(
+        documents.filter(owner__isnull=True),
+        *granted,
+    )
+
+
+def _visible(user: User, records: QuerySet) -> QuerySet:
     if sees_all_documents(user):
-        return documents  # one aggregate over the documents, no permission join
-    return documents.filter(id__in=permitted_document_ids(user))
+        return records  # one aggregate over the records, no permission join
+    return records.filter(document_id__in=visible_document_ids(user))
 
 
 # Shared pieces ---------------------------------------------------------------------------
@@ -228,125 +262,27 @@ def _field_ids() -> dict[str, int]:
     return {key.removeprefix("custom_field."): found.get(key) for key in keys}
 
 
-def _field(field_id: int | None) -> FilteredRelation:
-    return FilteredRelation(
-        "custom_fields",
-        condition=Q(
-            custom_fields__field_id=field_id,
-            custom_fields__deleted_at__isnull=True,
-        ),
-    )
-
-
 def _options(model, **lookups) -> QuerySet:
     """Select-option ids of register entries (a subquery)."""
     return model.objects.filter(**lookups).exclude(option_id="").values("option_id")
 
 
-def _with_option(field_id: int | None, options: QuerySet) -> QuerySet:
-    """Ids of documents whose select ``field_id`` holds one of ``options`` (a subquery)."""
-    from documents.models import CustomFieldInstance
+def _records(user: User, filters: Filters, *, period: bool = True) -> QuerySet:
+    """The facts of the archived records the viewer may count, narrowed by the filters.
 
-    return CustomFieldInstance.objects.filter(
-        field_id=field_id,
-        deleted_at__isnull=True,
-        value_select__in=options,
-    ).values("document_id")
-
-
-def _documents(
-    user: User,
-    filters: Filters,
-    fields: dict[str, int | None],
-    *,
-    period: bool = True,
-) -> QuerySet:
-    """Archived documents the viewer may count, narrowed by the filters (not evaluated).
-
-    The filters are semi-joins (``id IN (…)``), so they never multiply rows; the values a
-    figure groups by are joined by the figure itself.
+    A record's department is its project's; its customer its own customer field's, else
+    its project's (``services.record_facts``).
     """
-    from documents.models import Document
-
-    documents = Document.objects.filter(
-        root_document__isnull=True,  # versions are not records of their own
-        document_type__in=DocumentTypeCode.objects.values("document_type_id"),
-    )
+    records = RecordFacts.objects.all()
     if period and filters.date_from:
-        documents = documents.filter(created__gte=filters.date_from)
+        records = records.filter(created__gte=filters.date_from)
     if period and filters.date_to:
-        documents = documents.filter(created__lte=filters.date_to)
+        records = records.filter(created__lte=filters.date_to)
     if filters.department:
-        documents = documents.filter(
-            id__in=_with_option(
-                fields["project"],
-                _options(ServiceProject, department_id=filters.department),
-            ),
-        )
+        records = records.filter(department_id=filters.department)
     if filters.customer:
-        documents = documents.filter(
-            Q(
-                id__in=_with_option(
-                    fields["customer"],
-                    _options(Customer, pk=filters.customer),
-                ),
-            )
-            | Q(
-                id__in=_with_option(
-                    fields["project"],
-                    _options(ServiceProject, customer_id=filters.customer),
-                ),
-            ),
-        )
-    return _visible(user, documents)
-
-
-def _by_category(
-    documents: QuerySet,
-    fields: dict[str, int | None],
-    **keys,
-) -> list[dict[str, Any]]:
-    """Count ``documents`` by their category option and ``keys`` (expressions).
-
-    A document's category is its *档案门类*, as capture writes it; the few without it take
-    their project's dossier's, counted by a second query only when there are any (it stays
-    ``None`` without a project: the caller falls back on the document type's default).
-    Grouping by plain columns lets PostgreSQL hash the groups.
-    """
-    rows = list(
-        documents.annotate(svc_category=_field(fields["category"]))
-        .values(category_option=F("svc_category__value_select"), **keys)
-        .annotate(n=Count("pk"))
-        .order_by(),
-    )
-    if all(row["category_option"] for row in rows):
-        return rows
-    missing = list(
-        documents.annotate(
-            svc_category=_field(fields["category"]),
-            svc_project=_field(fields["project"]),
-        )
-        .filter(
-            Q(svc_category__id__isnull=True)
-            | Q(svc_category__value_select__isnull=True)
-            | Q(svc_category__value_select=""),
-        )
-        .values(project_option=F("svc_project__value_select"), **keys)
-        .annotate(n=Count("pk"))
-        .order_by(),
-    )
-    dossier_category = dict(
-        ServiceProject.objects.filter(
-            option_id__in={row["project_option"] for row in missing} - {None, ""},
-        ).values_list("option_id", "dossier__category__option_id"),
-    )
-    return [row for row in rows if row["category_option"]] + [
-        {
-            **{k: v for k, v in row.items() if k != "project_option"},
-            "category_option": dossier_category.get(row["project_option"]),
-        }
-        for row in missing
-    ]
+        records = records.filter(customer_id=filters.customer)
+    return _visible(user, records)
 
 
 def _month(value) -> datetime.date | None:
@@ -377,19 +313,15 @@ def months(filters: Filters) -> list[datetime.date]:
     return result
 
 
-def _categories() -> list[tuple[str, str, str]]:
-    """(option id, code, name) of every archive category, by code."""
+def _categories() -> list[tuple[int, str, str]]:
+    """(id, code, name) of every archive category, by code."""
     return list(
-        ArchiveCategory.objects.order_by("code").values_list(
-            "option_id",
-            "code",
-            "name",
-        ),
+        ArchiveCategory.objects.order_by("code").values_list("pk", "code", "name"),
     )
 
 
 def _category_columns(categories, used: set[str]) -> list[Column]:
-    columns = [Column(code, name, count=True) for _option, code, name in categories]
+    columns = [Column(code, name, count=True) for _pk, code, name in categories]
     if NONE in used:
         columns.append(Column(NONE, str(_("no archive category")), count=True))
     return columns
@@ -432,48 +364,52 @@ def _no(what: str) -> str:
 # Records ---------------------------------------------------------------------------------
 
 
-def _type_labels() -> dict[int, tuple[str, str, str | None]]:
-    """Document type id -> (code, name, default category option)."""
+def _type_labels() -> dict[int, tuple[str, str]]:
+    """Document type id -> (code, name)."""
     return {
-        type_id: (code, name, option)
-        for type_id, code, name, option in DocumentTypeCode.objects.order_by(
+        type_id: (code, name)
+        for type_id, code, name in DocumentTypeCode.objects.order_by(
             "code",
         ).values_list(
             "document_type_id",
             "code",
             "document_type__name",
-            "default_category__option_id",
         )
     }
 
 
+def _category_of(categories: list[tuple[int, str, str]]) -> dict[int | None, str]:
+    """Archive category id -> code (``NONE`` for none)."""
+    return {pk: code for pk, code, _name in categories} | {None: NONE}
+
+
 @_one_aggregate
 def record_figures(user: User, filters: Filters) -> dict[str, Figure]:
-    """Records by category, document type, retention class, year and month (one query).
-
-    A second query only counts documents that have no *档案门类* (see ``_by_category``).
-    """
-    fields = _field_ids()
-    cube = _by_category(
-        _documents(user, filters, fields),
-        fields,
-        type_id=F("document_type_id"),
-        retention_class=F("svc_archive_retention__retention"),
-        month=TruncMonth("created"),
+    """Records by category, document type, retention class, year and month (one query)."""
+    cube = (
+        _records(user, filters)
+        .values(
+            "category_id",
+            "document_type_id",
+            "retention",
+            month=TruncMonth("created"),
+        )
+        .annotate(n=Count("pk"))
+        .order_by()
     )
     types = _type_labels()
     categories = _categories()
-    code_of = {option: code for option, code, _name in categories}
+    code_of = _category_of(categories)
     by_category, by_type, by_retention = Counter(), Counter(), Counter()
     by_year, by_month = Counter(), Counter()
     for row in cube:
-        code, _name, default = types.get(row["type_id"], (NONE, "", None))
-        category = code_of.get(row["category_option"] or default, NONE)
+        code = types.get(row["document_type_id"], (NONE, ""))[0]
+        category = code_of.get(row["category_id"], NONE)
         month = _month(row["month"])
         n = row["n"]
         by_category[category] += n
         by_type[code] += n
-        by_retention[row["retention_class"] or NONE] += n
+        by_retention[row["retention"] or NONE] += n
         by_year[(month.year, category)] += n
         by_month[(month, category)] += n
     series = _category_columns(categories, set(by_category))
@@ -512,8 +448,8 @@ def record_figures(user: User, filters: Filters) -> dict[str, Figure]:
             ),
             _ranked(
                 by_type,
-                {code: (code, name) for code, name, _d in types.values()},
-                keep_zero=[code for code, _n, _d in types.values()],
+                {code: (code, name) for code, name in types.values()},
+                keep_zero=[code for code, _name in types.values()],
             ),
         ),
         "records_by_retention": Figure(
@@ -756,50 +692,35 @@ def _complaint_types() -> list[int]:
 @_one_aggregate
 def complaint_figures(user: User, filters: Filters) -> dict[str, Figure]:
     """Feedback and complaint documents by customer, project and month (one query)."""
-    fields = _field_ids()
     cube = list(
-        _documents(user, filters, fields)
-        .filter(document_type__in=_complaint_types())
-        .annotate(
-            svc_customer=_field(fields["customer"]),
-            svc_project=_field(fields["project"]),
-        )
-        .values(
-            customer_option=F("svc_customer__value_select"),
-            project_option=F("svc_project__value_select"),
-            month=TruncMonth("created"),
-        )
+        _records(user, filters)
+        .filter(document_type_id__in=_complaint_types())
+        .values("customer_id", "project_id", month=TruncMonth("created"))
         .annotate(n=Count("pk"))
         .order_by(),
     )
     projects = {
-        option: (code, name, customer_id)
-        for option, code, name, customer_id in ServiceProject.objects.filter(
-            option_id__in={r["project_option"] for r in cube} - {None, ""},
-        ).values_list("option_id", "code", "name", "customer_id")
+        pk: (code, name, customer_id)
+        for pk, code, name, customer_id in ServiceProject.objects.filter(
+            pk__in={r["project_id"] for r in cube} - {None},
+        ).values_list("pk", "code", "name", "customer_id")
     }
-    customers = {
-        (pk, option): (code, name)
-        for pk, option, code, name in Customer.objects.filter(
-            Q(option_id__in={r["customer_option"] for r in cube} - {None, ""})
+    customer_labels = {
+        pk: (code, name)
+        for pk, code, name in Customer.objects.filter(
+            Q(pk__in={r["customer_id"] for r in cube} - {None})
             | Q(pk__in={p[2] for p in projects.values()}),
-        ).values_list("pk", "option_id", "code", "name")
+        ).values_list("pk", "code", "name")
     }
-    customer_by_option = {option: pk for pk, option in customers}
-    customer_labels = {pk: label for (pk, _o), label in customers.items()}
     by_customer, by_project, by_month = Counter(), Counter(), Counter()
     for row in cube:
-        project = projects.get(row["project_option"])
-        customer = customer_by_option.get(row["customer_option"]) or (
-            project[2] if project else None
-        )
-        by_customer[customer or NONE] += row["n"]
-        by_project[row["project_option"] if project else NONE] += row["n"]
+        by_customer[row["customer_id"] or NONE] += row["n"]
+        by_project[row["project_id"] or NONE] += row["n"]
         by_month[(_month(row["month"]), "count")] += row["n"]
     customer_labels[NONE] = ("", _no("customer"))
     project_labels = {
-        option: (code, name, customer_labels.get(customer_id, ("", ""))[0])
-        for option, (code, name, customer_id) in projects.items()
+        pk: (code, name, customer_labels.get(customer_id, ("", ""))[0])
+        for pk, (code, name, customer_id) in projects.items()
     } | {NONE: ("", _no("project"), "")}
     count = Column("count", str(_("complaints")), count=True)
     return {
@@ -856,8 +777,8 @@ def attention_figures(user: User, filters: Filters) -> dict[str, Figure]:
             .order_by()
         ):
             filings[name or no_department] += n
-    fields = _field_ids()
     late = Counter()
+    fields = _field_ids() if filters.customer else {}
     for name, n in (
         _loans(user, filters, overdue_loans(today), fields)
         .values_list("department__name")
@@ -865,24 +786,25 @@ def attention_figures(user: User, filters: Filters) -> dict[str, Figure]:
         .order_by()
     ):
         late[name or no_department] += n
-    ending_rows = _by_category(
-        _documents(user, filters, fields, period=False).filter(
-            svc_archive_retention__state=RecordRetention.State.ACTIVE,
-            svc_archive_retention__until__gte=today,
-            svc_archive_retention__until__lte=today
-            + datetime.timedelta(days=ENDING_DAYS),
-        ),
-        fields,
-        type_id=F("document_type_id"),
+    ending_rows = (
+        _records(user, filters, period=False)
+        .filter(
+            document_id__in=RecordRetention.objects.filter(
+                state=RecordRetention.State.ACTIVE,
+                until__gte=today,
+                until__lte=today + datetime.timedelta(days=ENDING_DAYS),
+            ).values("document_id"),
+        )
+        .values_list("category_id")
+        .annotate(n=Count("pk"))
+        .order_by()
     )
-    types = _type_labels()
     categories = _categories()
-    code_of = {option: code for option, code, _name in categories}
+    code_of = _category_of(categories)
     ending = Counter()
-    for row in ending_rows:
-        default = types.get(row["type_id"], (None, None, None))[2]
-        ending[code_of.get(row["category_option"] or default, NONE)] += row["n"]
-    category_labels = {code: (code, name) for _o, code, name in categories} | {
+    for category_id, n in ending_rows:
+        ending[code_of.get(category_id, NONE)] += n
+    category_labels = {code: (code, name) for _pk, code, name in categories} | {
         NONE: ("", str(_("no archive category"))),
     }
     department = Column("department", str(_("department")))

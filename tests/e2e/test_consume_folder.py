@@ -27,7 +27,17 @@ def drop(instance, folder: str, name: str, make, *lines: str):
     staging.replace(target)
 
 
+def contracts_counted(client) -> int:
+    """The statistics' count of contracts 合同协议 (HT)."""
+    figure = client.get(
+        "/api/svc_archive/statistics/records_by_document_type/",
+    ).json()
+    return next(row["count"] for row in figure["rows"] if row["code"] == "HT")
+
+
 def test_chinese_scan_is_classified_and_found_by_a_chinese_word(paperless):
+    with paperless.client() as client:
+        contracts_before = contracts_counted(client)
     drop(
         paperless,
         "HT",
@@ -82,6 +92,13 @@ def test_chinese_scan_is_classified_and_found_by_a_chinese_word(paperless):
         assert (
             client.get("/api/documents/", params={"query": "长颈鹿"}).json()["count"]
             == 0
+        )
+        # The consumed record counts in the statistics (written with its retention).
+        wait_for(
+            lambda: contracts_counted(client) == contracts_before + 1,
+            30,
+            paperless,
+            "the contract in the statistics",
         )
 
 
