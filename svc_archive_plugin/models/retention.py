@@ -95,11 +95,13 @@ class RecordRetention(models.Model):
         DOSSIER = "dossier", _("Dossier override")
         APPRAISAL = "appraisal", _("Appraisal decision")
 
+    # No reverse accessor on Document: django-softdelete's restore walks the document's
+    # one-to-one relations and fails on a model that is not soft-deletable.
     document = models.OneToOneField(
         "documents.Document",
         on_delete=models.DO_NOTHING,
         db_constraint=False,
-        related_name="svc_archive_retention",
+        related_name="+",
         verbose_name=_("document"),
     )
     retention = models.CharField(

@@ -85,7 +85,7 @@ def test_bulk_edit_of_the_type_moves_or_removes_the_record(people, dossier):
     assert not RecordFacts.objects.exists()
 
 
-def test_a_record_in_the_trash_is_not_counted(
+def test_a_record_in_the_trash_is_not_counted_until_restored(
     api_client,
     people,
     dossier,
@@ -97,6 +97,15 @@ def test_a_record_in_the_trash_is_not_counted(
     api_client.force_authenticate(UserFactory(username="admin", superuser=True))
     assert api_client.delete(f"/api/documents/{document.pk}/").status_code == 204
     assert counted("records_by_category", manager) == {}
+    # paperless's trash walks the document's relations; the plugin's must not break it.
+    response = api_client.post(
+        "/api/trash/",
+        {"documents": [document.pk], "action": "restore"},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    assert counted("records_by_category", manager) == {"SH": 1}
+    assert RecordRetention.objects.get(document=document).retention == "important"
 
 
 def test_a_project_moved_to_another_department_moves_its_records(people, dossier):

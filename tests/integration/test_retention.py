@@ -56,6 +56,30 @@ def test_class_determines_destiny_and_the_clock_starts_the_next_january(dossier)
     )
 
 
+def test_a_record_restored_from_paperless_s_trash_keeps_its_retention(
+    api_client,
+    dossier,
+):
+    from tests.factories import UserFactory
+
+    contract = add_document(dossier, "HT")
+    api_client.force_authenticate(UserFactory(username="admin", superuser=True))
+    assert api_client.delete(f"/api/documents/{contract.pk}/").status_code == 204
+    response = api_client.post(
+        "/api/trash/",
+        {"documents": [contract.pk], "action": "restore"},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    assert Document.objects.filter(pk=contract.pk).exists()
+    assert RecordRetention.objects.get(document=contract).until == datetime.date(
+        2056,
+        12,
+        31,
+    )
+    assert until_field(contract) == datetime.date(2056, 12, 31)
+
+
 def test_without_a_project_the_document_date_starts_the_clock(provisioned):
     from documents.signals import document_updated
 
