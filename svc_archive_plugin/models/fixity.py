@@ -105,7 +105,9 @@ class FixityFinding(AppendOnlyModel):
     class Meta:
         verbose_name = _("fixity finding")
         verbose_name_plural = _("fixity findings")
-        ordering = ("run", "document", "file")
+        # Plain ids: ordering by the document would join its table and hide the findings
+        # of purged documents.
+        ordering = ("-run_id", "document_id", "file", "pk")
 
     def __str__(self) -> str:
         return f"#{self.document_id} {self.file}: {self.get_problem_display()}"

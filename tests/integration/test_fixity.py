@@ -559,6 +559,20 @@ def test_the_manager_reads_the_reports_in_the_admin(client, manager, archive):
     assert {(int(r[0]), r[2], r[3]) for r in rows[1:]} == findings(run)
 
 
+def test_findings_of_a_purged_document_stay_listed(client, manager, archive):
+    """A record destroyed after the check leaves its finding in every list of them."""
+    damaged = damage(archive)
+    run = full_check()
+    # The row gone as a destruction leaves it (no signal, no guard).
+    Document.global_objects.filter(pk=damaged["tampered"].pk)._raw_delete("default")
+    assert len(list(FixityFinding.objects.filter(run=run))) == 3
+    client.force_login(manager)
+    listing = client.get(
+        f"/admin/svc_archive_plugin/fixityfinding/?run__id__exact={run.pk}",
+    )
+    assert len(listing.context["cl"].result_list) == 3
+
+
 def test_nobody_edits_or_deletes_a_report(client, manager, archive):
     damage(archive)
     run = full_check()
