@@ -633,7 +633,13 @@ class InventoryCheckSerializer(serializers.Serializer):
             if c[0] != InventoryItem.Result.UNCHECKED
         ],
     )
-    found_at = serializers.CharField(allow_blank=True, required=False, default="")
+    # The register's column widths: a longer text is a 400, not a database error.
+    found_at = serializers.CharField(
+        allow_blank=True,
+        required=False,
+        default="",
+        max_length=128,
+    )
     note = serializers.CharField(allow_blank=True, required=False, default="")
 
 
@@ -644,8 +650,13 @@ class InventoryUnlistedSerializer(serializers.Serializer):
         allow_null=True,
         default=None,
     )
-    archive_code = serializers.CharField(allow_blank=True, required=False, default="")
-    found_at = serializers.CharField()
+    archive_code = serializers.CharField(
+        allow_blank=True,
+        required=False,
+        default="",
+        max_length=64,
+    )
+    found_at = serializers.CharField(max_length=128)
     note = serializers.CharField(allow_blank=True, required=False, default="")
 
 

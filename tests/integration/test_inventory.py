@@ -681,6 +681,14 @@ def test_a_round_through_the_api(api_client, shelves, manager, desk):
     )
     assert found.status_code == 201
     assert found.json()["unlisted"] is True  # a B02 dossier, not on an A01 round
+    # A place longer than the register's column is refused, not a server error.
+    too_long = api_client.post(
+        record.format(p01),
+        {"result": "misplaced", "found_at": "A" * 129},
+        format="json",
+    )
+    assert too_long.status_code == 400
+    assert "found_at" in too_long.json()
 
     report = api_client.get(f"{url}discrepancies/").json()
     assert report["discrepancies"] == 2
