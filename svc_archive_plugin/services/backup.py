@@ -405,6 +405,11 @@ def export_plugin_data(
                 shutil.copyfileobj(records, out)
             out.write("\n]}\n")
         final_tmp.replace(path)
+    except OSError as exc:  # a full disk, a directory that cannot be written
+        raise BackupError(
+            _("The export cannot be written to %(path)s: %(error)s")
+            % {"path": target_dir, "error": exc},
+        ) from exc
     finally:
         records_tmp.unlink(missing_ok=True)
         final_tmp.unlink(missing_ok=True)
@@ -750,23 +755,46 @@ def _load(path: Path, plan: _Plan, by_label: dict[str, type[models.Model]]) -> d
         loaded[current._meta.label_lower] += len(objects)
         pending.clear()
 
-    with path.open("rb") as f:
-        for record in ijson.items(f, "records.item", use_float=True):
-            model = by_label.get(record.get("model"))
-            if model is None:
-                raise BackupError(
-                    _(
-                        "The export holds rows of %(model)s, which this plugin does not have.",
+    try:
+        with path.open("rb") as f:
+            for record in ijson.items(f, "records.item", use_float=True):
+                model = by_label.get(record.get("model"))
+                if model is None:
+                    raise BackupError(
+                        _(
+                            "The export holds rows of %(model)s, which this plugin "
+                            "does not have.",
+                        )
+                        % {"model": record.get("model")},
                     )
-                    % {"model": record.get("model")},
-                )
-            if model is not current or len(pending) >= 500:
-                flush()
-                current = model
-            _rewrite(record, model, plan)
-            pending.append(record)
-        flush()
+                if model is not current or len(pending) >= 500:
+                    flush()
+                    current = model
+                _rewrite(record, model, plan)
+                pending.append(record)
+    except (ijson.JSONError, UnicodeDecodeError) as exc:  # a file cut short or damaged
+        raise BackupError(
+            _("The export cannot be loaded: %(error)s") % {"error": exc},
+        ) from exc
+    flush()
     return loaded
+
+
+def _check_register_kept(header: dict) -> None:
+    """Replacing must not drop destruction-register entries that the export lacks."""
+    from svc_archive_plugin.models import RegisterEntry
+
+    here = RegisterEntry.objects.count()
+    there = header["register"]["entries"]
+    if here > there:
+        raise BackupError(
+            _(
+                "This installation's destruction register has %(here)s entries, the "
+                "export only %(there)s: replacing would lose %(lost)s of them. Export "
+                "this installation first, or import into a fresh one.",
+            )
+            % {"here": here, "there": there, "lost": here - there},
+        )
 
 
 def _delete_all(found: Iterable[type[models.Model]]) -> int:
@@ -888,6 +916,8 @@ def import_plugin_data(
                     ),
                 },
             )
+        if existing:
+            _check_register_kept(header)
         plan = _plan(header)
         _check_select_options(header)
         replaced = _delete_all(existing) if existing else 0

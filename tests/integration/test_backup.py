@@ -253,6 +253,20 @@ def test_refuses_an_installation_that_has_rows(exported):
     refused(exported, "already has service-archive rows .*--replace-existing")
 
 
+def test_replacing_refuses_to_lose_destruction_register_entries(exported):
+    """An older export over a register that has grown since would drop evidence."""
+    edit_export(exported, lambda d: d["header"]["register"].update(entries=0))
+    refused(exported, "replacing would lose 2 of them", replace_existing=True)
+
+
+def test_refuses_an_export_cut_short(exported):
+    empty_plugin_tables()
+    path = exported / backup.FILE_NAME
+    text = path.read_bytes()
+    path.write_bytes(text[:-20])  # the last record cut in half
+    refused(exported, "The export cannot be loaded")
+
+
 def test_refuses_an_installation_whose_paperless_data_does_not_match(archive, exported):
     """The paperless export imported is not the one made with the plugin's export."""
     empty_plugin_tables()
