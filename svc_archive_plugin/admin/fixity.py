@@ -22,6 +22,7 @@ from svc_archive_plugin.models import FixityFinding
 from svc_archive_plugin.models import FixityRun
 from svc_archive_plugin.services import fixity
 
+VIEW_FINDINGS = "svc_archive_plugin.view_fixityfinding"
 RUN_FIXITY = "svc_archive_plugin.run_fixity"
 
 
@@ -96,7 +97,7 @@ class FixityRunAdmin(EvidenceAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         run = self.get_object(request, object_id)
         extra = {}
-        if run is not None:
+        if run is not None and request.user.has_perm(VIEW_FINDINGS):
             findings = run.findings.order_by("document_id", "file", "pk")
             extra = {
                 "findings": [
@@ -121,14 +122,8 @@ class FixityRunAdmin(EvidenceAdmin):
         if not request.user.has_perm(RUN_FIXITY):
             raise PermissionDenied
         if request.method == "POST":
-            running = fixity.running_check()
-            if running is not None:
-                self.message_user(
-                    request,
-                    _("A fixity check is already running (started %(started)s).")
-                    % {"started": running},
-                    messages.WARNING,
-                )
+            if fixity.running_check() is not None:
+                self.message_user(request, str(fixity.busy()), messages.WARNING)
             else:
                 self._queue(request.user.pk)
                 self.message_user(
@@ -168,6 +163,8 @@ class FixityRunAdmin(EvidenceAdmin):
         run = get_object_or_404(FixityRun, pk=pk)
         if not self.has_view_permission(request, run):
             raise Http404
+        if not request.user.has_perm(VIEW_FINDINGS):
+            raise PermissionDenied
         return fixity_csv_response(run)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django_filters.rest_framework import FilterSet
+from django_filters.rest_framework import NumberFilter
 from documents.filters import DATETIME_KWARGS
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -28,12 +29,14 @@ class FixityRunFilterSet(FilterSet):
 
 
 class FixityFindingFilterSet(FilterSet):
+    # The id as it is: a finding's document may be in the trash or purged since.
+    document = NumberFilter(field_name="document_id")
+
     class Meta:
         model = FixityFinding
         fields = {
             "problem": ["exact", "in"],
             "file": ["exact"],
-            "document": ["exact"],
         }
 
 

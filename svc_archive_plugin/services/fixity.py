@@ -119,7 +119,8 @@ class _Tally:
 # Starting and resuming ---------------------------------------------------------------
 
 
-def _busy() -> FixityBusy:
+def busy() -> FixityBusy:
+    """Why a check cannot start now: the one running, with its progress."""
     running = FixityRun.objects.filter(state=State.RUNNING).first()
     if running is None:
         return FixityBusy(_("Another fixity check was started at the same moment."))
@@ -166,7 +167,7 @@ def start(user: User | None = None) -> FixityRun:
                 heartbeat_at=timezone.now(),
             )
     except IntegrityError:
-        raise _busy() from None
+        raise busy() from None
 
 
 def resume() -> FixityRun:
@@ -174,7 +175,7 @@ def resume() -> FixityRun:
     release_abandoned()
     last = FixityRun.objects.order_by("-pk").first()
     if last is not None and last.state == State.RUNNING:
-        raise _busy()
+        raise busy()
     if last is None or last.state != State.INTERRUPTED:
         raise NothingToResume(_("The last fixity check was not interrupted."))
     try:
@@ -184,9 +185,9 @@ def resume() -> FixityRun:
                 state=State.INTERRUPTED,
             ).update(state=State.RUNNING, heartbeat_at=timezone.now())
     except IntegrityError:
-        raise _busy() from None
+        raise busy() from None
     if not claimed:  # another worker resumed it first
-        raise _busy()
+        raise busy()
     last.refresh_from_db()
     return last
 
@@ -350,7 +351,7 @@ def _check_files(
                 "",
                 Problem.MISSING,
                 expected=document.archive_checksum,
-                detail="an archive checksum is stored, but no archive file name",
+                detail=_("an archive checksum is stored, but no archive file name"),
             ),
         )
     return found
@@ -381,14 +382,18 @@ def _check_file(
             "problem": Problem.MISMATCH,
             "expected": expected,
             "actual": actual,
-            "detail": f"it does not open as a PDF either: {broken}" if broken else "",
+            "detail": (
+                _("it does not open as a PDF either: %(error)s") % {"error": broken}
+                if broken
+                else ""
+            ),
         }
     if is_pdf and (broken := pdf_problem(path)):
         return {
             "problem": Problem.UNREADABLE,
             "expected": expected,
             "actual": actual,
-            "detail": f"does not open as a PDF: {broken}",
+            "detail": _("does not open as a PDF: %(error)s") % {"error": broken},
         }
     return None
 

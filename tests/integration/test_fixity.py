@@ -613,6 +613,22 @@ def test_staff_see_no_fixity_reports(client, clerk, archive):
     assert not FixityRun.objects.exclude(pk=run.pk).exists()
 
 
+def test_runs_without_the_findings_permission_show_no_findings(client, archive):
+    """Who may only see that checks ran sees no file paths and checksums."""
+    from django.contrib.auth.models import Permission
+
+    damage(archive)
+    run = full_check()
+    auditor = UserFactory(username="auditor", staff=True)
+    auditor.user_permissions.add(Permission.objects.get(codename="view_fixityrun"))
+    client.force_login(auditor)
+    page = client.get(f"{ADMIN}{run.pk}/change/")
+    assert page.status_code == 200
+    assert 'class="fixity-finding"' not in page.content.decode()
+    assert "findings.csv" not in page.content.decode()
+    assert client.get(f"{ADMIN}{run.pk}/findings.csv").status_code == 403
+
+
 # API -----------------------------------------------------------------------------------
 
 
@@ -637,6 +653,14 @@ def test_the_api_by_role(api_client, people, archive):
     } == (findings(run))
     mismatch = api_client.get(f"{API}{run.pk}/findings/?problem=mismatch")
     assert [f["document"] for f in mismatch.data["results"]] == [damaged["tampered"].pk]
+    # A document put in the trash since is still a valid filter.
+    Document.objects.filter(pk=damaged["tampered"].pk).update(deleted_at=timezone.now())
+    by_document = api_client.get(
+        f"{API}{run.pk}/findings/",
+        {"document": damaged["tampered"].pk},
+    )
+    assert by_document.status_code == 200, by_document.content
+    assert [f["problem"] for f in by_document.data["results"]] == ["mismatch"]
     assert api_client.get(f"{API}{run.pk}/csv/").status_code == 200
     # Read-only: refused by the permissions (no delete/change permission) or the method.
     assert api_client.delete(f"{API}{run.pk}/").status_code in (403, 405)
