@@ -8,7 +8,6 @@ from django.db import transaction
 from django.db.models import Count
 from django.db.models import Sum
 from django.http import Http404
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.shortcuts import redirect
 from django.urls import path
@@ -23,6 +22,7 @@ from svc_archive_plugin.models import DestructionEvent
 from svc_archive_plugin.models import DestructionItem
 from svc_archive_plugin.models import DestructionList
 from svc_archive_plugin.models import RegisterEntry
+from svc_archive_plugin.reports.pdf_download import pdf_response
 from svc_archive_plugin.reports.register_csv import register_csv_response
 from svc_archive_plugin.services import destruction
 from svc_archive_plugin.services import register
@@ -198,10 +198,7 @@ class DestructionListAdmin(StepsAdmin, EvidenceAdmin):
         destruction_list = get_object_or_404(DestructionList, pk=pk)
         if not self.has_view_permission(request, destruction_list):
             raise Http404
-        pdf, filename = destruction_register_pdf(destruction_list)
-        response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="{filename}"'
-        return response
+        return pdf_response(*destruction_register_pdf(destruction_list))
 
 
 @admin.register(RegisterEntry)

@@ -12,7 +12,6 @@ from django.contrib import admin
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.shortcuts import redirect
 from django.urls import path
@@ -25,6 +24,7 @@ from svc_archive_plugin.admin.evidence import action_fields
 from svc_archive_plugin.admin.evidence import form_page
 from svc_archive_plugin.models import InventoryItem
 from svc_archive_plugin.models import InventoryRound
+from svc_archive_plugin.reports.pdf_download import pdf_response
 from svc_archive_plugin.services import inventory
 
 Result = InventoryItem.Result
@@ -302,16 +302,10 @@ class InventoryRoundAdmin(StepsAdmin, admin.ModelAdmin):
             ),
         )
 
-    def _pdf(self, pdf_and_name) -> HttpResponse:
-        pdf, filename = pdf_and_name
-        response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="{filename}"'
-        return response
-
     def list_pdf_view(self, request, pk: int):
         from svc_archive_plugin.reports.inventory_list import inventory_list_pdf
 
-        return self._pdf(inventory_list_pdf(self._visible(request, pk)))
+        return pdf_response(*inventory_list_pdf(self._visible(request, pk)))
 
     def list_csv_view(self, request, pk: int):
         from svc_archive_plugin.reports.inventory_csv import inventory_list_csv_response
@@ -323,7 +317,7 @@ class InventoryRoundAdmin(StepsAdmin, admin.ModelAdmin):
             discrepancy_report_pdf,
         )
 
-        return self._pdf(discrepancy_report_pdf(self._visible(request, pk)))
+        return pdf_response(*discrepancy_report_pdf(self._visible(request, pk)))
 
     def discrepancies_csv_view(self, request, pk: int):
         from svc_archive_plugin.reports.inventory_csv import discrepancies_csv_response

@@ -13,7 +13,6 @@ from django import forms
 from django.contrib import admin
 from django.contrib import messages
 from django.http import Http404
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.shortcuts import redirect
 from django.urls import path
@@ -39,6 +38,7 @@ from svc_archive_plugin.models import LoanOut
 from svc_archive_plugin.models import LoanToInspect
 from svc_archive_plugin.models import LoanToIssue
 from svc_archive_plugin.models import OverdueLoan
+from svc_archive_plugin.reports.pdf_download import pdf_response
 from svc_archive_plugin.services import loans
 
 State = Loan.State
@@ -379,9 +379,7 @@ class LoanAdmin(StepsAdmin, LoanListAdmin):
         from svc_archive_plugin.reports.loan_slip import loan_slip_pdf
 
         loan = self._visible(request, pk)
-        response = HttpResponse(loan_slip_pdf(loan), content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="{loan.number}.pdf"'
-        return response
+        return pdf_response(loan_slip_pdf(loan), f"{loan.number}.pdf")
 
 
 # The desk screens --------------------------------------------------------------------------

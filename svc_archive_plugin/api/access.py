@@ -7,7 +7,6 @@ service decides who may take it. The access log is for holders of ``view_accessl
 
 from __future__ import annotations
 
-from django.http import HttpResponse
 from django_filters.rest_framework import FilterSet
 from documents.filters import DATE_KWARGS
 from documents.filters import DATETIME_KWARGS
@@ -35,6 +34,7 @@ from svc_archive_plugin.api.views import run_step
 from svc_archive_plugin.models import AccessLogEntry
 from svc_archive_plugin.models import AccessRequest
 from svc_archive_plugin.models import Loan
+from svc_archive_plugin.reports.pdf_download import pdf_response
 from svc_archive_plugin.services import access
 from svc_archive_plugin.services import loans
 
@@ -261,6 +261,4 @@ class LoanViewSet(_ScopedViewSet):
         from svc_archive_plugin.reports.loan_slip import loan_slip_pdf
 
         loan = self.get_object()
-        response = HttpResponse(loan_slip_pdf(loan), content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="{loan.number}.pdf"'
-        return response
+        return pdf_response(loan_slip_pdf(loan), f"{loan.number}.pdf")

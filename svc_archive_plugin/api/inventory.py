@@ -7,7 +7,6 @@ service decides, answering 403 for the wrong person and 409 for the wrong moment
 
 from __future__ import annotations
 
-from django.http import HttpResponse
 from django_filters.rest_framework import FilterSet
 from documents.filters import ID_KWARGS
 from drf_spectacular.types import OpenApiTypes
@@ -32,6 +31,7 @@ from svc_archive_plugin.api.views import RegisterViewSetMixin
 from svc_archive_plugin.api.views import run_step
 from svc_archive_plugin.models import InventoryItem
 from svc_archive_plugin.models import InventoryRound
+from svc_archive_plugin.reports.pdf_download import pdf_response
 from svc_archive_plugin.services import inventory
 
 
@@ -53,13 +53,6 @@ class InventoryPermission(BasePermission):
         if request.method in SAFE_METHODS:
             return inventory.can_view(request.user)
         return True
-
-
-def _pdf(pdf_and_name) -> HttpResponse:
-    pdf, filename = pdf_and_name
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
-    return response
 
 
 class InventoryRoundFilterSet(FilterSet):
@@ -155,7 +148,7 @@ class InventoryRoundViewSet(
         """The list to tick off (PDF), by cabinet, shelf and box."""
         from svc_archive_plugin.reports.inventory_list import inventory_list_pdf
 
-        return _pdf(inventory_list_pdf(self.get_object()))
+        return pdf_response(*inventory_list_pdf(self.get_object()))
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"], url_path="list_csv")
@@ -197,7 +190,7 @@ class InventoryRoundViewSet(
             discrepancy_report_pdf,
         )
 
-        return _pdf(discrepancy_report_pdf(self.get_object()))
+        return pdf_response(*discrepancy_report_pdf(self.get_object()))
 
 
 class InventoryItemFilterSet(FilterSet):

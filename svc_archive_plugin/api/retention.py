@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.http import HttpResponse
 from django_filters.rest_framework import FilterSet
 from documents.filters import DATE_KWARGS
 from documents.filters import ID_KWARGS
@@ -34,6 +33,7 @@ from svc_archive_plugin.models import DestructionList
 from svc_archive_plugin.models import LegalHold
 from svc_archive_plugin.models import RecordRetention
 from svc_archive_plugin.models import RegisterEntry
+from svc_archive_plugin.reports.pdf_download import pdf_response
 from svc_archive_plugin.services import destruction
 from svc_archive_plugin.services import holds
 from svc_archive_plugin.services import register
@@ -275,10 +275,7 @@ class DestructionListViewSet(
             destruction_register_pdf,
         )
 
-        pdf, filename = destruction_register_pdf(self.get_object())
-        response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="{filename}"'
-        return response
+        return pdf_response(*destruction_register_pdf(self.get_object()))
 
 
 class RegisterEntryViewSet(RegisterViewSetMixin, ReadOnlyModelViewSet):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+from typing import TYPE_CHECKING
+
 from django_filters.rest_framework import DjangoFilterBackend
 from documents.permissions import PaperlessAdminPermissions
 from documents.permissions import PaperlessObjectPermissions
@@ -39,11 +40,15 @@ from svc_archive_plugin.models import Customer
 from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models import ServiceProject
 from svc_archive_plugin.models import ServiceType
+from svc_archive_plugin.reports.pdf_download import pdf_response
 from svc_archive_plugin.services import deadlines
 from svc_archive_plugin.services import filing
 from svc_archive_plugin.services.registers import RegisterInUse
 from svc_archive_plugin.services.registers import delete_entry
 from svc_archive_plugin.services.status import plugin_status
+
+if TYPE_CHECKING:
+    from django.http import HttpResponse
 
 
 class StatusView(APIView):
@@ -63,10 +68,7 @@ def cover_sheet_response(
     """The cover sheet as an inline PDF."""
     from svc_archive_plugin.reports.cover_sheet import cover_sheet_pdf
 
-    pdf, filename = cover_sheet_pdf(project, type_code)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
-    return response
+    return pdf_response(*cover_sheet_pdf(project, type_code))
 
 
 class RegisterPagination(StandardPagination):

@@ -148,7 +148,9 @@ def _prepared_on(destruction_list: DestructionList) -> str:
     return _date(submitted.at) if submitted else ""
 
 
-class _RegisterPDF(FPDF):
+class FooterPDF(FPDF):
+    """A4 landscape whose every page names the sheet and its page number at the foot."""
+
     def __init__(self, footer_note: str) -> None:
         super().__init__(orientation="L", format="A4")
         self.footer_note = footer_note
@@ -308,7 +310,7 @@ def destruction_register_pdf(destruction_list: DestructionList) -> tuple[bytes, 
             "number": destruction_list.number,
         }
 
-    pdf = _RegisterPDF(footer)
+    pdf = FooterPDF(footer)
     pdf.set_title(
         _("Destruction register %(number)s") % {"number": destruction_list.number},
     )

@@ -8,7 +8,6 @@ from __future__ import annotations
 from itertools import groupby
 from typing import TYPE_CHECKING
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from svc_archive_plugin.reports.destruction_register import HEADING_STYLE
@@ -67,7 +66,9 @@ def _checked(row: Discrepancy) -> str:
     item = row.item
     if item.checked_at is None:
         return ""
-    at = timezone.localtime(item.checked_at).strftime("%Y-%m-%d %H:%M")
+    from svc_archive_plugin.services.inventory import moment
+
+    at = moment(item.checked_at)
     who = item.checked_by.get_username() if item.checked_by_id else ""
     return f"{who}\n{at}"
 

@@ -15,11 +15,11 @@ from fpdf.fonts import FontFace
 
 from svc_archive_plugin.conf import archive_settings
 from svc_archive_plugin.reports.destruction_register import HEADING_STYLE
-from svc_archive_plugin.reports.destruction_register import _RegisterPDF
+from svc_archive_plugin.reports.destruction_register import FooterPDF
 from svc_archive_plugin.reports.labels import blank_date
+from svc_archive_plugin.reports.labels import person
 from svc_archive_plugin.reports.labels import printed_on
-from svc_archive_plugin.reports.loan_slip import _person
-from svc_archive_plugin.reports.loan_slip import _signatures
+from svc_archive_plugin.reports.loan_slip import signatures
 
 if TYPE_CHECKING:
     import datetime
@@ -125,7 +125,7 @@ def heading(pdf: FPDF, title: str, inventory_round: InventoryRound) -> None:
         _("closed %(date)s by %(person)s")
         % {
             "date": _day(inventory_round.closed_at),
-            "person": _person(inventory_round.closed_by),
+            "person": person(inventory_round.closed_by),
         }
         if inventory_round.closed_at
         else _("open")
@@ -141,7 +141,7 @@ def heading(pdf: FPDF, title: str, inventory_round: InventoryRound) -> None:
                 _("Started %(date)s by %(person)s")
                 % {
                     "date": _day(inventory_round.started_at),
-                    "person": _person(inventory_round.started_by),
+                    "person": person(inventory_round.started_by),
                 },
                 _("State: %(state)s") % {"state": state},
             ),
@@ -255,7 +255,7 @@ def checkers_block(pdf: FPDF) -> None:
         pdf.add_page()
     pdf.set_font("cjk", size=11)
     pdf.cell(0, 8, _("Signatures (sign by hand)"), new_x="LMARGIN", new_y="NEXT")
-    _signatures(
+    signatures(
         pdf,
         [
             (_("Checked by"), "", blank_date()),
@@ -267,7 +267,7 @@ def checkers_block(pdf: FPDF) -> None:
 
 def new_pdf(footer: str, title: str) -> FPDF:
     """An A4 landscape sheet with the CJK font; the footer names it on every page."""
-    pdf = _RegisterPDF(footer)
+    pdf = FooterPDF(footer)
     pdf.set_title(title)
     pdf.add_font("cjk", fname=str(archive_settings.CJK_FONT))
     pdf.set_margins(10, 10, 10)

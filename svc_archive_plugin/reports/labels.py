@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 def blank_date() -> str:
@@ -20,3 +25,16 @@ def page_label(page: int) -> str:
 def printed_on() -> str:
     """The day a sheet is printed, under its last line (ISO, in every language)."""
     return _("printed %(date)s") % {"date": timezone.localdate().isoformat()}
+
+
+def person(user: User | None) -> str:
+    """A person as the desk knows them: full name and user name ('' for nobody)."""
+    if user is None:
+        return ""
+    full = user.get_full_name().strip()
+    if not full:
+        return user.get_username()
+    return _("%(name)s (%(username)s)") % {
+        "name": full,
+        "username": user.get_username(),
+    }

@@ -15,12 +15,11 @@ from fpdf.fonts import FontFace
 from svc_archive_plugin.conf import archive_settings
 from svc_archive_plugin.reports.labels import blank_date
 from svc_archive_plugin.reports.labels import page_label
+from svc_archive_plugin.reports.labels import person
 from svc_archive_plugin.reports.labels import printed_on
 
 if TYPE_CHECKING:
     import datetime
-
-    from django.contrib.auth.models import User
 
     from svc_archive_plugin.models import Loan
 
@@ -38,19 +37,6 @@ BOX = 3.6  # mm: a tick box
 # The font has no bold face: fpdf2's default bold headings would fail.
 LABEL_STYLE = FontFace(emphasis="", fill_color=(238, 238, 238))
 SECTION_STYLE = FontFace(emphasis="", fill_color=(215, 215, 215))
-
-
-def _person(user: User | None) -> str:
-    """A person as the desk knows them: full name and user name ('' for nobody)."""
-    if user is None:
-        return ""
-    full = user.get_full_name().strip()
-    if not full:
-        return user.get_username()
-    return _("%(name)s (%(username)s)") % {
-        "name": full,
-        "username": user.get_username(),
-    }
 
 
 def _day(value: datetime.date | datetime.datetime | None) -> str:
@@ -192,7 +178,7 @@ def _boxes(pdf: FPDF, label: str, options, chosen: str) -> None:
     pdf.set_xy(x, y + ROW)
 
 
-def _signatures(pdf: FPDF, rows: list[tuple[str, str, str]]) -> None:
+def signatures(pdf: FPDF, rows: list[tuple[str, str, str]]) -> None:
     """Rows of role, room to sign (over the name the system knows), date."""
     pdf.set_fill_color(255)  # a table takes the fill colour last set for its cells
     pdf.set_font("cjk", size=9.5)
@@ -233,7 +219,7 @@ def _details(loan: Loan) -> list[tuple[str, ...]]:
             _("Issued at"),
             _moment(loan.issued_at),
             _("Issued by"),
-            _person(loan.issued_by),
+            person(loan.issued_by),
         ),
         (_("Due back"), _day(loan.due), _("Renewals"), renewals),
         # Empty until issued (and for an electronic copy, which leaves no shelf).
@@ -280,7 +266,7 @@ def loan_slip_pdf(loan: Loan) -> bytes:
         [
             (
                 _("Borrower"),
-                _person(loan.borrower),
+                person(loan.borrower),
                 _("Department"),
                 loan.department.name if loan.department_id else "",
             ),
@@ -292,17 +278,17 @@ def loan_slip_pdf(loan: Loan) -> bytes:
     pdf.ln(2.5)
 
     _section(pdf, _("Approvals"))
-    _signatures(
+    signatures(
         pdf,
         [
             (
                 _("Department head"),
-                _person(loan.head_approved_by),
+                person(loan.head_approved_by),
                 _day(at.get(Action.APPROVE_HEAD)),
             ),
             (
                 _("Archive department head"),
-                _person(loan.archive_approved_by),
+                person(loan.archive_approved_by),
                 _day(at.get(Action.APPROVE_ARCHIVE)),
             ),
         ],
@@ -310,7 +296,7 @@ def loan_slip_pdf(loan: Loan) -> bytes:
     pdf.ln(2.5)
 
     _section(pdf, _("Signatures at issue (sign by hand)"))
-    _signatures(
+    signatures(
         pdf,
         [
             (_("Borrower's signature"), "", blank_date()),
@@ -327,18 +313,18 @@ def loan_slip_pdf(loan: Loan) -> bytes:
                 _("Returned at"),
                 _moment(loan.returned_at),
                 _("Received by"),
-                _person(loan.received_by),
+                person(loan.received_by),
             ),
         ],
     )
     _boxes(pdf, _("Condition"), loan.Condition.choices, loan.condition)
     _grid(pdf, [(_("Inspection note"), loan.inspection_note)], min_height=12)
-    _signatures(
+    signatures(
         pdf,
         [
             (
                 _("Inspected by"),
-                _person(loan.inspected_by),
+                person(loan.inspected_by),
                 _day(at.get(Action.INSPECT)) if loan.inspected_by_id else blank_date(),
             ),
         ],
