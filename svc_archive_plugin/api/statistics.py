@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.http import Http404
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from drf_spectacular.utils import extend_schema
@@ -40,7 +41,7 @@ class StatisticsFiltersSerializer(serializers.Serializer):
         start, end = attrs.get("from"), attrs.get("to")
         if start and end and end < start:
             raise serializers.ValidationError(
-                {"to": "The period ends before it starts."},
+                {"to": _("The period ends before it starts.")},
             )
         return attrs
 

@@ -87,7 +87,8 @@ def can_check(user: User) -> bool:
     return user.has_perm(CHECK)
 
 
-def _moment(value: datetime.datetime) -> str:
+def moment(value: datetime.datetime) -> str:
+    """A time as the inventory sheets write it: local, to the minute."""
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
 
 
@@ -113,7 +114,7 @@ def _closed_message(inventory_round: InventoryRound) -> str:
         "no longer change.",
     ) % {
         "name": inventory_round.name,
-        "at": _moment(inventory_round.closed_at),
+        "at": moment(inventory_round.closed_at),
         "user": inventory_round.closed_by,
     }
 
@@ -280,13 +281,13 @@ def _trace(item: InventoryItem) -> str:
     parts = [
         item.get_result_display(),
         str(item.checked_by) if item.checked_by_id else "",
-        _moment(item.checked_at) if item.checked_at else "",
+        moment(item.checked_at) if item.checked_at else "",
     ]
     if item.found_at:
         parts.append(_("found at %(place)s") % {"place": item.found_at})
     if item.note:
         parts.append(item.note)
-    return "[" + _("earlier") + ": " + " · ".join(p for p in parts if p) + "]"
+    return _("[earlier: %(trace)s]") % {"trace": " · ".join(p for p in parts if p)}
 
 
 def record_checks(
@@ -520,7 +521,7 @@ class Kind:
     UNCHECKED = "unchecked"
 
 
-KINDS = {
+KINDS = {  # in the order the report lists them
     Kind.MISSING: gettext_lazy("Missing, not on loan"),
     Kind.PRESENT_ON_LOAN: gettext_lazy("Present, although the register has it on loan"),
     Kind.MISPLACED: gettext_lazy("Misplaced"),
@@ -605,16 +606,6 @@ def report_items(inventory_round: InventoryRound):
     )
 
 
-ORDER = (
-    Kind.MISSING,
-    Kind.PRESENT_ON_LOAN,
-    Kind.MISPLACED,
-    Kind.UNLISTED,
-    Kind.UNCHECKED,
-    Kind.ON_LOAN,
-)
-
-
 def discrepancies(inventory_round: InventoryRound) -> list[Discrepancy]:
     """What the round found against the register and the loans, by kind, in list order.
 
@@ -649,6 +640,6 @@ def discrepancies(inventory_round: InventoryRound) -> list[Discrepancy]:
         else:
             continue
         rows.append(Discrepancy(kind, item, loan, at_desk))
-    rank = {kind: n for n, kind in enumerate(ORDER)}
+    rank = {kind: n for n, kind in enumerate(KINDS)}
     rows.sort(key=lambda row: rank[row.kind])  # stable: list order within a kind
     return rows

@@ -253,15 +253,6 @@ def _one_aggregate(compute: Callable) -> Callable:
     return run
 
 
-def _field_ids() -> dict[str, int]:
-    """The provisioned select fields: category, customer, project (one query)."""
-    keys = ("custom_field.category", "custom_field.customer", "custom_field.project")
-    found = dict(
-        ProvisionedObject.objects.filter(key__in=keys).values_list("key", "object_id"),
-    )
-    return {key.removeprefix("custom_field."): found.get(key) for key in keys}
-
-
 def _options(model, **lookups) -> QuerySet:
     """Select-option ids of register entries (a subquery)."""
     return model.objects.filter(**lookups).exclude(option_id="").values("option_id")
@@ -332,6 +323,28 @@ def _ranked(counts: Counter, labels: dict, *, keep_zero: Iterable = ()) -> list[
     keys = set(counts) | set(keep_zero)
     rows = [(*labels[key], counts.get(key, 0)) for key in keys]
     return sorted(rows, key=lambda row: (-row[-1], [str(v) for v in row[:-1]]))
+
+
+def _ranking(name: str, key: str, label: str, noun: str, counts: Counter) -> Figure:
+    """A ranking of ``counts`` by their key alone (a person's or a department's name)."""
+    return Figure(
+        name,
+        "ranking",
+        key,
+        (Column(key, label), Column("count", noun, count=True)),
+        _ranked(counts, {k: (k,) for k in counts}),
+    )
+
+
+def _by_name(*figures: Figure) -> dict[str, Figure]:
+    return {figure.name: figure for figure in figures}
+
+
+def _category_labels(categories: list[tuple[int, str, str]]) -> dict[str, tuple]:
+    """Category code -> (code, name), with the row of records of no category."""
+    return {code: (code, name) for _pk, code, name in categories} | {
+        NONE: ("", str(_("no archive category"))),
+    }
 
 
 def _by_period(
@@ -413,16 +426,14 @@ def record_figures(user: User, filters: Filters) -> dict[str, Figure]:
         by_year[(month.year, category)] += n
         by_month[(month, category)] += n
     series = _category_columns(categories, set(by_category))
-    category_labels = {code: (code, name) for _o, code, name in categories} | {
-        NONE: ("", str(_("no archive category"))),
-    }
+    category_labels = _category_labels(categories)
     retention_labels = {r.value: (r.value, str(r.label)) for r in RETENTION_ORDER} | {
         NONE: ("", _no("retention")),
     }
     count = Column("count", str(_("records")), count=True)
     total = Column("total", str(_("total")), count=True)
-    return {
-        "records_by_category": Figure(
+    return _by_name(
+        Figure(
             "records_by_category",
             "ranking",
             "name",
@@ -437,7 +448,7 @@ def record_figures(user: User, filters: Filters) -> dict[str, Figure]:
                 keep_zero=[code for _o, code, _n in categories],
             ),
         ),
-        "records_by_document_type": Figure(
+        Figure(
             "records_by_document_type",
             "ranking",
             "name",
@@ -452,7 +463,7 @@ def record_figures(user: User, filters: Filters) -> dict[str, Figure]:
                 keep_zero=[code for code, _name in types.values()],
             ),
         ),
-        "records_by_retention": Figure(
+        Figure(
             "records_by_retention",
             "ranking",
             "name",
@@ -467,14 +478,14 @@ def record_figures(user: User, filters: Filters) -> dict[str, Figure]:
                 if key != NONE or by_retention.get(NONE)
             ],
         ),
-        "records_by_year": Figure(
+        Figure(
             "records_by_year",
             "timeline",
             "year",
             (Column("year", str(_("year"))), *series, total),
             _by_period(by_year, sorted({y for y, _c in by_year}), series, int),
         ),
-        "records_by_month": Figure(
+        Figure(
             "records_by_month",
             "timeline",
             "month",
@@ -486,7 +497,7 @@ def record_figures(user: User, filters: Filters) -> dict[str, Figure]:
                 lambda m: f"{m:%Y-%m}",
             ),
         ),
-    }
+    )
 
 
 # Accesses and loans ----------------------------------------------------------------------
@@ -509,25 +520,28 @@ def _accesses(user: User, filters: Filters) -> QuerySet:
     return entries
 
 
-def _loans_of_customer(customer: int, fields: dict[str, int | None]) -> Q:
+def _loans_of_customer(customer: int) -> Q:
+    """Loans of the customer's dossiers, and of documents whose customer field is theirs."""
     from documents.models import CustomFieldInstance
 
     return Q(dossier__project__customer_id=customer) | Q(
         document_id__in=CustomFieldInstance.objects.filter(
-            field_id=fields["customer"],
+            field_id__in=ProvisionedObject.objects.filter(
+                key="custom_field.customer",
+            ).values("object_id"),
             value_select__in=_options(Customer, pk=customer),
         ).values("document_id"),
     )
 
 
-def _loans(user: User, filters: Filters, queryset: QuerySet, fields) -> QuerySet:
+def _loans(user: User, filters: Filters, queryset: QuerySet) -> QuerySet:
     from svc_archive_plugin.services.loans import visible_loans
 
     loans = visible_loans(user, queryset)
     if filters.department:
         loans = loans.filter(department_id=filters.department)
     if filters.customer:
-        loans = loans.filter(_loans_of_customer(filters.customer, fields))
+        loans = loans.filter(_loans_of_customer(filters.customer))
     return loans
 
 
@@ -548,13 +562,13 @@ def use_figures(user: User, filters: Filters) -> dict[str, Figure]:
             issued_at__lt=_start(filters.date_to + datetime.timedelta(days=1)),
         )
     loans = (
-        _loans(user, filters, issued, _field_ids() if filters.customer else {})
+        _loans(user, filters, issued)
         .values("borrower__username", "department__name")
         .annotate(n=Count("pk"))
         .order_by()
     )
     no_department = _no("department")
-    figures = {}
+    figures = []
     for what, rows, person_key, department_key, noun in (
         ("accesses", accesses, "username", "department_name", _("accesses")),
         ("loans", loans, "borrower__username", "department__name", _("loans")),
@@ -563,22 +577,23 @@ def use_figures(user: User, filters: Filters) -> dict[str, Figure]:
         for row in rows:
             by_person[row[person_key]] += row["n"]
             by_department[row[department_key] or no_department] += row["n"]
-        count = Column("count", str(noun), count=True)
-        figures[f"{what}_by_person"] = Figure(
-            f"{what}_by_person",
-            "ranking",
-            "person",
-            (Column("person", str(_("person"))), count),
-            _ranked(by_person, {k: (k,) for k in by_person}),
-        )
-        figures[f"{what}_by_department"] = Figure(
-            f"{what}_by_department",
-            "ranking",
-            "department",
-            (Column("department", str(_("department"))), count),
-            _ranked(by_department, {k: (k,) for k in by_department}),
-        )
-    return figures
+        figures += [
+            _ranking(
+                f"{what}_by_person",
+                "person",
+                str(_("person")),
+                str(noun),
+                by_person,
+            ),
+            _ranking(
+                f"{what}_by_department",
+                "department",
+                str(_("department")),
+                str(noun),
+                by_department,
+            ),
+        ]
+    return _by_name(*figures)
 
 
 # Service projects ------------------------------------------------------------------------
@@ -635,8 +650,8 @@ def project_figures(user: User, filters: Filters) -> dict[str, Figure]:
         type_rows.append((code, name, *values, sum(values)))
     type_rows.sort(key=lambda row: (-row[-1], row[0]))
     count = Column("count", str(_("projects")), count=True)
-    return {
-        "projects_by_service_type": Figure(
+    return _by_name(
+        Figure(
             "projects_by_service_type",
             "ranking",
             "name",
@@ -648,14 +663,14 @@ def project_figures(user: User, filters: Filters) -> dict[str, Figure]:
             ),
             type_rows,
         ),
-        "projects_by_customer": Figure(
+        Figure(
             "projects_by_customer",
             "ranking",
             "name",
             (Column("code", str(_("code"))), Column("name", str(_("customer"))), count),
             _ranked(by_customer, customers),
         ),
-        "projects_by_state": Figure(
+        Figure(
             "projects_by_state",
             "ranking",
             "name",
@@ -666,7 +681,7 @@ def project_figures(user: User, filters: Filters) -> dict[str, Figure]:
             ),
             [(s.key, s.label, by_state.get(s.key, 0)) for s in states],
         ),
-    }
+    )
 
 
 # Complaints ------------------------------------------------------------------------------
@@ -723,15 +738,15 @@ def complaint_figures(user: User, filters: Filters) -> dict[str, Figure]:
         for pk, (code, name, customer_id) in projects.items()
     } | {NONE: ("", _no("project"), "")}
     count = Column("count", str(_("complaints")), count=True)
-    return {
-        "complaints_by_customer": Figure(
+    return _by_name(
+        Figure(
             "complaints_by_customer",
             "ranking",
             "name",
             (Column("code", str(_("code"))), Column("name", str(_("customer"))), count),
             _ranked(by_customer, customer_labels),
         ),
-        "complaints_by_project": Figure(
+        Figure(
             "complaints_by_project",
             "ranking",
             "name",
@@ -743,14 +758,14 @@ def complaint_figures(user: User, filters: Filters) -> dict[str, Figure]:
             ),
             _ranked(by_project, project_labels),
         ),
-        "complaints_by_month": Figure(
+        Figure(
             "complaints_by_month",
             "timeline",
             "month",
             (Column("month", str(_("month"))), count),
             [(f"{m:%Y-%m}", by_month.get((m, "count"), 0)) for m in months(filters)],
         ),
-    }
+    )
 
 
 # Needs attention -------------------------------------------------------------------------
@@ -778,9 +793,8 @@ def attention_figures(user: User, filters: Filters) -> dict[str, Figure]:
         ):
             filings[name or no_department] += n
     late = Counter()
-    fields = _field_ids() if filters.customer else {}
     for name, n in (
-        _loans(user, filters, overdue_loans(today), fields)
+        _loans(user, filters, overdue_loans(today))
         .values_list("department__name")
         .annotate(n=Count("pk"))
         .order_by()
@@ -804,26 +818,17 @@ def attention_figures(user: User, filters: Filters) -> dict[str, Figure]:
     ending = Counter()
     for category_id, n in ending_rows:
         ending[code_of.get(category_id, NONE)] += n
-    category_labels = {code: (code, name) for _pk, code, name in categories} | {
-        NONE: ("", str(_("no archive category"))),
-    }
-    department = Column("department", str(_("department")))
-    return {
-        "overdue_filings": Figure(
+    department = str(_("department"))
+    return _by_name(
+        _ranking(
             "overdue_filings",
-            "ranking",
             "department",
-            (department, Column("count", str(_("dossiers")), count=True)),
-            _ranked(filings, {k: (k,) for k in filings}),
+            department,
+            str(_("dossiers")),
+            filings,
         ),
-        "overdue_loans": Figure(
-            "overdue_loans",
-            "ranking",
-            "department",
-            (department, Column("count", str(_("loans")), count=True)),
-            _ranked(late, {k: (k,) for k in late}),
-        ),
-        "retention_ending": Figure(
+        _ranking("overdue_loans", "department", department, str(_("loans")), late),
+        Figure(
             "retention_ending",
             "ranking",
             "name",
@@ -832,9 +837,9 @@ def attention_figures(user: User, filters: Filters) -> dict[str, Figure]:
                 Column("name", str(_("archive category"))),
                 Column("count", str(_("records")), count=True),
             ),
-            _ranked(ending, category_labels),
+            _ranked(ending, _category_labels(categories)),
         ),
-    }
+    )
 
 
 # The lot ---------------------------------------------------------------------------------
