@@ -62,11 +62,9 @@ import argparse
 import datetime
 import os
 import random
-import sys
 import time
 from dataclasses import dataclass
 from dataclasses import field
-from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
@@ -79,14 +77,13 @@ from instance import label
 from instance import measured
 from instance import peak_rss_mb
 from instance import short
+from instance import start_paperless
 from instance import throw_away_database
 from instance import without_foreign_key_checks
 
 if TYPE_CHECKING:
     from loans import World as Archive  # with the fields new_archive() adds
 
-BENCH = Path(__file__).resolve().parent
-REPO = BENCH.parent
 SIZES = (100_000, 1_000_000)
 TARGET_SECONDS = 2.0  # the dashboard at the largest size
 SLOW_MS = 300.0  # statements listed at the largest size
@@ -687,36 +684,17 @@ def check_facts(world: Archive, count: int = 10_000) -> None:
 
 
 def run(sizes: list[int], *, seed_only: bool) -> None:
-    sys.path.insert(0, str(REPO))
-    import django
-
-    django.setup()
-    import logging
-
-    from django.conf import settings
-    from django.core.management import call_command
+    today, database, seconds = start_paperless()
     from django.db import connection
-    from django.utils import timezone
     from loans import seed_people
-    from paperless.celery import app
 
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    app.conf.task_always_eager = True
-    settings.DEBUG = False
-    logging.getLogger("celery").setLevel(logging.WARNING)
-
-    started = time.perf_counter()
-    call_command("migrate", verbosity=0)
-    today = timezone.localdate()
     with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        version = cursor.fetchone()[0]
         cursor.execute("SHOW shared_buffers")
         buffers = cursor.fetchone()[0]
     print(
-        f"database: {connection.vendor} {version} (shared_buffers {buffers}, JIT "
-        f"{'on' if jit_available() else 'off'}), migrated in "
-        f"{time.perf_counter() - started:.1f} s; as of {today}",
+        f"database: {database} (shared_buffers {buffers}, JIT "
+        f"{'on' if jit_available() else 'off'}), migrated in {seconds:.1f} s; "
+        f"as of {today}",
     )
     started = time.perf_counter()
     world = new_archive()

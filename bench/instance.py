@@ -38,6 +38,35 @@ def configure_paperless() -> None:
     )
 
 
+def start_paperless():
+    """paperless's Django in this process, migrated; celery tasks run in-process (no
+    broker). Returns (today, the database server's version, seconds the migration took)."""
+    import logging
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the plugin's repo
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+    from paperless.celery import app
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    app.conf.task_always_eager = True
+    settings.DEBUG = False
+    logging.getLogger("celery").setLevel(logging.WARNING)
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        version = cursor.fetchone()[0]
+    return timezone.localdate(), f"{connection.vendor} {version}", seconds
+
+
 def admin_connection():
     import psycopg
 

@@ -40,11 +40,9 @@ from __future__ import annotations
 import argparse
 import datetime
 import statistics
-import sys
 import time
 from dataclasses import dataclass
 from dataclasses import field
-from pathlib import Path
 from unittest import mock
 from urllib.parse import urlencode
 
@@ -57,9 +55,9 @@ from instance import label
 from instance import measured
 from instance import peak_rss_mb
 from instance import short
+from instance import start_paperless
 from instance import throw_away_database
 
-REPO = Path(__file__).resolve().parents[1]
 SIZES = (10_000, 100_000)
 LOG_PER_LOAN = 10
 DEPARTMENTS = (
@@ -888,35 +886,10 @@ MAIN = {
 
 
 def run(sizes: list[int]) -> None:
-    sys.path.insert(0, str(REPO))
-    import django
-
-    django.setup()
-    import logging
-
-    from django.conf import settings
-    from django.core.management import call_command
-    from django.db import connection
-    from django.utils import timezone
-    from paperless.celery import app
-
-    # Nothing reaches a broker: queued tasks run in-process (the daily tasks' re-index
-    # is counted, not run, in ``measure``).
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    app.conf.task_always_eager = True
-    settings.DEBUG = False
-    logging.getLogger("celery").setLevel(logging.WARNING)
-
-    started = time.perf_counter()
-    call_command("migrate", verbosity=0)
-    today = timezone.localdate()
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        version = cursor.fetchone()[0]
-    print(
-        f"database: {connection.vendor} {version}, migrated in "
-        f"{time.perf_counter() - started:.1f} s; as of {today}",
-    )
+    # Queued tasks run in-process (the daily tasks' re-index is counted, not run, in
+    # ``measure``).
+    today, database, seconds = start_paperless()
+    print(f"database: {database}, migrated in {seconds:.1f} s; as of {today}")
     started = time.perf_counter()
     world = World()
     seed_people(world)
