@@ -66,3 +66,29 @@ svc_ensure_redis() {
 	echo "svc-archive: redis-server did not come up" >&2
 	return 1
 }
+
+svc_collect_static() {
+	# collectstatic into $PAPERLESS_STATICDIR (compressing all of the web UI takes a while),
+	# only when the static set changed: the UI build, the environment or the plugin's files.
+	local dir=$PAPERLESS_STATICDIR stamp
+	stamp=$({
+		cat "$PLX_SRC/src/documents/static/frontend/.svc-archive-stamp" "$SVC_ARCHIVE_VENV/.svc-archive-stamp" 2>/dev/null
+		find "$SVC_REPO/svc_archive_plugin" -path '*/static/*' -type f -exec sha256sum {} + 2>/dev/null | sort
+	} | sha256sum | cut -d' ' -f1)
+	[ "$(cat "$dir/.svc-archive-stamp" 2>/dev/null)" = "$stamp" ] && return
+	echo "svc-archive: collecting static files into $dir" >&2
+	mkdir -p "$dir"
+	python -m django collectstatic --no-input --clear -v 0
+	# A UI language that was not built is served in English instead of a blank page.
+	[ -f "$PLX_SRC/src-ui/angular.json" ] && python - "$PLX_SRC/src-ui/angular.json" "$dir/frontend" <<'PY'
+import json, sys
+from pathlib import Path
+locales = json.load(open(sys.argv[1]))["projects"]["paperless-ui"]["i18n"]["locales"]
+frontend = Path(sys.argv[2])
+if (frontend / "en-US").is_dir():
+    for locale in locales:
+        if not (frontend / locale).exists():
+            (frontend / locale).symlink_to("en-US")
+PY
+	echo "$stamp" >"$dir/.svc-archive-stamp"
+}

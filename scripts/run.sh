@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run paperless-ngx with the plugin, as a newcomer would: set up what is missing, migrate,
-# provision, make an admin account, then the web server on 127.0.0.1:8000, the celery worker,
-# the scheduler and the consumer watching ./consume. SQLite unless PAPERLESS_DBHOST is set.
+# provision, make an admin account, then paperless's web server (granian, as in its image:
+# the web UI at /, the API, the admin) on 127.0.0.1:8000, the celery worker, the scheduler
+# and the consumer watching ./consume. SQLite unless PAPERLESS_DBHOST is set.
 # Ctrl-C stops everything it started.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
@@ -37,8 +38,9 @@ if ! svc_answers 127.0.0.1 6379; then
 fi
 
 python -m django migrate --no-input
-# The admin's styles: paperless serves static files from STATIC_ROOT only (WhiteNoise).
-python -m django collectstatic --no-input -v 0
+# The web UI and the admin's styles: paperless serves static files from STATIC_ROOT only
+# (WhiteNoise); collected again only when they changed.
+svc_collect_static
 python -m django svc_archive_setup
 
 if [ -n "${PAPERLESS_ADMIN_USER:-}" ] && [ -n "${PAPERLESS_ADMIN_PASSWORD:-}" ]; then
@@ -59,11 +61,13 @@ start() { # name, command...: each in its own process group, so Ctrl-C stops its
 start worker celery --app paperless worker --loglevel INFO
 start beat celery --app paperless beat --loglevel INFO --schedule "$PAPERLESS_DATA_DIR/celerybeat-schedule.db"
 start consumer python -m django document_consumer
-start web python -m django runserver "127.0.0.1:$port" --noreload
+bind=${SVC_ARCHIVE_BIND:-127.0.0.1}
+start web granian --interface asginl --ws --loop uvloop --host "$bind" --port "$port" \
+	--workers "${PAPERLESS_WEBSERVER_WORKERS:-1}" paperless.asgi:application
 
 cat <<INFO
 svc-archive: paperless-ngx with the service-archive plugin is running
-  web        http://127.0.0.1:$port/   (admin: http://127.0.0.1:$port/admin/)
+  web UI     http://127.0.0.1:$port/   (paperless; the archive's screens: http://127.0.0.1:$port/admin/)
   API        http://127.0.0.1:$port/api/svc_archive/status/
   scans      $PAPERLESS_CONSUMPTION_DIR/<type code>/   (codes: see /admin/svc_archive_plugin/documenttypecode/)
   logs       $logs/{web,worker,beat,consumer}.log

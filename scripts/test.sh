@@ -42,6 +42,11 @@ run_suite() { # label, then pytest arguments
 	python -m pytest --basetemp="$work/$label/tmp" "$@"
 }
 
+# paperless's web UI for every end-to-end instance of both rounds, collected once (and
+# again only when it changed).
+export SVC_ARCHIVE_STATIC=$SVC_ARCHIVE_CACHE/static
+(round_dirs static && PAPERLESS_STATICDIR=$SVC_ARCHIVE_STATIC svc_collect_static)
+
 postgres_ready() {
 	[ "${SVC_ARCHIVE_SKIP_POSTGRES:-}" != 1 ] || return 1
 	if ! svc_answers 127.0.0.1 5432 && command -v pg_ctlcluster >/dev/null; then
