@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from django.http import JsonResponse
 from django.urls import include
 from django.urls import path
+from django.urls import re_path
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
 from rest_framework.routers import SimpleRouter
+from rest_framework.views import APIView
 
 from svc_archive_plugin.api.access import AccessLogViewSet
 from svc_archive_plugin.api.access import AccessRequestViewSet
@@ -47,7 +54,30 @@ router.register("fixity_runs", FixityRunViewSet)
 router.register("inventory_rounds", InventoryRoundViewSet)
 router.register("inventory_items", InventoryItemViewSet)
 
+
+class ApiRootView(APIView):
+    """``/api/svc_archive/``: the plugin's endpoints, as DRF's browsable root lists them."""
+
+    permission_classes = (IsAuthenticated,)
+    schema = None  # an index, not an operation
+
+    def get(self, request, *args, **kwargs):
+        endpoints = {
+            name: reverse(f"svc_archive:{name}", request=request)
+            for name in ("status", "archive_code_gaps", "statistics")
+        }
+        for prefix, _viewset, basename in router.registry:
+            endpoints[prefix] = reverse(f"svc_archive:{basename}-list", request=request)
+        return Response(endpoints)
+
+
+def api_not_found(request, *args, **kwargs):
+    """A JSON 404 for an unknown path under ``/api/``, where paperless would serve its UI."""
+    return JsonResponse({"detail": str(NotFound.default_detail)}, status=404)
+
+
 urlpatterns = [
+    path("", ApiRootView.as_view(), name="root"),
     path("status/", StatusView.as_view(), name="status"),
     path("archive_code_gaps/", ArchiveCodeGapsView.as_view(), name="archive_code_gaps"),
     path("statistics/", StatisticsIndexView.as_view(), name="statistics"),
@@ -80,5 +110,18 @@ def mount_api() -> None:
     paperless_urls.urlpatterns.insert(
         0,
         path(PREFIX, include("svc_archive_plugin.api.urls")),
+    )
+    # Just before the UI's catch-all: no path under /api/ answers with the UI's page.
+    catch_all = next(
+        (
+            i
+            for i, p in enumerate(paperless_urls.urlpatterns)
+            if getattr(p, "name", None) == "base"
+        ),
+        len(paperless_urls.urlpatterns),
+    )
+    paperless_urls.urlpatterns.insert(
+        catch_all,
+        re_path(r"^api/", api_not_found, name="svc_archive_api_not_found"),
     )
     clear_url_caches()
