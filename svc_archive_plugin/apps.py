@@ -16,6 +16,9 @@ class SvcArchiveConfig(AppConfig):
         from celery.signals import task_postrun
         from celery.signals import task_prerun
         from django.conf import settings
+        from django.contrib.auth import get_user_model
+        from django.contrib.auth.signals import user_logged_in
+        from django.db.models.signals import m2m_changed
         from django.db.models.signals import post_delete
         from django.db.models.signals import post_save
         from django.db.models.signals import pre_delete
@@ -89,6 +92,12 @@ class SvcArchiveConfig(AppConfig):
             change.connect(signals.schedule_changed, sender=RetentionRule)
             change.connect(signals.schedule_changed, sender=DocumentTypeCode)
         post_save.connect(signals.dossier_saved, sender=Dossier)
+        m2m_changed.connect(
+            signals.group_membership_changed,
+            sender=get_user_model().groups.through,
+            dispatch_uid="svc_archive_role_views",
+        )
+        user_logged_in.connect(signals.signed_in, dispatch_uid="svc_archive_sign_in")
         task_prerun.connect(
             guards.spare_protected_from_purge,
             dispatch_uid="svc_archive_spare_protected",

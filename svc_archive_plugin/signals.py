@@ -252,3 +252,32 @@ def dossier_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
     ):
         return
     recompute(dossier_documents(instance).values_list("pk", flat=True))
+
+
+def group_membership_changed(
+    sender: Any,
+    instance: Any,
+    action: str,
+    reverse: bool = False,  # noqa: FBT001, FBT002
+    pk_set: set[int] | None = None,
+    **kwargs: Any,
+) -> None:
+    """Someone joined a role group: the role's saved views go on their dashboard."""
+    if action != "post_add" or not pk_set:
+        return
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+
+    from svc_archive_plugin.services.saved_views import offer
+
+    user_ids = list(pk_set) if reverse else [instance.pk]
+    transaction.on_commit(
+        lambda: offer(get_user_model().objects.filter(pk__in=user_ids, is_active=True)),
+    )
+
+
+def signed_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    """At sign-in, views of roles given by any means (admin, API, superuser) are offered."""
+    from svc_archive_plugin.services.saved_views import offer
+
+    offer([user])

@@ -20,10 +20,16 @@ def remind_overdue_filings() -> int:
 
 @shared_task
 def sweep_retention() -> int:
-    """Daily: queue records whose retention has run out for appraisal (never deletes)."""
-    from svc_archive_plugin.services.retention import sweep
+    """Daily: queue records whose retention has run out for appraisal (never deletes).
 
-    return sweep().queued
+    Also moves the "retention ends within a year" saved view on by a day.
+    """
+    from svc_archive_plugin.services.retention import sweep
+    from svc_archive_plugin.services.saved_views import move_retention_window
+
+    queued = sweep().queued
+    move_retention_window()
+    return queued
 
 
 @shared_task

@@ -42,6 +42,7 @@ from svc_archive_plugin.models.statistics import Statistics
 from svc_archive_plugin.models.vocabulary import ArchiveCategory
 from svc_archive_plugin.models.vocabulary import DocumentTypeCode
 from svc_archive_plugin.models.vocabulary import ProvisionedObject
+from svc_archive_plugin.models.vocabulary import SavedViewOffer
 
 __all__ = [
     "AccessGrant",
@@ -81,6 +82,7 @@ __all__ = [
     "RegisterEntry",
     "RequiredDocumentType",
     "RetentionRule",
+    "SavedViewOffer",
     "ServiceProject",
     "ServiceType",
     "Statistics",

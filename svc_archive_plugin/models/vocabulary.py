@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.validators import RegexValidator
 from django.db import models
@@ -95,3 +96,37 @@ class ProvisionedObject(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class SavedViewOffer(models.Model):
+    """A role's saved view was put on this person's dashboard once; never again after.
+
+    So a person who takes the view off their dashboard keeps it off.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    saved_view = models.ForeignKey(
+        "documents.SavedView",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("saved view"),
+    )
+    offered_at = models.DateTimeField(_("offered at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("saved view offered")
+        verbose_name_plural = _("saved views offered")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("user", "saved_view"),
+                name="svc_archive_one_offer_per_view",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.saved_view_id} → {self.user_id}"

@@ -65,7 +65,7 @@ def provisioned(key: str) -> models.Model | None:
     return model._default_manager.filter(pk=entry.object_id).first()
 
 
-def _remember(key: str, obj: models.Model) -> None:
+def remember(key: str, obj: models.Model) -> None:
     ProvisionedObject.objects.update_or_create(
         key=key,
         defaults={
@@ -107,7 +107,7 @@ class _Provisioner:
         if obj is None:
             obj = model._default_manager.create(name=name, **create)
             created = True
-        _remember(key, obj)
+        remember(key, obj)
         self.report.note(f"{label} {obj.name}", created=created)
         return obj
 

@@ -7,7 +7,9 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.core.management.base import CommandError
+from django.db import transaction
 
+from svc_archive_plugin.services import saved_views
 from svc_archive_plugin.services.capture import create_type_folders
 from svc_archive_plugin.services.provisioning import ProvisioningError
 from svc_archive_plugin.services.provisioning import provision
@@ -18,7 +20,7 @@ from svc_archive_plugin.services.vocabulary import LANGUAGES
 class Command(BaseCommand):
     help = (
         "Create the service-archive document types, archive categories, custom fields, "
-        "retention tags and groups. Idempotent: existing objects are reused, never overwritten."
+        "retention tags, groups and the roles' saved views. Idempotent: existing objects are reused, never overwritten."
     )
 
     def add_arguments(self, parser) -> None:
@@ -31,9 +33,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         try:
-            report = provision(options["language"])
+            with transaction.atomic():
+                report = provision(options["language"])
+                saved_views.provision(options["language"], report)
         except ProvisioningError as exc:
             raise CommandError(str(exc)) from exc
+        offered = saved_views.offer_to_members()
+        if offered:
+            report.created.append(f"{offered} saved views on members' dashboards")
         consumption_dir = Path(settings.CONSUMPTION_DIR)
         if consumption_dir.is_dir():
             report.created.extend(
