@@ -166,7 +166,9 @@ def paperless(tmp_path_factory, mailbox) -> Instance:
         PAPERLESS_MEDIA_ROOT=str(root / "media"),
         PAPERLESS_CONSUMPTION_DIR=str(root / "consume"),
         PAPERLESS_SCRATCH_DIR=str(root / "scratch"),
-        PAPERLESS_STATICDIR=str(root / "static"),
+        # The web UI's files, collected once by the test command for every instance.
+        PAPERLESS_STATICDIR=os.environ.get("SVC_ARCHIVE_STATIC")
+        or str(root / "static"),
         PAPERLESS_CONSUMER_RECURSIVE="true",
         PAPERLESS_REDIS=env.get("PAPERLESS_REDIS", "redis://127.0.0.1:6379"),
         # Isolate this instance's queues from any other paperless on the same Redis.
@@ -183,7 +185,7 @@ def paperless(tmp_path_factory, mailbox) -> Instance:
         "PAPERLESS_SCRATCH_DIR",
         "PAPERLESS_STATICDIR",
     ):
-        Path(env[key]).mkdir(parents=True)
+        Path(env[key]).mkdir(parents=True, exist_ok=True)
     # Before any process starts, or the search index silently lives in memory.
     (root / "data" / "index").mkdir()
     drop_database = _postgres_database(env) if env.get("PAPERLESS_DBHOST") else None
@@ -191,6 +193,8 @@ def paperless(tmp_path_factory, mailbox) -> Instance:
     instance = Instance(root=root, env=env)
     try:
         instance.manage("migrate", "--no-input")
+        if not (Path(env["PAPERLESS_STATICDIR"]) / "frontend").is_dir():
+            instance.manage("collectstatic", "--no-input", "-v", "0")
         instance.manage("svc_archive_setup")
         instance.manage(
             "createsuperuser",
@@ -214,14 +218,20 @@ def paperless(tmp_path_factory, mailbox) -> Instance:
             "1",
         )
         instance.start("consumer", sys.executable, "-m", "django", "document_consumer")
+        # paperless's production web server, as its image and the run command start it.
         instance.start(
             "web",
-            sys.executable,
-            "-m",
-            "django",
-            "runserver",
-            f"127.0.0.1:{port}",
-            "--noreload",
+            str(Path(sys.executable).with_name("granian")),
+            "--interface",
+            "asginl",
+            "--ws",
+            "--loop",
+            "uvloop",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "paperless.asgi:application",
         )
         _wait_for_web(instance)
         yield instance
@@ -274,3 +284,88 @@ def wait_for(predicate, timeout: float, instance: Instance, what: str):
         time.sleep(1)
     pytest.fail(f"{what} did not happen within {timeout} s\n{instance.logs()}")
     return None
+
+
+# The browser tier: Debian's chromium driven by Playwright (no browser download).
+CHROMIUM = os.environ.get("SVC_ARCHIVE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = (
+    "--no-sandbox",  # CI runs as root
+    "--disable-gpu",
+    "--disable-background-networking",  # the machine has no network beyond loopback
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
+# Where a failing browser test leaves its screenshot and the page's text.
+ARTIFACTS = Path(
+    os.environ.get(
+        "SVC_ARCHIVE_ARTIFACTS",
+        Path(__file__).resolve().parents[2] / "test-results",
+    ),
+)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(f"no browser at {CHROMIUM}: run scripts/setup.sh (apt chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=list(CHROMIUM_ARGS),
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_pages(chromium, request):
+    """Open pages (one per person) in zh-CN; on failure, keep what each one showed."""
+    contexts = []
+
+    def open_page(locale: str = "zh-CN"):
+        context = chromium.new_context(
+            locale=locale,
+            viewport={"width": 1366, "height": 900},
+        )
+        context.set_default_timeout(30_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        label = "postgresql" if os.environ.get("PAPERLESS_DBHOST") else "sqlite"
+        for n, context in enumerate(contexts):
+            for m, page in enumerate(context.pages):
+                stem = ARTIFACTS / f"{label}-{request.node.name}-{n}{m}"
+                try:
+                    page.screenshot(path=f"{stem}.png", full_page=True)
+                    stem.with_suffix(".txt").write_text(
+                        f"{page.url}\n\n{page.inner_text('body')}",
+                    )
+                except Exception as exc:  # the failure itself matters more
+                    stem.with_suffix(".txt").write_text(f"{page.url}\n\n{exc}")
+                print(f"browser artifacts: {stem}.png, {stem}.txt")  # noqa: T201
+    for context in contexts:
+        context.close()
+
+
+def sign_in(page, instance: Instance, username: str, password: str = USER_PASSWORD):
+    """Sign in through paperless's own login page, as a person would."""
+    page.goto(f"{instance.base_url}/accounts/login/")
+    page.fill("input[name=login]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{instance.base_url}/dashboard**")
+    return page

@@ -124,7 +124,7 @@ def test_a_confidential_dossier_through_an_access_request_and_a_paper_loan(
         assert response.status_code == 200, response.text
         dossier = admin.get(
             f"{API}dossiers/",
-            params={"project": project["id"]},
+            params={"project__id": project["id"]},
         ).json()["results"][0]
 
     zhang = as_user(paperless, "zhang")
