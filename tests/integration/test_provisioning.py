@@ -10,6 +10,7 @@ from django.core.management import CommandError
 from django.core.management import call_command
 from documents.models import CustomField
 from documents.models import DocumentType
+from documents.models import SavedView
 from documents.models import Tag
 
 from svc_archive_plugin.models import ArchiveCategory
@@ -32,6 +33,7 @@ def inventory() -> dict[str, int]:
         "custom fields": CustomField.objects.count(),
         "tags": Tag.objects.count(),
         "groups": Group.objects.count(),
+        "saved views": SavedView.objects.count(),
         "categories": ArchiveCategory.objects.count(),
         "codes": DocumentTypeCode.objects.count(),
         "service types": ServiceType.objects.count(),
@@ -41,7 +43,7 @@ def inventory() -> dict[str, int]:
 def test_creates_the_vocabulary_in_simplified_chinese(settings):
     output = setup()
 
-    assert "46 created, 0 already there" in output
+    assert "51 created, 0 already there" in output
     assert sorted(p.name for p in settings.CONSUMPTION_DIR.iterdir()) == [
         "FA",
         "FP",
@@ -104,7 +106,7 @@ def test_second_run_duplicates_nothing_even_in_another_language():
 
     output = setup("--language", "en")
 
-    assert "0 created, 39 already there" in output
+    assert "0 created, 44 already there" in output
     assert inventory() == before
     assert not DocumentType.objects.filter(name="Contract and agreement").exists()
 
