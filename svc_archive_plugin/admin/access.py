@@ -9,9 +9,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.shortcuts import redirect
 from django.urls import path
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -21,6 +19,7 @@ from svc_archive_plugin.admin.evidence import EvidenceInline
 from svc_archive_plugin.admin.evidence import StepsAdmin
 from svc_archive_plugin.admin.evidence import form_page
 from svc_archive_plugin.admin.evidence import run_on_each
+from svc_archive_plugin.admin.links import document_link
 from svc_archive_plugin.models import AccessLogEntry
 from svc_archive_plugin.models import AccessRequest
 from svc_archive_plugin.models import AccessRequestItem
@@ -347,12 +346,7 @@ class AccessLogAdmin(EvidenceAdmin):
 
     @admin.display(description=_("document"), ordering="document_id")
     def document_link(self, obj: AccessLogEntry) -> str:
-        return format_html(
-            '<a href="{}">#{} {}</a>',
-            reverse("admin:documents_document_change", args=[obj.document_id]),
-            obj.document_id,
-            obj.title,
-        )
+        return document_link(obj.document_id, obj.title)
 
     def get_urls(self):
         return [

@@ -13,26 +13,17 @@ from django.shortcuts import redirect
 from django.template.defaultfilters import filesizeformat
 from django.urls import path
 from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from svc_archive_plugin.admin.evidence import EvidenceAdmin
 from svc_archive_plugin.admin.evidence import form_page
+from svc_archive_plugin.admin.links import document_link
 from svc_archive_plugin.models import FixityFinding
 from svc_archive_plugin.models import FixityRun
 from svc_archive_plugin.services import fixity
 
 VIEW_FINDINGS = "svc_archive_plugin.view_fixityfinding"
 RUN_FIXITY = "svc_archive_plugin.run_fixity"
-
-
-def document_link(document_id: int, title: str) -> str:
-    return format_html(
-        '<a href="{}">#{} {}</a>',
-        reverse("admin:documents_document_change", args=[document_id]),
-        document_id,
-        title,
-    )
 
 
 @admin.register(FixityRun)

@@ -9,8 +9,6 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.shortcuts import redirect
 from django.urls import path
-from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -19,6 +17,7 @@ from svc_archive_plugin.admin.evidence import EvidenceInline
 from svc_archive_plugin.admin.evidence import NoteForm
 from svc_archive_plugin.admin.evidence import action_fields
 from svc_archive_plugin.admin.evidence import form_page
+from svc_archive_plugin.admin.links import document_link
 from svc_archive_plugin.models import AppraisalDecision
 from svc_archive_plugin.models import Customer
 from svc_archive_plugin.models import Dossier
@@ -109,12 +108,7 @@ class AppraisalQueueAdmin(EvidenceAdmin):
 
     @admin.display(description=_("document"), ordering="document__title")
     def document_link(self, obj: RecordRetention) -> str:
-        return format_html(
-            '<a href="{}">#{} {}</a>',
-            reverse("admin:documents_document_change", args=[obj.document_id]),
-            obj.document_id,
-            obj.document.title,
-        )
+        return document_link(obj.document_id, obj.document.title)
 
     @admin.action(
         description=_("Appraise the selected records"),

@@ -75,6 +75,20 @@ def test_appraisal_queue_lists_due_records_in_a_flat_number_of_queries(
     assert "维修记录0" in page
 
 
+def test_a_record_in_the_manager_screens_opens_in_paperless_ui(
+    client,
+    manager,
+    expired,
+):
+    [document] = expired(1)
+    client.force_login(manager)
+
+    page = client.get(f"{ADMIN}appraisalqueueentry/").content.decode()
+
+    assert f'href="/documents/{document.pk}/details"' in page
+    assert f"#{document.pk} 维修记录0" not in page  # the title, not the id
+
+
 def test_appraise_and_prepare_a_list_from_the_queue(client, manager, expired):
     documents = expired(3)
     client.force_login(manager)

@@ -1,0 +1,20 @@
+"""Links from the manager screens to a document's page in paperless's own web UI."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils.html import format_html
+
+
+def document_url(document_id: int) -> str:
+    """The document's page in paperless's UI (under paperless's ``BASE_URL``)."""
+    return f"{settings.BASE_URL}documents/{document_id}/details"
+
+
+def document_link(document_id: int, title: str) -> str:
+    """The document by its title, opening its page in paperless's UI."""
+    return format_html(
+        '<a href="{}" target="_blank" rel="noopener">{}</a>',
+        document_url(document_id),
+        title or f"#{document_id}",
+    )
