@@ -15,6 +15,9 @@ secret="$PAPERLESS_DATA_DIR/.secret_key"
 [ -s "$secret" ] || (umask 077 && head -c 48 /dev/urandom | base64 | tr -d '\n' >"$secret")
 export PAPERLESS_SECRET_KEY=${PAPERLESS_SECRET_KEY:-$(cat "$secret")}
 port=${SVC_ARCHIVE_PORT:-8000}
+# paperless's own address, for links it writes (the records' 档案详情 field); set it to
+# the address people use when that is not this machine.
+export PAPERLESS_URL=${PAPERLESS_URL:-http://127.0.0.1:$port}
 logs="$PAPERLESS_DATA_DIR/log"
 mkdir -p "$logs"
 

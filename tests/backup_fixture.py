@@ -81,11 +81,14 @@ def build_archive(marker: str = "") -> dict:
     from svc_archive_plugin.services import holds
     from svc_archive_plugin.services import loans
     from svc_archive_plugin.services import retention
+    from svc_archive_plugin.services import saved_views
     from svc_archive_plugin.services.protection import RecordProtected
     from svc_archive_plugin.services.protection import check
+    from svc_archive_plugin.services.provisioning import ProvisioningReport
     from svc_archive_plugin.services.provisioning import provision
 
     provision()
+    saved_views.provision("zh-hans", ProvisioningReport())
     engineering = Group.objects.create(name="工程部")
     staff, heads, managers, leaders = (
         Group.objects.get(name=n)
@@ -102,6 +105,7 @@ def build_archive(marker: str = "") -> dict:
         "leader2": _person("leader2", leaders),
         "head2": _person("head2", heads),
     }
+    saved_views.offer([people["clerk"]])
     CalendarDay.objects.create(
         date=datetime.date(2026, 10, 1),
         kind="holiday",

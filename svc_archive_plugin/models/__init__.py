@@ -31,6 +31,7 @@ from svc_archive_plugin.models.registers import Dossier
 from svc_archive_plugin.models.registers import ServiceProject
 from svc_archive_plugin.models.registers import ServiceType
 from svc_archive_plugin.models.retention import AppraisalDecision
+from svc_archive_plugin.models.retention import ArchiveRecord
 from svc_archive_plugin.models.retention import HoldScope
 from svc_archive_plugin.models.retention import LegalHold
 from svc_archive_plugin.models.retention import RecordRetention
@@ -52,6 +53,7 @@ __all__ = [
     "AppraisalDecision",
     "ArchiveCategory",
     "ArchiveCodeSeries",
+    "ArchiveRecord",
     "CalendarDay",
     "CaptureReport",
     "Customer",

@@ -356,6 +356,18 @@ class RefusedDeletion(AppendOnlyModel):
         return f"#{self.document_id} {self.path}"
 
 
+class ArchiveRecord(RecordRetention):
+    """A record 档案 seen whole: its dossier, retention, loans and access log, on one page."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("archive record")
+        verbose_name_plural = _("archive records")
+
+    def __str__(self) -> str:
+        return self.document.title
+
+
 class AppraisalQueueEntry(RecordRetention):
     """The appraisal queue 鉴定: records due for a decision (a view of their retention)."""
 

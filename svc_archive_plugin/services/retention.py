@@ -28,6 +28,7 @@ from svc_archive_plugin.models import RetentionRule
 from svc_archive_plugin.models import ServiceProject
 from svc_archive_plugin.models import SweepRun
 from svc_archive_plugin.services import record_facts
+from svc_archive_plugin.services import record_links
 from svc_archive_plugin.services.indexing import reindex
 from svc_archive_plugin.services.provisioning import provisioned
 
@@ -358,7 +359,7 @@ def _class_tags() -> dict[str, object]:
 
 
 def mirror(document_ids: list[int]) -> None:
-    """Write *Retention until* and the retention tags of these records, then re-index."""
+    """Write *Retention until*, the 档案详情 link and the retention tags, then re-index."""
     from documents.models import CustomFieldInstance
     from documents.models import Document
     from documents.models import Tag
@@ -396,6 +397,7 @@ def mirror(document_ids: list[int]) -> None:
                 update.append(instance)
         CustomFieldInstance.objects.bulk_create(create)
         CustomFieldInstance.objects.bulk_update(update, ["value_date"])
+    record_links.refresh(document_ids)
     class_tags = _class_tags()
     root = provisioned("tag.retention")
     keep_out = {

@@ -172,6 +172,12 @@ CUSTOM_FIELDS = (
         Term("存放位置", "存放位置", "Physical location"),
         "string",
     ),
+    # From the document's page in paperless's UI to its record page in the admin.
+    CustomFieldItem(
+        "record_link",
+        Term("档案详情", "檔案詳情", "Archive record"),
+        "url",
+    ),
 )
 
 # The default retention schedule, by document type ("class determines destiny"):

@@ -205,6 +205,7 @@ def paperless(tmp_path_factory, mailbox) -> Instance:
         )
         port = free_port()
         instance.base_url = f"http://127.0.0.1:{port}"
+        env["PAPERLESS_URL"] = instance.base_url  # as the run command sets it
         celery = str(Path(sys.executable).with_name("celery"))
         instance.start(
             "worker",

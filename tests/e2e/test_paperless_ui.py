@@ -276,3 +276,34 @@ def test_a_confidential_record_appears_in_search_only_after_approval(
     )
     assert approved.json()["state"] == "approved", approved.text
     wait_for(shown, 60, paperless, "the confidential record in li's search")
+
+
+def test_from_a_document_to_its_record_page_and_back(
+    paperless,
+    archive,
+    browser_pages,
+):
+    from tests.e2e.conftest import ADMIN
+
+    page = sign_in(browser_pages(), paperless, ADMIN[0], ADMIN[1])
+    page.goto(f"{paperless.base_url}/documents/{archive['record']}/details")
+    link = field_value(page, "档案详情")
+    assert link.startswith(
+        f"{paperless.base_url}/admin/svc_archive_plugin/archiverecord/",
+    )
+
+    # The field's open-link button opens the record page in the admin, in a new tab.
+    with page.context.expect_page() as opened:
+        page.locator("pngx-input-url a[target=_blank]").click()
+    record = opened.value
+    record.wait_for_load_state()
+    body = record.inner_text("body")
+    assert archive["archive_code"] in body  # the dossier, by its 档号
+    assert archive["retention_until"] in body
+    assert "本档案的查阅登记" in body
+
+    assert record.locator("h2").filter(has_text=TITLE).count() == 1  # named, not "#1"
+    with record.context.expect_page() as back:
+        record.get_by_role("link", name="在 paperless 中打开").click()
+    back.value.get_by_label("档号", exact=True).wait_for()
+    assert back.value.url.endswith(f"/documents/{archive['record']}/details")

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 from django.core.management.base import CommandError
 from django.db import transaction
 
+from svc_archive_plugin.services import record_links
 from svc_archive_plugin.services import saved_views
 from svc_archive_plugin.services.capture import create_type_folders
 from svc_archive_plugin.services.provisioning import ProvisioningError
@@ -41,6 +42,10 @@ class Command(BaseCommand):
         offered = saved_views.offer_to_members()
         if offered:
             report.created.append(f"{offered} saved views on members' dashboards")
+        # Records of before the link, or of another PAPERLESS_URL, get theirs now.
+        linked = record_links.refresh_all()
+        if linked:
+            report.created.append(f"{linked} links to record pages (档案详情)")
         consumption_dir = Path(settings.CONSUMPTION_DIR)
         if consumption_dir.is_dir():
             report.created.extend(
