@@ -1,0 +1,194 @@
+"""Benchmark: paperless's document list API, with and without the plugin, in one run.
+
+Seeds a throw-away PostgreSQL database with the statistics benchmark's archive (documents
+with their archive custom fields, tags, retention, permissions, loans, access log), then
+asks paperless's own ``/api/documents/`` for pages of 25 the way its UI lists the
+plugin's saved views (their custom fields as columns), in two fresh processes over the
+same database: one with ``PAPERLESS_APPS=svc_archive_plugin``, one without. Prints the
+median of several warm requests of each and the ratio with / without.
+
+    scripts/bench.sh document_list [--documents 100000] [--repeat 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ACCEPT = "application/json; version=10"
+
+
+def requests(fields: dict[str, int]) -> dict[str, str]:
+    """The list requests the UI sends for the plugin's views (names -> query strings)."""
+    columns = (
+        "id,title,created,added,document_type,tags,custom_fields,owner,notes,page_count"
+    )
+    base = (
+        f"page=1&page_size=25&ordering=-created&truncate_content=true&fields={columns}"
+    )
+    filed = json.dumps(["AND", [[fields["archive_code"], "exists", True]]])
+    pending = json.dumps(
+        [
+            "AND",
+            [
+                [fields["project"], "exists", True],
+                [fields["archive_code"], "exists", False],
+            ],
+        ],
+    )
+    return {
+        "all documents, page 1": base,
+        "all documents, page 40": base.replace("page=1&", "page=40&"),
+        "已归档档案 (filed)": f"{base}&custom_field_query={filed}",
+        "待归档档案 (waiting to be filed)": f"{base}&custom_field_query={pending}",
+    }
+
+
+def child(spec: dict, repeat: int) -> None:
+    """In a fresh Django (with or without the plugin): time each request, print JSON."""
+    import django
+
+    django.setup()
+    from django.contrib.auth.models import User
+    from rest_framework.test import APIClient
+
+    out = {}
+    for who, user_id in spec["people"].items():
+        client = APIClient(HTTP_ACCEPT=ACCEPT)
+        client.force_authenticate(User.objects.get(pk=user_id))
+        for name, query in spec["requests"].items():
+            url = f"/api/documents/?{query}"
+            response = client.get(url)  # warm-up
+            assert response.status_code == 200, (
+                url,
+                response.status_code,
+                response.content[:300],
+            )
+            count = response.json()["count"]
+            timings = []
+            for _ in range(repeat):
+                started = time.perf_counter()
+                response = client.get(url)
+                response.content
+                timings.append(time.perf_counter() - started)
+            out[f"{who}: {name}"] = {
+                "ms": statistics.median(timings) * 1000,
+                "count": count,
+                "rows": len(response.json()["results"]),
+            }
+    print("RESULT " + json.dumps(out))
+
+
+def measure_in(env: dict[str, str], spec: dict, repeat: int) -> dict:
+    result = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--child",
+            json.dumps(spec),
+            "--repeat",
+            str(repeat),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    lines = [line for line in result.stdout.splitlines() if line.startswith("RESULT ")]
+    if result.returncode != 0 or not lines:
+        sys.exit(f"child failed:\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}")
+    return json.loads(lines[-1].removeprefix("RESULT "))
+
+
+def run(documents: int, repeat: int) -> None:
+    from dashboard import new_archive
+    from dashboard import seed
+    from dashboard import seed_registers
+    from instance import label
+    from instance import start_paperless
+    from loans import seed_people
+
+    today, database, seconds = start_paperless()
+    print(f"database: {database}, migrated in {seconds:.1f} s; as of {today}")
+    world = new_archive()
+    seed_people(world)
+    seed_registers(world, today)
+    print(f"\n{label(documents)} documents:")
+    seed(world, documents, today)
+
+    from django.db import connections
+
+    from svc_archive_plugin.services import saved_views
+    from svc_archive_plugin.services.provisioning import ProvisioningReport
+    from svc_archive_plugin.services.provisioning import provisioned
+
+    saved_views.provision("zh-hans", ProvisioningReport())
+    fields = {
+        key: provisioned(f"custom_field.{key}").pk
+        for key in ("archive_code", "project")
+    }
+    spec = {
+        "people": {"archive manager": world.desk.pk, "department head": world.head.pk},
+        "requests": requests(fields),
+    }
+    connections.close_all()
+    with_plugin = dict(os.environ, PAPERLESS_APPS="svc_archive_plugin")
+    without = {k: v for k, v in os.environ.items() if k != "PAPERLESS_APPS"}
+    # Alternate, so that a warmer cache does not favour one side.
+    rounds = [
+        ("with", measure_in(with_plugin, spec, repeat)),
+        ("without", measure_in(without, spec, repeat)),
+        ("with", measure_in(with_plugin, spec, repeat)),
+        ("without", measure_in(without, spec, repeat)),
+    ]
+    best = {
+        side: {
+            name: min(r[name]["ms"] for s, r in rounds if s == side)
+            for name in rounds[0][1]
+        }
+        for side in ("with", "without")
+    }
+    counts = rounds[0][1]
+    print(
+        f"\npaperless /api/documents/, 25 per page, median of {repeat} warm requests "
+        "(the better of two processes each side):",
+    )
+    print(f"{'request':58} {'rows':>9} {'with':>9} {'without':>9} {'ratio':>6}")
+    for name, entry in counts.items():
+        w, wo = best["with"][name], best["without"][name]
+        print(
+            f"{name:58} {entry['count']:>9,} {w:>7.0f}ms {wo:>7.0f}ms {w / wo:>6.2f}",
+        )
+    print(
+        "load average "
+        + " ".join(f"{n:.1f}" for n in os.getloadavg())
+        + f" on {os.cpu_count()} CPUs",
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--documents", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(json.loads(args.child), args.repeat)
+        return
+    sys.path.insert(0, str(HERE))
+    from instance import throw_away_database
+
+    with throw_away_database("document list", required=True) as ready:
+        if ready:
+            run(args.documents, args.repeat)
+
+
+if __name__ == "__main__":
+    main()
