@@ -191,7 +191,7 @@ def role_views(user: User) -> list[SavedView]:
             "object_id",
             flat=True,
         )
-        return list(SavedView.objects.filter(pk__in=list(ids)))
+        return list(SavedView.objects.filter(pk__in=list(ids)).order_by("pk"))
     group_keys = {
         entry.key.removeprefix("group.")
         for entry in ProvisionedObject.objects.filter(
@@ -207,7 +207,7 @@ def role_views(user: User) -> list[SavedView]:
         "object_id",
         flat=True,
     )
-    return list(SavedView.objects.filter(pk__in=list(ids)))
+    return list(SavedView.objects.filter(pk__in=list(ids)).order_by("pk"))
 
 
 def offer(users: Iterable[User]) -> int:
@@ -236,10 +236,15 @@ def offer(users: Iterable[User]) -> int:
             settings = ui.settings if isinstance(ui.settings, dict) else {}
             saved = settings.get("saved_views")
             saved = dict(saved) if isinstance(saved, dict) else {}
-            for name in ("dashboard_views_visible_ids", "sidebar_views_visible_ids"):
-                ids = [int(i) for i in saved.get(name, []) if str(i).isdigit()]
+            for place in ("dashboard", "sidebar"):
+                visible = f"{place}_views_visible_ids"
+                ids = [int(i) for i in saved.get(visible, []) if str(i).isdigit()]
                 ids += [v.pk for v in new if v.pk not in ids]
-                saved[name] = ids
+                saved[visible] = ids
+                # In the archive's order, after the person's own (else the UI sorts by name).
+                order = f"{place}_views_sort_order"
+                sort = [int(i) for i in saved.get(order, []) if str(i).isdigit()]
+                saved[order] = sort + [i for i in ids if i not in sort]
             settings["saved_views"] = saved
             ui.settings = settings
             ui.save(update_fields=["settings"])

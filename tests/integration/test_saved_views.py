@@ -90,8 +90,13 @@ def test_members_get_the_views_on_their_dashboard_once(views, people):
     assert visible(clerk) == mine
     assert visible(clerk, "sidebar_views_visible_ids") == mine
 
-    # She takes one off her dashboard in the UI; a second set-up run leaves it off.
+    # In the archive's order, not the UI's sorting by name (已… before 待…).
     ui = UiSettings.objects.get(user=clerk)
+    order = [views["待归档档案"].pk, views["已归档档案"].pk]
+    assert ui.settings["saved_views"]["dashboard_views_sort_order"] == order
+    assert ui.settings["saved_views"]["sidebar_views_sort_order"] == order
+
+    # The clerk takes one off the dashboard in the UI; a second set-up leaves it off.
     ui.settings["saved_views"]["dashboard_views_visible_ids"] = [views["已归档档案"].pk]
     ui.settings["language"] = "zh-cn"
     ui.save()
@@ -99,7 +104,7 @@ def test_members_get_the_views_on_their_dashboard_once(views, people):
     call_command("svc_archive_setup", verbosity=0)
     ui.refresh_from_db()
     assert visible(clerk) == {views["已归档档案"].pk}
-    assert ui.settings["language"] == "zh-cn"  # the rest of her settings untouched
+    assert ui.settings["language"] == "zh-cn"  # the rest of the settings untouched
 
 
 def test_joining_a_role_or_signing_in_offers_the_views(
