@@ -8,6 +8,7 @@ starts them.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import shutil
@@ -273,6 +274,22 @@ def as_user(instance: Instance, username: str) -> httpx.Client:
         headers={"Accept": "application/json; version=10"},
         timeout=30,
     )
+
+
+def ask_for_access(client: httpx.Client, dossier_id: int, purpose: str) -> dict:
+    """An access request for a dossier, from today for two days; the request made."""
+    today = datetime.date.today()
+    response = client.post(
+        "/api/svc_archive/access_requests/",
+        json={
+            "purpose": purpose,
+            "starts": today.isoformat(),
+            "ends": (today + datetime.timedelta(days=2)).isoformat(),
+            "dossiers": [dossier_id],
+        },
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
 
 
 def wait_for(predicate, timeout: float, instance: Instance, what: str):

@@ -18,6 +18,7 @@ import pytest
 
 from tests.e2e.conftest import USER_PASSWORD
 from tests.e2e.conftest import as_user
+from tests.e2e.conftest import ask_for_access
 from tests.e2e.conftest import wait_for
 from tests.pdfs import scanned_pdf
 
@@ -139,17 +140,7 @@ def test_a_confidential_dossier_through_an_access_request_and_a_paper_loan(
     assert zhang.get(f"/api/documents/{doc_id}/").status_code == 404
     assert zhang_finds() == 0
 
-    request = zhang.post(
-        f"{API}access_requests/",
-        json={
-            "purpose": "客户投诉处理，核对合同条款",
-            "starts": today.isoformat(),
-            "ends": (today + datetime.timedelta(days=2)).isoformat(),
-            "dossiers": [dossier["id"]],
-        },
-    )
-    assert request.status_code == 201, request.text
-    request = request.json()
+    request = ask_for_access(zhang, dossier["id"], "客户投诉处理，核对合同条款")
     assert zhang.get(f"/api/documents/{doc_id}/").status_code == 404  # not yet
     refused = archive_head.post(
         f"{API}access_requests/{request['id']}/approve/",

@@ -18,6 +18,7 @@ import pytest
 
 from tests.e2e.conftest import USER_PASSWORD
 from tests.e2e.conftest import as_user
+from tests.e2e.conftest import ask_for_access
 from tests.e2e.conftest import sign_in
 from tests.e2e.conftest import wait_for
 from tests.pdfs import scanned_pdf
@@ -241,6 +242,31 @@ def test_deleting_a_filed_record_in_the_ui_is_refused_with_the_reason(
         assert archive["record"] not in [d["id"] for d in trash["results"]]
 
 
+def test_bulk_deleting_a_filed_record_in_the_list_is_refused_with_the_reason(
+    paperless,
+    archive,
+    browser_pages,
+):
+    from tests.e2e.conftest import ADMIN
+
+    page = sign_in(browser_pages(), paperless, ADMIN[0], ADMIN[1])
+    page.goto(f"{paperless.base_url}/documents?title_content={TITLE}")
+    page.get_by_text(re.compile(r"^(\d+ |一个)文档")).first.wait_for()
+    page.get_by_role(
+        "button",
+        name="全部",
+    ).click()  # the list's 选择 … 全部 (select all)
+    page.locator("pngx-bulk-editor").get_by_role("button", name="删除").click()
+    page.get_by_role("button", name="移动到回收站").click()
+    toast = page.locator("ngb-toast").filter(has_text="执行批量操作时发生错误").first
+    toast.wait_for()
+    toast.locator("details").click()
+    assert f"{TITLE}”不能删除：该文档为已归档档案" in toast.inner_text()
+
+    with paperless.client() as admin:
+        assert admin.get(f"/api/documents/{archive['record']}/").status_code == 200
+
+
 def test_a_confidential_record_appears_in_search_only_after_approval(
     paperless,
     archive,
@@ -254,24 +280,17 @@ def test_a_confidential_record_appears_in_search_only_after_approval(
         page.get_by_text(re.compile(r"^(\d+ |一个)文档")).first.wait_for()
         return page.get_by_text(SECRET_TITLE, exact=True).count() > 0
 
-    today = datetime.date.today()
-    li = as_user(paperless, "li")
     assert not shown()
 
-    request = li.post(
-        f"{API}access_requests/",
-        json={
-            "purpose": "核对质保条款",
-            "starts": today.isoformat(),
-            "ends": (today + datetime.timedelta(days=2)).isoformat(),
-            "dossiers": [archive["secret_dossier"]],
-        },
+    request = ask_for_access(
+        as_user(paperless, "li"),
+        archive["secret_dossier"],
+        "核对质保条款",
     )
-    assert request.status_code == 201, request.text
     assert not shown()  # asked, not yet approved
     head = as_user(paperless, "after-sales-head")
     approved = head.post(
-        f"{API}access_requests/{request.json()['id']}/approve/",
+        f"{API}access_requests/{request['id']}/approve/",
         json={"reason": "同意"},
     )
     assert approved.json()["state"] == "approved", approved.text
