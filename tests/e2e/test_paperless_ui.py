@@ -229,7 +229,11 @@ def test_deleting_a_filed_record_in_the_ui_is_refused_with_the_reason(
     page.goto(f"{paperless.base_url}/documents/{archive['record']}/details")
     page.get_by_role("button", name="删除").first.click()
     page.get_by_role("button", name="移动到回收站").click()
-    toast = page.locator("ngb-toast").filter(has_text="删除文档时发生错误").first
+    toast = (
+        page.locator("pngx-toasts ngb-toast")
+        .filter(has_text="删除文档时发生错误")
+        .first
+    )
     toast.wait_for()
     toast.locator("details").click()
     # The toast's details carry the plugin's reason, in the reader's language.
@@ -258,7 +262,11 @@ def test_bulk_deleting_a_filed_record_in_the_list_is_refused_with_the_reason(
     ).click()  # the list's 选择 … 全部 (select all)
     page.locator("pngx-bulk-editor").get_by_role("button", name="删除").click()
     page.get_by_role("button", name="移动到回收站").click()
-    toast = page.locator("ngb-toast").filter(has_text="执行批量操作时发生错误").first
+    toast = (
+        page.locator("pngx-toasts ngb-toast")
+        .filter(has_text="执行批量操作时发生错误")
+        .first
+    )
     toast.wait_for()
     toast.locator("details").click()
     assert f"{TITLE}”不能删除：该文档为已归档档案" in toast.inner_text()
