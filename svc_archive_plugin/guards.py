@@ -11,7 +11,9 @@ answers 200; one protected document aborts the whole nightly purge). So each doo
   reasons, nothing deleted;
 - ``POST /api/trash/`` ``empty``: 403 with the reasons, nothing purged;
 - the nightly ``empty_trash`` task: purges the others, leaves protected ones in the trash;
-- a workflow's *move to trash*: skipped for protected documents, the rest of the workflow runs.
+- a workflow's *move to trash*: skipped for protected documents, the rest of the workflow runs;
+- ``DELETE /api/users/{id}/`` and ``/api/groups/{id}/`` of a person or department that
+  evidence names: 409 with the reason (the evidence's ``PROTECT`` would be a 500).
 
 The Django admin is guarded in ``admin.documents``. The ``pre_delete`` receiver
 (``signals.document_deleting``) refuses whatever gets past these.
@@ -23,6 +25,11 @@ import datetime
 import functools
 import logging
 from typing import Any
+
+from django.db.models import ProtectedError
+from rest_framework.response import Response
+
+from svc_archive_plugin.services.people import deletion_refused
 
 logger = logging.getLogger("paperless.svc_archive")
 
@@ -184,14 +191,34 @@ def spare_protected_from_purge(
     kwargs["doc_ids"] = [pk for pk in doc_ids if pk not in found]
 
 
+def _guard_person_delete(original):
+    """``DELETE /api/users/{id}/`` or ``/api/groups/{id}/`` of someone the evidence names.
+
+    paperless lets the ``ProtectedError`` through as a 500; its UI shows an error's detail.
+    """
+
+    def destroy(self, request, *args, **kwargs):
+        try:
+            return original(self, request, *args, **kwargs)
+        except ProtectedError as exc:
+            message = deletion_refused(self.get_object(), exc.protected_objects)
+            return Response({"detail": message}, status=409)
+
+    return destroy
+
+
 def install_guards() -> None:
     """Put the guards on paperless's views and workflow action (idempotent)."""
     from documents.signals import handlers
     from documents.views import DocumentOperationPermissionMixin
     from documents.views import DocumentViewSet
     from documents.views import TrashView
+    from paperless.views import GroupViewSet
+    from paperless.views import UserViewSet
 
     _wrap(DocumentViewSet, "destroy", _guard_destroy)
+    _wrap(UserViewSet, "destroy", _guard_person_delete)
+    _wrap(GroupViewSet, "destroy", _guard_person_delete)
     _wrap(DocumentViewSet, "delete_version", _guard_delete_version)
     _wrap(
         DocumentOperationPermissionMixin,

@@ -7,7 +7,6 @@ service decides who may take it. The access log is for holders of ``view_accessl
 
 from __future__ import annotations
 
-from django_filters.rest_framework import FilterSet
 from documents.filters import DATE_KWARGS
 from documents.filters import DATETIME_KWARGS
 from documents.filters import ID_KWARGS
@@ -23,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 from rest_framework.viewsets import ReadOnlyModelViewSet
 
+from svc_archive_plugin.api.filters import ArchiveFilterSet
 from svc_archive_plugin.api.serializers import AccessLogEntrySerializer
 from svc_archive_plugin.api.serializers import AccessRequestSerializer
 from svc_archive_plugin.api.serializers import InspectionSerializer
@@ -60,7 +60,7 @@ class _ScopedViewSet(
     permission_classes = (IsAuthenticated,)
 
 
-class AccessRequestFilterSet(FilterSet):
+class AccessRequestFilterSet(ArchiveFilterSet):
     class Meta:
         model = AccessRequest
         fields = {
@@ -128,7 +128,7 @@ class AccessRequestViewSet(_ScopedViewSet):
     withdraw = _request_step("withdraw", access.withdraw, reason=False)
 
 
-class AccessLogFilterSet(FilterSet):
+class AccessLogFilterSet(ArchiveFilterSet):
     class Meta:
         model = AccessLogEntry
         fields = {
@@ -168,7 +168,7 @@ class AccessLogViewSet(RegisterViewSetMixin, ReadOnlyModelViewSet):
         )
 
 
-class LoanFilterSet(FilterSet):
+class LoanFilterSet(ArchiveFilterSet):
     class Meta:
         model = Loan
         fields = {

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from django import forms
+from django_filters import fields
+from django_filters import filters
+from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.rest_framework import FilterSet
 from documents.filters import CHAR_KWARGS
 from documents.filters import DATE_KWARGS
@@ -11,8 +15,59 @@ from svc_archive_plugin.models import Customer
 from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models import ServiceProject
 
+# The largest integer SQLite and PostgreSQL's bigint store; Python's dates end in 9999.
+_INTEGER_BOUNDS = {"min_value": -(2**63), "max_value": 2**63 - 1}
+_YEAR_BOUNDS = {"min_value": 1, "max_value": 9999}
+_DATE_PARTS = ("year", "iso_year")
 
-class CustomerFilterSet(FilterSet):
+
+class BoundedModelChoiceField(fields.ModelChoiceField):
+    """A related id beyond 64 bits is "not a valid choice" rather than an overflow."""
+
+    def to_python(self, value):
+        if value not in self.empty_values:
+            try:
+                number = int(str(value))
+            except ValueError:
+                number = None
+            if number is not None and not (
+                _INTEGER_BOUNDS["min_value"] <= number <= _INTEGER_BOUNDS["max_value"]
+            ):
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                )
+        return super().to_python(value)
+
+
+class ArchiveFilterSet(FilterSet):
+    """paperless's filtersets, with numbers checked before they reach the database.
+
+    ``?end_date__year=0`` or ``?id__in=10**23`` would otherwise be a ``ValueError`` or
+    an ``OverflowError`` in the query, an HTTP 500; here they are a 400 that names the
+    parameter and the allowed range.
+    """
+
+    @classmethod
+    def get_filters(cls):
+        built = super().get_filters()  # generated and declared ones alike
+        for made in built.values():
+            if isinstance(made, filters.NumberFilter):
+                first = (made.lookup_expr or "").split("__")[0]
+                bounds = _YEAR_BOUNDS if first in _DATE_PARTS else _INTEGER_BOUNDS
+                made.extra = {**bounds, **made.extra}
+            elif isinstance(made, filters.ModelChoiceFilter):
+                made.field_class = BoundedModelChoiceField
+        return built
+
+
+class ArchiveFilterBackend(DjangoFilterBackend):
+    """Builds the filtersets of ``filterset_fields`` on :class:`ArchiveFilterSet` too."""
+
+    filterset_base = ArchiveFilterSet
+
+
+class CustomerFilterSet(ArchiveFilterSet):
     class Meta:
         model = Customer
         fields = {
@@ -25,7 +80,7 @@ class CustomerFilterSet(FilterSet):
         }
 
 
-class ServiceProjectFilterSet(FilterSet):
+class ServiceProjectFilterSet(ArchiveFilterSet):
     class Meta:
         model = ServiceProject
         fields = {
@@ -40,7 +95,7 @@ class ServiceProjectFilterSet(FilterSet):
         }
 
 
-class DossierFilterSet(FilterSet):
+class DossierFilterSet(ArchiveFilterSet):
     class Meta:
         model = Dossier
         fields = {

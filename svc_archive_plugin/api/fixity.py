@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django_filters.rest_framework import FilterSet
 from django_filters.rest_framework import NumberFilter
 from documents.filters import DATETIME_KWARGS
 from drf_spectacular.types import OpenApiTypes
@@ -12,13 +11,14 @@ from rest_framework.decorators import action
 from rest_framework.viewsets import ReadOnlyModelViewSet
 
 from svc_archive_plugin.api.serializers import FixityFindingSerializer
+from svc_archive_plugin.api.filters import ArchiveFilterSet
 from svc_archive_plugin.api.serializers import FixityRunSerializer
 from svc_archive_plugin.api.views import RegisterViewSetMixin
 from svc_archive_plugin.models import FixityFinding
 from svc_archive_plugin.models import FixityRun
 
 
-class FixityRunFilterSet(FilterSet):
+class FixityRunFilterSet(ArchiveFilterSet):
     class Meta:
         model = FixityRun
         fields = {
@@ -28,7 +28,7 @@ class FixityRunFilterSet(FilterSet):
         }
 
 
-class FixityFindingFilterSet(FilterSet):
+class FixityFindingFilterSet(ArchiveFilterSet):
     # The id as it is: a finding's document may be in the trash or purged since.
     document = NumberFilter(field_name="document_id")
 

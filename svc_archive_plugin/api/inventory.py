@@ -7,7 +7,6 @@ service decides, answering 403 for the wrong person and 409 for the wrong moment
 
 from __future__ import annotations
 
-from django_filters.rest_framework import FilterSet
 from documents.filters import ID_KWARGS
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -21,6 +20,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
+from svc_archive_plugin.api.filters import ArchiveFilterSet
 from svc_archive_plugin.api.serializers import InventoryCheckSerializer
 from svc_archive_plugin.api.serializers import InventoryDiscrepancySerializer
 from svc_archive_plugin.api.serializers import InventoryItemSerializer
@@ -55,7 +55,7 @@ class InventoryPermission(BasePermission):
         return True
 
 
-class InventoryRoundFilterSet(FilterSet):
+class InventoryRoundFilterSet(ArchiveFilterSet):
     class Meta:
         model = InventoryRound
         fields = {
@@ -193,7 +193,7 @@ class InventoryRoundViewSet(
         return pdf_response(*discrepancy_report_pdf(self.get_object()))
 
 
-class InventoryItemFilterSet(FilterSet):
+class InventoryItemFilterSet(ArchiveFilterSet):
     class Meta:
         model = InventoryItem
         fields = {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django_filters.rest_framework import FilterSet
 from documents.filters import DATE_KWARGS
 from documents.filters import ID_KWARGS
 from drf_spectacular.types import OpenApiTypes
@@ -18,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 from rest_framework.viewsets import ReadOnlyModelViewSet
 
+from svc_archive_plugin.api.filters import ArchiveFilterSet
 from svc_archive_plugin.api.serializers import AppraisalDecisionSerializer
 from svc_archive_plugin.api.serializers import AppraiseSerializer
 from svc_archive_plugin.api.serializers import DestructionListSerializer
@@ -58,7 +58,7 @@ def _run(step, *args, **kwargs):
     )
 
 
-class RecordRetentionFilterSet(FilterSet):
+class RecordRetentionFilterSet(ArchiveFilterSet):
     class Meta:
         model = RecordRetention
         fields = {

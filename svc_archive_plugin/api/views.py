@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django_filters.rest_framework import DjangoFilterBackend
 from documents.permissions import PaperlessAdminPermissions
 from documents.permissions import PaperlessObjectPermissions
 from drf_spectacular.types import OpenApiTypes
@@ -25,6 +24,7 @@ from rest_framework.viewsets import ModelViewSet
 from rest_framework.viewsets import ReadOnlyModelViewSet
 
 from svc_archive_plugin.api.filters import CustomerFilterSet
+from svc_archive_plugin.api.filters import ArchiveFilterBackend
 from svc_archive_plugin.api.filters import DossierFilterSet
 from svc_archive_plugin.api.filters import ServiceProjectFilterSet
 from svc_archive_plugin.api.serializers import CompletenessSerializer
@@ -87,7 +87,10 @@ class RegisterViewSetMixin:
 
     pagination_class = RegisterPagination
     permission_classes = (IsAuthenticated, PaperlessObjectPermissions)
-    filter_backends = (DjangoFilterBackend, OrderingFilter)
+    filter_backends = (ArchiveFilterBackend, OrderingFilter)
+    # Ids are numbers: ``holds/abc/release/`` is an unknown path (a JSON 404), not a
+    # ``ValueError`` in the step.
+    lookup_value_regex = r"\d+"
 
 
 class RegisterInUseError(exceptions.APIException):

@@ -6,11 +6,13 @@ Departments are paperless groups (a project names one); the provisioned role gro
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from svc_archive_plugin.models import ProvisionedObject
 
@@ -59,3 +61,26 @@ def heads_of(department_id: int | None, permission: str) -> QuerySet:
             user_permissions__content_type__app_label=app_label,
         ),
     ).distinct()
+
+
+def deletion_refused(person_or_group, protected_objects) -> str:
+    """Why a user or department that the archive's evidence names cannot be deleted.
+
+    The evidence keeps the reference (``PROTECT``), so the person is kept too; what to
+    do instead is deactivating the account, or emptying the department.
+    """
+    counts = Counter(type(obj)._meta.verbose_name_plural for obj in protected_objects)
+    # TRANSLATORS: between the items of a list, as in "loans 2, access log entries 5".
+    what = _(", ").join(
+        f"{name} {count}"
+        for name, count in sorted((str(name), n) for name, n in counts.items())
+    )
+    if isinstance(person_or_group, Group):
+        return _(
+            "Department %(name)s cannot be deleted: the archive's evidence names it "
+            "(%(what)s). Move its members to another department instead.",
+        ) % {"name": person_or_group.name, "what": what}
+    return _(
+        "%(name)s cannot be deleted: the archive's evidence names this person "
+        "(%(what)s). Deactivate the account instead (uncheck Active).",
+    ) % {"name": person_or_group.get_username(), "what": what}
