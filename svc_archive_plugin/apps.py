@@ -13,6 +13,7 @@ class SvcArchiveConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from celery.signals import task_failure
         from celery.signals import task_postrun
         from celery.signals import task_prerun
         from django.conf import settings
@@ -28,6 +29,7 @@ class SvcArchiveConfig(AppConfig):
         from documents.models import CustomField
         from documents.models import Document
         from documents.signals import document_consumption_finished
+        from documents.signals import document_consumption_started
         from documents.signals import document_updated
 
         from svc_archive_plugin import (
@@ -50,6 +52,19 @@ class SvcArchiveConfig(AppConfig):
         )
         task_postrun.connect(signals.forget_task, dispatch_uid="svc_archive_forget")
         document_consumption_finished.connect(
+        # Failed scans: refused early (password) or late (no text), reported on failure.
+        document_consumption_started.connect(
+            signals.refuse_unreadable_scan,
+            dispatch_uid="svc_archive_refuse_unreadable",
+        )
+        document_consumption_finished.connect(
+            signals.refuse_textless_record,
+            dispatch_uid="svc_archive_refuse_textless",
+        )
+        task_failure.connect(
+            signals.report_failed_consumption,
+            dispatch_uid="svc_archive_failed_scan",
+        )
             signals.report_capture_problems,
             dispatch_uid="svc_archive_capture_report",
         )

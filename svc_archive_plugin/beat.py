@@ -17,6 +17,7 @@ SWEEP = "svc_archive: retention sweep"
 LOANS = "svc_archive: remind overdue loans"
 ACCESS = "svc_archive: access periods"
 FIXITY = "svc_archive: fixity check"
+CAPTURE = "svc_archive: capture summary"
 
 ENTRIES = {
     # name: (setting holding its cron, task)
@@ -39,6 +40,10 @@ ENTRIES = {
     FIXITY: (
         "FIXITY_CRON",
         "svc_archive_plugin.tasks.check_fixity",
+    ),
+    CAPTURE: (
+        "CAPTURE_SUMMARY_CRON",
+        "svc_archive_plugin.tasks.summarise_capture",
     ),
 }
 

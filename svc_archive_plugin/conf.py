@@ -63,6 +63,18 @@ def _path(env_key: str, default: Path) -> Path:
     return Path(os.environ[env_key]) if os.environ.get(env_key) else default
 
 
+def _holding_dir(value: Any) -> str | None:
+    if value is None:
+        return None
+    consume = Path(settings.CONSUMPTION_DIR).resolve()
+    inside = Path(value).resolve()
+    if inside == consume or consume in inside.parents:
+        return (
+            "must be outside the consumption directory, or its files are consumed again"
+        )
+    return None
+
+
 def _is_bool(value: Any) -> str | None:
     return None if isinstance(value, bool) else f"must be true or false, got {value!r}"
 
@@ -234,6 +246,18 @@ SETTINGS: dict[str, Setting] = {
         _path,
         _readable_file,
         "the CJK font embedded in printed sheets and registers",
+    ),
+    "HOLDING_DIR": Setting(
+        None,  # <DATA_DIR>/svc-archive/held-scans
+        _path,
+        _holding_dir,
+        "where failed scans are kept for the archive manager (default: under DATA_DIR)",
+    ),
+    "CAPTURE_SUMMARY_CRON": Setting(
+        "30 7 * * *",
+        _text,
+        _cron,
+        "when archive managers get the day's capture reports by mail",
     ),
     "FONDS": Setting(
         "SVC",

@@ -104,6 +104,71 @@ def report_capture_problems(sender: Any, document: Any, **kwargs: Any) -> None:
             report_duplicate(document)
 
 
+def _consume_task_input(task: Any, args: Any, kwargs: Any):
+    if getattr(task, "name", None) != CONSUME_TASK:
+        return None, None
+    args, kwargs = args or (), kwargs or {}
+    input_doc = kwargs.get("input_doc", args[0] if args else None)
+    overrides = kwargs.get("overrides", args[1] if len(args) > 1 else None)
+    return input_doc, overrides
+
+
+def _current_original() -> Path | None:
+    """The file the running consume task was given (the consumption folder's path)."""
+    from celery import current_task
+
+    request = getattr(current_task, "request", None)
+    input_doc, _ = _consume_task_input(
+        current_task,
+        getattr(request, "args", None),
+        getattr(request, "kwargs", None),
+    )
+    return Path(input_doc.original_file) if input_doc is not None else None
+
+
+def refuse_unreadable_scan(sender: Any, filename: Any, **kwargs: Any) -> None:
+    """Stop a password-protected PDF before OCR; the failure is then reported."""
+    from svc_archive_plugin.services.capture import check_readable
+    from svc_archive_plugin.services.capture import consume_folder
+    from svc_archive_plugin.services.capture import relative_path
+
+    original = _current_original()
+    folder = consume_folder(relative_path(original)) if original else "consume/"
+    with translation.override(settings.LANGUAGE_CODE):
+        check_readable(Path(filename), folder)
+
+
+def refuse_textless_record(sender: Any, document: Any, **kwargs: Any) -> None:
+    """A record whose type needs text, with none: the consumption fails and is reported."""
+    from svc_archive_plugin.services.capture import check_has_text
+
+    if document.root_document_id is None:
+        with translation.override(settings.LANGUAGE_CODE):
+            check_has_text(document)
+
+
+def report_failed_consumption(
+    sender: Any = None,
+    task_id: str | None = None,
+    exception: BaseException | None = None,
+    args: Any = None,
+    kwargs: Any = None,
+    **extra: Any,
+) -> None:
+    """A scan paperless refused: a capture report, and its file in the holding folder."""
+    from svc_archive_plugin.services.capture import report_failed_scan
+
+    input_doc, overrides = _consume_task_input(sender, args, kwargs)
+    if input_doc is None:
+        return
+    name = getattr(overrides, "filename", None) or ""
+    try:
+        with translation.override(settings.LANGUAGE_CODE):
+            report_failed_scan(Path(input_doc.original_file), exception, name=name)
+    except Exception:  # the report must never hide paperless's own failure
+        logger.exception("Could not report the failed scan %s", input_doc.original_file)
+
+
 def forget_task(sender: Any = None, task_id: str | None = None, **kwargs: Any) -> None:
     """Drop what a finished (or failed) consumption left pending."""
     _pending_reports.pop(task_id, None)

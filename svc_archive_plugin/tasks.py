@@ -99,3 +99,13 @@ def check_fixity(user_id: int | None = None, *, resume: bool = True) -> dict | N
         "documents": run.documents_checked,
         "problems": run.problems,
     }
+
+
+@shared_task
+def summarise_capture() -> int:
+    """Daily: hold the files the consumer passes over, then mail the archive managers the
+    day's capture reports."""
+    from svc_archive_plugin.services import capture
+
+    capture.hold_unsupported_files()
+    return capture.daily_summary()

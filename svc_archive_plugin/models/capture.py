@@ -8,7 +8,10 @@ from django.utils.translation import gettext_lazy as _
 
 
 class CaptureReport(models.Model):
-    """A consumed document the plugin could not (fully) classify, with the reason."""
+    """A scan the plugin could not (fully) classify, or that failed, with the reason.
+
+    A failed scan has no document: its file waits in the holding folder (``held_file``).
+    """
 
     class Reason(models.TextChoices):
         UNKNOWN_CODE = "unknown_code", _("Unknown code")
@@ -17,6 +20,12 @@ class CaptureReport(models.Model):
         UNSUPPORTED_PATH = "unsupported_path", _("Folder path not understood")
         COVER_SHEET = "cover_sheet", _("Cover sheet not usable")
         DUPLICATE = "duplicate", _("Duplicate of an existing document")
+        EMPTY_FILE = "empty_file", _("Empty file")
+        CORRUPT = "corrupt", _("Damaged file")
+        PASSWORD = "password", _("Password-protected PDF")
+        UNSUPPORTED_TYPE = "unsupported_type", _("File type not supported")
+        NO_TEXT = "no_text", _("No text recognised")
+        FAILED = "failed", _("Consumption failed")
 
     # No database constraint and no cascade: a report outlives the document it names,
     # and paperless's soft delete must not drop it (extension points §5).
@@ -32,6 +41,12 @@ class CaptureReport(models.Model):
     path = models.CharField(_("path in the consumption directory"), max_length=1024)
     reason = models.CharField(_("reason"), max_length=32, choices=Reason.choices)
     detail = models.TextField(_("detail"))
+    held_file = models.CharField(
+        _("file in the holding folder"),
+        max_length=1024,
+        blank=True,
+        help_text=_("Where a failed scan was kept, under the holding folder."),
+    )
     created = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     resolved = models.DateTimeField(_("resolved"), null=True, blank=True)
     resolved_by = models.ForeignKey(

@@ -64,6 +64,14 @@ class DocumentTypeCode(models.Model):
         verbose_name=_("default archive category"),
         help_text=_("Set on documents of this type until a project says otherwise."),
     )
+    requires_text = models.BooleanField(
+        _("requires text"),
+        default=True,
+        help_text=_(
+            "A scan of this type in which OCR finds no text is held back and reported, "
+            "not stored as a record that full-text search can never find.",
+        ),
+    )
 
     class Meta:
         verbose_name = _("document type code")

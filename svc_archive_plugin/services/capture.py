@@ -4,27 +4,47 @@
 may be missing, and ``consume/<document-type code>/`` alone. A bundle whose first page is a
 cover sheet (see ``reports.cover_sheet``) is classified by the sheet, which is then removed.
 Codes that are unknown, ambiguous or contradict each other are reported, never guessed.
+
+A scan that fails — empty, damaged, password-protected, of a type paperless cannot read, or
+with no text where its type needs text — is reported too, and its file is moved to the
+holding folder, so nothing a scanner dropped in is lost or consumed twice.
 """
 
 from __future__ import annotations
 
+import datetime
+import logging
+import shutil
 from dataclasses import dataclass
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pikepdf
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from documents.management.commands.document_consumer import ConsumerFilter
+from documents.models import DocumentType
+from watchfiles import Change
+from watchfiles import DefaultFilter
 
+from svc_archive_plugin.conf import archive_settings
 from svc_archive_plugin.models import CaptureReport
 from svc_archive_plugin.models import Customer
 from svc_archive_plugin.models import DocumentTypeCode
 from svc_archive_plugin.models import ServiceProject
+from svc_archive_plugin.services.language import in_language_of
+from svc_archive_plugin.services.language import with_languages
 from svc_archive_plugin.services.provisioning import provisioned
 
 if TYPE_CHECKING:
-    from pathlib import Path
     from pathlib import PurePath
 
+logger = logging.getLogger("paperless.svc_archive")
 Reason = CaptureReport.Reason
 
 
@@ -269,3 +289,279 @@ def create_type_folders(consumption_dir: Path) -> list[Path]:
             folder.mkdir(parents=True, exist_ok=True)
             created.append(folder)
     return created
+
+
+# Failed scans ----------------------------------------------------------------------------------
+
+
+class ScanRefused(Exception):
+    """The plugin stops paperless storing a scan; the file is kept and reported."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+def _is_pdf(path: Path) -> bool:
+    with path.open("rb") as file:
+        return b"%PDF" in file.read(1024)
+
+
+def _password_detail(folder: str) -> str:
+    return _(
+        "The PDF is protected by a password, so paperless cannot read its text. Remove "
+        "the protection (for example: qpdf --password=<password> --decrypt "
+        "<file> <new file>) and put the new file into %(folder)s again; the original "
+        "waits in the holding folder.",
+    ) % {"folder": folder}
+
+
+def check_readable(working_copy: Path, folder: str) -> None:
+    """Refuse a password-protected PDF before paperless spends OCR on it.
+
+    paperless 3.0.5 stores one as a document with no text and no page count.
+    """
+    if not working_copy.is_file() or not _is_pdf(working_copy):
+        return
+    try:
+        pikepdf.open(working_copy).close()
+    except pikepdf.PasswordError:
+        raise ScanRefused(Reason.PASSWORD, _password_detail(folder)) from None
+    except pikepdf.PdfError:
+        return  # damaged: paperless's own parser tries, and its failure is reported
+
+
+def check_has_text(document) -> None:
+    """Refuse a record whose type needs text when OCR found none."""
+    if (document.content or "").strip() or document.document_type_id is None:
+        return
+    code = DocumentTypeCode.objects.filter(
+        document_type_id=document.document_type_id,
+        requires_text=True,
+    ).first()
+    if code is not None:
+        raise ScanRefused(
+            Reason.NO_TEXT,
+            _(
+                "OCR found no text in this %(type)s scan, so full-text search could "
+                "never find it. Scan it again (straight, at 300 dpi, not too dark), or "
+                "untick “requires text” on the type code %(code)s if that is expected.",
+            )
+            % {"type": code.document_type.name, "code": code.code},
+        )
+
+
+def _refusal(exception: BaseException | None) -> ScanRefused | None:
+    seen = set()
+    while exception is not None and id(exception) not in seen:
+        if isinstance(exception, ScanRefused):
+            return exception
+        seen.add(id(exception))
+        exception = exception.__cause__ or exception.__context__
+    return None
+
+
+def diagnose(path: Path, exception: BaseException | None, folder: str) -> Problem:
+    """Why paperless did not take the file, in words an archive manager can act on."""
+    refused = _refusal(exception)
+    if refused is not None:
+        return Problem(refused.reason, refused.detail)
+    message = str(exception or "")
+    if path.is_file() and path.stat().st_size == 0:
+        return Problem(
+            Reason.EMPTY_FILE,
+            _(
+                "The file is empty (0 bytes): the scanner or the copy failed. Scan again.",
+            ),
+        )
+    if path.is_file() and _is_pdf(path):
+        try:
+            pikepdf.open(path).close()
+        except pikepdf.PasswordError:
+            return Problem(Reason.PASSWORD, _password_detail(folder))
+        except pikepdf.PdfError as exc:
+            return Problem(
+                Reason.CORRUPT,
+                _("The PDF is damaged and cannot be read (%(error)s). Scan again.")
+                % {"error": exc},
+            )
+    if "Unsupported mime type" in message:
+        return _unsupported(message.rsplit(": ", 1)[-1], folder)
+    return Problem(
+        Reason.FAILED,
+        _("paperless could not consume the file: %(error)s") % {"error": message},
+    )
+
+
+def holding_dir() -> Path:
+    return archive_settings.HOLDING_DIR or (
+        Path(settings.DATA_DIR) / "svc-archive" / "held-scans"
+    )
+
+
+def hold(path: Path, relative: str) -> str:
+    """Move the file under the holding folder, keeping its folders; return where to."""
+    target = holding_dir() / relative
+    if target.exists():  # the same name failed before: keep both
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S-%f")
+        target = target.with_name(f"{target.stem}.{stamp}{target.suffix}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(path, target)
+    return str(target.relative_to(holding_dir()))
+
+
+def relative_path(path: Path) -> str:
+    """The path under the consumption folder (``HT/scan.pdf``), else the file's name."""
+    codes = folder_codes(path.resolve(), Path(settings.CONSUMPTION_DIR).resolve())
+    return "/".join([*codes, path.name]) if codes is not None else path.name
+
+
+def _intended(path: Path) -> str:
+    """What the folder says the scan was meant to be, as names."""
+    classification = classify_folder(path, Path(settings.CONSUMPTION_DIR))
+    if classification is None:
+        return ""
+    parts = []
+    if classification.document_type_id:
+        parts.append(
+            DocumentType.objects.filter(pk=classification.document_type_id)
+            .values_list("name", flat=True)
+            .first(),
+        )
+    for model, option in (
+        (Customer, classification.customer_option_id),
+        (ServiceProject, classification.project_option_id),
+    ):
+        if option:
+            entry = model.objects.filter(option_id=option).first()
+            parts.append(f"{entry.code} {entry.name}" if entry else None)
+    names = " · ".join(part for part in parts if part)
+    return _("Meant as: %(names)s.") % {"names": names} if names else ""
+
+
+def _unsupported(error: str, folder: str) -> Problem:
+    return Problem(
+        Reason.UNSUPPORTED_TYPE,
+        _(
+            "paperless cannot read files of this type (%(error)s). Save it as PDF, "
+            "JPEG, PNG or TIFF and put it into %(folder)s again.",
+        )
+        % {"error": error, "folder": folder},
+    )
+
+
+def consume_folder(relative: str) -> str:
+    """The folder a scan went into, as scanning staff say it: ``consume/HT/``."""
+    return "consume/" + "".join(part + "/" for part in relative.split("/")[:-1])
+
+
+def report_failed_scan(
+    original: Path,
+    exception: BaseException | None = None,
+    *,
+    problem: Problem | None = None,
+    name: str = "",
+) -> CaptureReport:
+    """Report a scan paperless did not store, and keep its file in the holding folder."""
+    relative = relative_path(original)
+    folder = consume_folder(relative)
+    exists = original.is_file()
+    problem = problem or diagnose(original, exception, folder)
+    detail = " ".join(filter(None, [problem.detail, _intended(original)]))
+    held = ""
+    if exists:
+        try:
+            held = hold(original, relative)
+        except OSError as exc:
+            logger.exception("Could not move %s to the holding folder", original)
+            detail += " " + _("It could not be moved to the holding folder: %(e)s") % {
+                "e": exc,
+            }
+    else:
+        detail += " " + _("The file was no longer there to keep.")
+    return CaptureReport.objects.create(
+        document=None,
+        document_title=(name or original.name)[:128],
+        path=relative,
+        reason=problem.reason,
+        detail=detail,
+        held_file=held,
+    )
+
+
+def hold_unsupported_files(
+    settle: datetime.timedelta = datetime.timedelta(minutes=10),
+) -> list[CaptureReport]:
+    """Hold and report the files paperless's consumer passes over for their extension.
+
+    Its watcher ignores them in silence, so a scan saved as .docx or .heic would wait in
+    the consumption folder for ever. Files newer than ``settle`` may still be copying.
+    """
+    consume = Path(settings.CONSUMPTION_DIR)
+    watched = ConsumerFilter(
+        ignore_patterns=settings.CONSUMER_IGNORE_PATTERNS,
+        ignore_dirs=settings.CONSUMER_IGNORE_DIRS,
+    )
+    cutoff = (timezone.now() - settle).timestamp()
+    reports = []
+    for path in sorted(consume.rglob("*")) if consume.is_dir() else ():
+        if not path.is_file() or path.stat().st_mtime > cutoff:
+            continue
+        if watched(Change.added, str(path)):
+            continue  # the consumer takes it
+        if not DefaultFilter.__call__(watched, Change.added, str(path)):
+            continue  # hidden, or in a folder paperless ignores on purpose
+        error = path.suffix.lower() or _("no extension")
+        problem = _unsupported(error, consume_folder(relative_path(path)))
+        reports.append(report_failed_scan(path, problem=problem))
+    return reports
+
+
+def daily_summary(today: datetime.date | None = None) -> int:
+    """Mail the archive managers the capture reports of the last day; return mails sent."""
+    if not getattr(settings, "EMAIL_ENABLED", False):
+        logger.info("Capture summary skipped: paperless has no mail server configured")
+        return 0
+    since = timezone.now() - datetime.timedelta(days=1)
+    new = list(CaptureReport.objects.filter(created__gte=since).order_by("created"))
+    still_open = CaptureReport.objects.filter(resolved__isnull=True).count()
+    role = provisioned("group.archive_managers")
+    if not new or role is None:
+        return 0
+    readers = with_languages(
+        get_user_model()
+        .objects.filter(groups=role, is_active=True)
+        .exclude(email="")
+        .distinct(),
+    )
+    day = today or timezone.localdate()
+    sent = 0
+    for reader in readers:
+        with in_language_of(reader):
+            lines = [
+                f"- {timezone.localtime(r.created):%Y-%m-%d %H:%M} {r.path}: "
+                f"{r.get_reason_display()}. {r.detail}"
+                + (
+                    " " + _("(kept as %(file)s)") % {"file": r.held_file}
+                    if r.held_file
+                    else ""
+                )
+                for r in new
+            ]
+            send_mail(
+                subject=_("Capture reports of %(day)s: %(count)d new")
+                % {"day": day, "count": len(new)},
+                message=_(
+                    "%(count)d capture reports since yesterday (%(open)d open in all, "
+                    "under Service archive ▸ Capture reports):",
+                )
+                % {"count": len(new), "open": still_open}
+                + "\n\n"
+                + "\n".join(lines)
+                + "\n",
+                from_email=None,
+                recipient_list=[reader.email],
+            )
+            sent += 1
+    return sent

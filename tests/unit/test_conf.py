@@ -53,6 +53,8 @@ def test_defaults_are_the_policy_defaults():
         "MAJOR_FILING_DAYS": 10,
         "COVER_SHEETS": True,
         "CJK_FONT": "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+        "HOLDING_DIR": None,
+        "CAPTURE_SUMMARY_CRON": "30 7 * * *",
         "FONDS": "SVC",
         "ARCHIVE_CODE_TEMPLATE": "{fonds}-{category}·{year}-{retention}-{department}-{seq:04}",
         "RECORDS_ACCOUNT": "archive-records",
@@ -183,3 +185,22 @@ def test_fewer_than_two_checkers_or_supervisors_is_refused(settings):
     archive_settings.reload()
 
     assert any("DESTRUCTION_SUPERVISORS" in e for e in archive_settings.errors())
+
+
+def test_the_holding_folder_may_not_be_inside_the_consumption_folder(
+    monkeypatch,
+    settings,
+    tmp_path,
+):
+    settings.CONSUMPTION_DIR = tmp_path / "consume"
+    monkeypatch.setenv(
+        "PAPERLESS_SVC_ARCHIVE_HOLDING_DIR",
+        str(tmp_path / "consume/held"),
+    )
+    archive_settings.reload()
+
+    [problem] = archive_settings.errors()
+
+    assert (
+        "PAPERLESS_SVC_ARCHIVE_HOLDING_DIR must be outside the consumption" in problem
+    )
