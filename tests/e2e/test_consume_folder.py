@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -154,3 +155,53 @@ def test_status_answers_a_token(paperless):
         )
     assert response.status_code == 200
     assert response.json()["provisioned"] is True
+
+
+def test_failed_scans_are_reported_and_kept(paperless):
+    """An empty file and a password-protected PDF, as scanning staff drop them."""
+    import pikepdf
+
+    def locked(path, *lines):
+        plain = text_pdf(path.with_suffix(".plain.pdf"), *lines)
+        with pikepdf.open(plain) as pdf:
+            pdf.save(path, encryption=pikepdf.Encryption(user="pw", owner="pw"))
+
+    def empty(path, *lines):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"")
+
+    with paperless.client() as client:
+
+        def open_reports() -> int:
+            status = client.get("/api/svc_archive/status/").json()
+            return status["counts"]["open_capture_reports"]
+
+        before = open_reports()
+        drop(paperless, "HT", "blank-copy.pdf", empty)
+        drop(
+            paperless,
+            "HT",
+            "locked-contract.pdf",
+            locked,
+            "Service contract 2026-009",
+        )
+
+        wait_for(
+            lambda: open_reports() >= before + 2 or None,
+            180,
+            paperless,
+            "capture reports of the two failed scans",
+        )
+    reasons = paperless.manage(
+        "shell",
+        "-c",
+        "from svc_archive_plugin.models import CaptureReport as R; "
+        "print(sorted(R.objects.filter(path__startswith='HT/')"
+        ".values_list('path', 'reason', 'held_file')))",
+    )
+    assert "('HT/blank-copy.pdf', 'empty_file', 'HT/blank-copy.pdf')" in reasons
+    assert "('HT/locked-contract.pdf', 'password', 'HT/locked-contract.pdf')" in reasons
+    held = Path(paperless.env["PAPERLESS_DATA_DIR"]) / "svc-archive" / "held-scans"
+    for name in ("blank-copy.pdf", "locked-contract.pdf"):
+        assert (held / "HT" / name).is_file()
+        assert not (paperless.consume_dir / "HT" / name).exists()
