@@ -34,6 +34,7 @@ class CaptureReportAdmin(admin.ModelAdmin):
         "created",
         "path",
         "reason",
+        "detail",
         "held_file",
         "document_id",
         "document_title",

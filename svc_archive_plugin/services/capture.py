@@ -298,9 +298,14 @@ class ScanRefused(Exception):
     """The plugin stops paperless storing a scan; the file is kept and reported."""
 
     def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(detail)
+        # Both in ``args``: celery pickles the exception, and a refusal it cannot
+        # rebuild reaches paperless's task list as a wrapper's repr.
+        super().__init__(reason, detail)
         self.reason = reason
         self.detail = detail
+
+    def __str__(self) -> str:
+        return self.detail
 
 
 def _is_pdf(path: Path) -> bool:

@@ -224,3 +224,19 @@ def test_the_daily_summary_is_in_the_beat_schedule(settings):
     entry = settings.CELERY_BEAT_SCHEDULE[CAPTURE]
     assert entry["task"] == "svc_archive_plugin.tasks.summarise_capture"
     assert (entry["schedule"].hour, entry["schedule"].minute) == ({7}, {30})
+
+
+def test_paperless_task_list_shows_the_refusal_in_words(consume_dir):
+    from celery.utils.serialization import get_pickleable_exception
+
+    plain = text_pdf(consume_dir.parent / "plain.pdf", "Service contract 2026-003")
+    scan = consume_dir / "HT" / "locked.pdf"
+    scan.parent.mkdir()
+    with pikepdf.open(plain) as pdf:
+        pdf.save(scan, encryption=pikepdf.Encryption(user="secret", owner="secret"))
+    result = consume(scan)
+
+    # What celery hands paperless's failure handler, which shows its str() as the result.
+    passed_on = get_pickleable_exception(result.result)
+    assert isinstance(passed_on, capture.ScanRefused)
+    assert CaptureReport.objects.get().detail.startswith(str(passed_on))
