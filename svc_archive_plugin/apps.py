@@ -51,7 +51,6 @@ class SvcArchiveConfig(AppConfig):
             dispatch_uid="svc_archive_classify",
         )
         task_postrun.connect(signals.forget_task, dispatch_uid="svc_archive_forget")
-        document_consumption_finished.connect(
         # Failed scans: refused early (password) or late (no text), reported on failure.
         document_consumption_started.connect(
             signals.refuse_unreadable_scan,
@@ -65,6 +64,7 @@ class SvcArchiveConfig(AppConfig):
             signals.report_failed_consumption,
             dispatch_uid="svc_archive_failed_scan",
         )
+        document_consumption_finished.connect(
             signals.report_capture_problems,
             dispatch_uid="svc_archive_capture_report",
         )
