@@ -38,6 +38,7 @@ class SvcArchiveConfig(AppConfig):
         from svc_archive_plugin import guards
         from svc_archive_plugin import signals
         from svc_archive_plugin.access_taps import install_taps
+        from svc_archive_plugin.api.schema import register_enum_names
         from svc_archive_plugin.api.urls import mount_api
         from svc_archive_plugin.beat import install_beat_schedule
         from svc_archive_plugin.models import Customer
@@ -120,6 +121,7 @@ class SvcArchiveConfig(AppConfig):
         guards.install_guards()
         install_taps()
         mount_api()
+        register_enum_names()
         install_beat_schedule()
 
         if settings.AUDIT_LOG_ENABLED:

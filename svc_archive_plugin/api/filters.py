@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django import forms
-from django_filters import fields
 from django_filters import filters
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.rest_framework import FilterSet
@@ -11,33 +10,34 @@ from documents.filters import CHAR_KWARGS
 from documents.filters import DATE_KWARGS
 from documents.filters import ID_KWARGS
 
+from svc_archive_plugin.api.bounds import LARGEST_INTEGER
+from svc_archive_plugin.api.bounds import SMALLEST_INTEGER
+from svc_archive_plugin.api.bounds import fits
 from svc_archive_plugin.models import Customer
 from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models import ServiceProject
 
-# The largest integer SQLite and PostgreSQL's bigint store; Python's dates end in 9999.
-_INTEGER_BOUNDS = {"min_value": -(2**63), "max_value": 2**63 - 1}
-_YEAR_BOUNDS = {"min_value": 1, "max_value": 9999}
+_INTEGER_BOUNDS = {"min_value": SMALLEST_INTEGER, "max_value": LARGEST_INTEGER}
+_YEAR_BOUNDS = {"min_value": 1, "max_value": 9999}  # Python's dates
 _DATE_PARTS = ("year", "iso_year")
 
 
-class BoundedModelChoiceField(fields.ModelChoiceField):
+class _BoundedChoice:
     """A related id beyond 64 bits is "not a valid choice" rather than an overflow."""
 
     def to_python(self, value):
-        if value not in self.empty_values:
-            try:
-                number = int(str(value))
-            except ValueError:
-                number = None
-            if number is not None and not (
-                _INTEGER_BOUNDS["min_value"] <= number <= _INTEGER_BOUNDS["max_value"]
-            ):
-                raise forms.ValidationError(
-                    self.error_messages["invalid_choice"],
-                    code="invalid_choice",
-                )
+        if value not in self.empty_values and not fits(value):
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            )
         return super().to_python(value)
+
+
+def _bounded(field_class: type) -> type:
+    # The single and the comma-separated (``__in``) choice fields alike.
+    return type(f"Bounded{field_class.__name__}", (_BoundedChoice, field_class), {})
 
 
 class ArchiveFilterSet(FilterSet):
@@ -57,7 +57,7 @@ class ArchiveFilterSet(FilterSet):
                 bounds = _YEAR_BOUNDS if first in _DATE_PARTS else _INTEGER_BOUNDS
                 made.extra = {**bounds, **made.extra}
             elif isinstance(made, filters.ModelChoiceFilter):
-                made.field_class = BoundedModelChoiceField
+                made.field_class = _bounded(made.field_class)
         return built
 
 

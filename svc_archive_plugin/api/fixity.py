@@ -5,13 +5,14 @@ from __future__ import annotations
 from django_filters.rest_framework import NumberFilter
 from documents.filters import DATETIME_KWARGS
 from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
 from rest_framework.decorators import action
 from rest_framework.viewsets import ReadOnlyModelViewSet
 
-from svc_archive_plugin.api.serializers import FixityFindingSerializer
 from svc_archive_plugin.api.filters import ArchiveFilterSet
+from svc_archive_plugin.api.serializers import FixityFindingSerializer
 from svc_archive_plugin.api.serializers import FixityRunSerializer
 from svc_archive_plugin.api.views import RegisterViewSetMixin
 from svc_archive_plugin.models import FixityFinding
@@ -55,9 +56,20 @@ class FixityRunViewSet(RegisterViewSetMixin, ReadOnlyModelViewSet):
         if not self.request.user.has_perm("svc_archive_plugin.view_fixityfinding"):
             raise exceptions.PermissionDenied
 
+    # The findings' own filters, not the runs' that the list declares.
     @extend_schema(
         responses=FixityFindingSerializer(many=True),
         filters=False,
+        parameters=[
+            OpenApiParameter("problem", str, enum=FixityFinding.Problem.values),
+            OpenApiParameter(
+                "problem__in",
+                str,
+                description="comma-separated problems",
+            ),
+            OpenApiParameter("file", str, enum=FixityFinding.File.values),
+            OpenApiParameter("document", OpenApiTypes.INT, description="document id"),
+        ],
     )
     @action(detail=True, methods=["get"])
     def findings(self, request, pk=None):

@@ -114,9 +114,10 @@ class InventoryRoundViewSet(
         )
         return Response(self.get_serializer(self.get_object()).data)
 
+    # 201 for a new unlisted item, 200 for a listed one found misplaced.
     @extend_schema(
         request=InventoryUnlistedSerializer,
-        responses=InventoryItemSerializer,
+        responses={200: InventoryItemSerializer, 201: InventoryItemSerializer},
     )
     @action(detail=True, methods=["post"])
     def unlisted(self, request, pk=None):

@@ -82,16 +82,26 @@ class RecordRetentionViewSet(RegisterViewSetMixin, ReadOnlyModelViewSet):
     ordering_fields = ("until", "due_since", "document")
     lookup_field = "document"
 
+    def get_object(self):
+        # The lookup goes through the document's foreign key, which Django does not
+        # range-check: past 64 bits SQLite raises OverflowError. No such document exists.
+        value = str(self.kwargs[self.lookup_field])
+        if not value.isdigit() or int(value) > 2**63 - 1:
+            raise exceptions.NotFound
+        return super().get_object()
+
     def get_permissions(self):
         if self.action == "appraise":
             return [IsAuthenticated()]  # the service checks appraise_record
         return super().get_permissions()
 
+    # The decisions just taken, as a plain list: a POST is neither paginated nor filtered.
     @extend_schema(
         request=AppraiseSerializer,
         responses=AppraisalDecisionSerializer(many=True),
+        filters=False,
     )
-    @action(detail=False, methods=["post"])
+    @action(detail=False, methods=["post"], pagination_class=None)
     def appraise(self, request):
         """Decide on records in the appraisal queue: destroy, extend or keep permanently."""
         data = AppraiseSerializer(data=request.data)

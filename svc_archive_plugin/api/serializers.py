@@ -5,6 +5,9 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
+from svc_archive_plugin.api.bounds import LARGEST_INTEGER
+from svc_archive_plugin.api.bounds import IdField
+from svc_archive_plugin.api.bounds import id_list
 from svc_archive_plugin.models import AccessLogEntry
 from svc_archive_plugin.models import AccessRequest
 from svc_archive_plugin.models import AccessRequestItem
@@ -124,6 +127,8 @@ class DossierSerializer(serializers.ModelSerializer):
             "retention",
             "retention_override_reason",
         )
+        # "" until the schedule or an override gives the dossier a class.
+        extra_kwargs = {"retention": {"allow_blank": True}}
 
 
 class RetentionOverrideSerializer(serializers.Serializer):
@@ -174,8 +179,7 @@ class RecordRetentionSerializer(serializers.ModelSerializer):
 
 
 class AppraiseSerializer(serializers.Serializer):
-    documents = serializers.ListField(
-        child=serializers.IntegerField(),
+    documents = id_list(
         allow_empty=False,
     )
     decision = serializers.ChoiceField(choices=AppraisalDecision.Decision.choices)
@@ -211,27 +215,30 @@ class HoldScopeSerializer(serializers.ModelSerializer):
 
 class LegalHoldSerializer(serializers.ModelSerializer):
     placed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    released_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    released_by = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+    )
     scope = HoldScopeSerializer(many=True, read_only=True)
     # What to hold, on creation.
-    documents = serializers.ListField(
-        child=serializers.IntegerField(),
+    documents = id_list(
         write_only=True,
         required=False,
     )
-    dossiers = serializers.PrimaryKeyRelatedField(
+    dossiers = IdField(
         queryset=Dossier.objects.all(),
         many=True,
         write_only=True,
         required=False,
     )
-    customers = serializers.PrimaryKeyRelatedField(
+    customers = IdField(
         queryset=Customer.objects.all(),
         many=True,
         write_only=True,
         required=False,
     )
-    projects = serializers.PrimaryKeyRelatedField(
+    projects = IdField(
         queryset=ServiceProject.objects.all(),
         many=True,
         write_only=True,
@@ -298,8 +305,7 @@ class DestructionListSerializer(serializers.ModelSerializer):
     prepared_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     items = DestructionItemSerializer(many=True, read_only=True)
     events = DestructionEventSerializer(many=True, read_only=True)
-    documents = serializers.ListField(
-        child=serializers.IntegerField(),
+    documents = id_list(
         write_only=True,
         allow_empty=False,
     )
@@ -353,17 +359,28 @@ class AccessRequestItemSerializer(serializers.ModelSerializer):
 
 class AccessRequestSerializer(serializers.ModelSerializer):
     requester = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    department = serializers.SlugRelatedField(slug_field="name", read_only=True)
-    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    closed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    department = serializers.SlugRelatedField(
+        slug_field="name",
+        read_only=True,
+        allow_null=True,
+    )
+    decided_by = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+    )
+    closed_by = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+    )
     items = AccessRequestItemSerializer(many=True, read_only=True)
     # What to consult, on creation.
-    documents = serializers.ListField(
-        child=serializers.IntegerField(),
+    documents = id_list(
         write_only=True,
         required=False,
     )
-    dossiers = serializers.PrimaryKeyRelatedField(
+    dossiers = IdField(
         queryset=Dossier.objects.all(),
         many=True,
         write_only=True,
@@ -402,8 +419,17 @@ class AccessRequestSerializer(serializers.ModelSerializer):
 
 
 class AccessLogEntrySerializer(serializers.ModelSerializer):
-    customer = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    project = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    # None for a record of no customer or project, or of one deleted since.
+    customer = serializers.SlugRelatedField(
+        slug_field="code",
+        read_only=True,
+        allow_null=True,
+    )
+    project = serializers.SlugRelatedField(
+        slug_field="code",
+        read_only=True,
+        allow_null=True,
+    )
 
     class Meta:
         model = AccessLogEntry
@@ -426,7 +452,11 @@ class AccessLogEntrySerializer(serializers.ModelSerializer):
 
 
 class LoanEventSerializer(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    actor = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+    )
 
     class Meta:
         model = LoanEvent
@@ -445,22 +475,43 @@ class LoanLiabilitySerializer(serializers.ModelSerializer):
 
 class LoanSerializer(serializers.ModelSerializer):
     borrower = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    department = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    # Each is None until its step is taken (the department: for a borrower in none).
+    department = serializers.SlugRelatedField(
+        slug_field="name",
+        read_only=True,
+        allow_null=True,
+    )
     head_approved_by = serializers.SlugRelatedField(
         slug_field="username",
         read_only=True,
+        allow_null=True,
     )
     archive_approved_by = serializers.SlugRelatedField(
         slug_field="username",
         read_only=True,
+        allow_null=True,
     )
-    issued_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    received_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    inspected_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    issued_by = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+    )
+    received_by = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+    )
+    inspected_by = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+    )
     document = serializers.IntegerField(
         source="document_id",
         required=False,
         allow_null=True,
+        min_value=1,
+        max_value=LARGEST_INTEGER,
     )
     events = LoanEventSerializer(many=True, read_only=True)
     liability = LoanLiabilitySerializer(read_only=True, allow_null=True)
@@ -501,7 +552,8 @@ class LoanSerializer(serializers.ModelSerializer):
             for f in fields
             if f not in ("dossier", "document", "medium", "reason", "days")
         )
-        extra_kwargs = {"days": {"min_value": 1}}
+        # condition is "" until the loan is inspected.
+        extra_kwargs = {"days": {"min_value": 1}, "condition": {"allow_blank": True}}
 
 
 class RenewalSerializer(serializers.Serializer):
@@ -515,7 +567,12 @@ class InspectionSerializer(serializers.Serializer):
 
 
 class FixityRunSerializer(serializers.ModelSerializer):
-    started_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    # None for the scheduled runs.
+    started_by = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+    )
 
     class Meta:
         model = FixityRun
@@ -559,6 +616,7 @@ class InventoryRoundSerializer(serializers.ModelSerializer):
         source="closed_by.username",
         read_only=True,
         default=None,
+        allow_null=True,
     )
     progress = serializers.SerializerMethodField()
 
@@ -597,6 +655,7 @@ class InventoryItemSerializer(serializers.ModelSerializer):
         source="checked_by.username",
         read_only=True,
         default=None,
+        allow_null=True,
     )
 
     class Meta:
@@ -644,7 +703,7 @@ class InventoryCheckSerializer(serializers.Serializer):
 
 
 class InventoryUnlistedSerializer(serializers.Serializer):
-    dossier = serializers.PrimaryKeyRelatedField(
+    dossier = IdField(
         queryset=Dossier.objects.all(),
         required=False,
         allow_null=True,

@@ -9,6 +9,7 @@ from documents.permissions import PaperlessObjectPermissions
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema_view
 from paperless.views import StandardPagination
 from rest_framework import exceptions
 from rest_framework.decorators import action
@@ -23,8 +24,8 @@ from rest_framework.viewsets import GenericViewSet
 from rest_framework.viewsets import ModelViewSet
 from rest_framework.viewsets import ReadOnlyModelViewSet
 
-from svc_archive_plugin.api.filters import CustomerFilterSet
 from svc_archive_plugin.api.filters import ArchiveFilterBackend
+from svc_archive_plugin.api.filters import CustomerFilterSet
 from svc_archive_plugin.api.filters import DossierFilterSet
 from svc_archive_plugin.api.filters import ServiceProjectFilterSet
 from svc_archive_plugin.api.serializers import CompletenessSerializer
@@ -207,6 +208,18 @@ def _filing_step(name: str, step, url_path: str | None = None):
 NEEDS_REASON = {filing.return_dossier, filing.accept_incomplete}
 
 
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "deadline",
+                str,
+                enum=["overdue", "due_soon"],
+                description="only dossiers past their filing deadline, or due soon",
+            ),
+        ],
+    ),
+)
 class DossierViewSet(
     RegisterViewSetMixin,
     ListModelMixin,
@@ -283,8 +296,9 @@ class DossierViewSet(
             CompletenessSerializer(filing.completeness(self.get_object())).data,
         )
 
-    @extend_schema(responses=FilingEventSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    # One dossier's steps are few: a plain list, neither paginated nor filtered.
+    @extend_schema(responses=FilingEventSerializer(many=True), filters=False)
+    @action(detail=True, methods=["get"], pagination_class=None)
     def history(self, request, pk=None):
         """Every filing step of the dossier, oldest first."""
         events = (

@@ -69,6 +69,8 @@ def test_a_year_in_range_still_filters(admin_client, dossier):
         ("projects", "customer__id__in"),
         ("dossiers", "project__id"),
         ("access_log", "document"),
+        ("access_log", "user"),
+        ("access_log", "user__in"),
         ("fixity_runs", "problems__gt"),
         ("appraisals", "document"),
         ("destruction_register", "destruction_list"),
@@ -79,6 +81,52 @@ def test_an_id_beyond_64_bits_is_refused(admin_client, endpoint, lookup):
 
     assert response.status_code == 400
     assert lookup in response.json()
+
+
+def test_a_person_filter_still_takes_ids(admin_client, people):
+    clerk = people["clerk"]
+
+    for params in ({"user": clerk.pk}, {"user__in": f"{clerk.pk},{people['head'].pk}"}):
+        assert admin_client.get(f"{API}access_log/", params).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "body"),
+    [
+        ("retention/appraise/", {"decision": "permanent", "reason": "x"}),
+        ("destruction_lists/", {"title": "t", "reason": "r"}),
+        ("holds/", {"name": "n", "reason": "r"}),
+        (
+            "access_requests/",
+            {"purpose": "p", "starts": "2026-12-02", "ends": "2026-12-03"},
+        ),
+    ],
+)
+def test_a_document_id_beyond_64_bits_in_a_body_is_refused(
+    admin_client,
+    endpoint,
+    body,
+):
+    response = admin_client.post(
+        f"{API}{endpoint}",
+        {**body, "documents": [int(HUGE)]},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert "documents" in response.json()
+
+
+@pytest.mark.parametrize("field", ["dossiers", "customers", "projects"])
+def test_a_related_id_beyond_64_bits_in_a_body_is_refused(admin_client, field):
+    response = admin_client.post(
+        f"{API}holds/",
+        {"name": "n", "reason": "r", field: [int(HUGE)]},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert field in response.json()
 
 
 def test_an_unknown_choice_is_refused(admin_client):

@@ -36,6 +36,21 @@ def member(group_name, username):
     return user
 
 
+def test_a_record_is_found_by_its_document_and_an_id_past_64_bits_is_none(
+    api_client,
+    people,
+    due,
+):
+    client = as_user(api_client, people["manager"])
+
+    record = client.get(f"{API}retention/{due[0].pk}/")
+    assert record.status_code == 200
+    assert record.json()["title"] == "维修记录0"
+    # SQLite cannot compare a foreign key with it; the answer is "no such record".
+    assert client.get(f"{API}retention/{2**63}/").status_code == 404
+    assert client.get(f"{API}retention/{2**63 - 1}/").status_code == 404
+
+
 def test_the_appraisal_queue_and_decisions(api_client, people, due):
     client = as_user(api_client, people["manager"])
 
