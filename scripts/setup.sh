@@ -23,6 +23,8 @@ APT_PACKAGES=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim tesseract-oc
 	chromium)
 # The browser tier drives Debian's chromium; Playwright's own browser download is not used.
 PLAYWRIGHT=playwright==1.65.2
+# The contract tier's property-based run of the plugin's API from its OpenAPI schema.
+SCHEMATHESIS=schemathesis==4.32.5
 # Languages of paperless's web UI to build (Angular locale ids, or "all"); the others are
 # served in English.
 UI_LOCALES=${SVC_ARCHIVE_UI_LOCALES:-en-US,zh-CN,zh-TW}
@@ -112,7 +114,7 @@ PY
 	VIRTUAL_ENV="$SVC_ARCHIVE_VENV" "$SVC_ARCHIVE_VENV/bin/uv" pip install -q -r "$locked"
 	# setuptools builds the plugin without network (editable here, the wheel in the tests).
 	VIRTUAL_ENV="$SVC_ARCHIVE_VENV" "$SVC_ARCHIVE_VENV/bin/uv" pip install -q "setuptools>=68" wheel \
-		"$PLAYWRIGHT" -c "$locked"
+		"$PLAYWRIGHT" "$SCHEMATHESIS" -c "$locked"
 	# paperless is not a distribution: put its src/ on the path of every process.
 	"$py" - "$PLX_SRC/src" <<'PY'
 import sys, sysconfig, pathlib

@@ -323,6 +323,23 @@ ARTIFACTS = Path(
 )
 
 
+# The contract tier fuzzes the shared instance's API, writing into it: it runs last, and
+# its summary (operations, cases, findings) closes the session's report.
+CONTRACT_RUNS = pytest.StashKey[list]()
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: item.get_closest_marker("contract") is not None)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    runs = config.stash.get(CONTRACT_RUNS, [])
+    if runs:
+        terminalreporter.section("svc-archive API contract (Schemathesis)")
+        for run in runs:
+            terminalreporter.write_line(run)
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
     report = yield
