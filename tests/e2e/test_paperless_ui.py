@@ -227,6 +227,9 @@ def test_deleting_a_filed_record_in_the_ui_is_refused_with_the_reason(
 
     page = sign_in(browser_pages(), paperless, ADMIN[0], ADMIN[1])
     page.goto(f"{paperless.base_url}/documents/{archive['record']}/details")
+    # Only once the document has loaded does 删除 ask about it; on a busy machine an
+    # early click opened an empty dialog.
+    page.get_by_label("档号", exact=True).wait_for()
     page.get_by_role("button", name="删除").first.click()
     page.get_by_role("button", name="移动到回收站").click()
     toast = (
