@@ -33,6 +33,16 @@ from svc_archive_plugin.models import ServiceProject
 from svc_archive_plugin.models import ServiceType
 
 
+def _optional_name(slug_field: str) -> serializers.SlugRelatedField:
+    """A person's user name or a register's code or name, ``null`` while there is none
+    (a step not yet taken, a record of no project)."""
+    return serializers.SlugRelatedField(
+        slug_field=slug_field,
+        read_only=True,
+        allow_null=True,
+    )
+
+
 class StatusCountsSerializer(serializers.Serializer):
     archive_categories = serializers.IntegerField()
     document_type_codes = serializers.IntegerField()
@@ -215,11 +225,7 @@ class HoldScopeSerializer(serializers.ModelSerializer):
 
 class LegalHoldSerializer(serializers.ModelSerializer):
     placed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    released_by = serializers.SlugRelatedField(
-        slug_field="username",
-        read_only=True,
-        allow_null=True,
-    )
+    released_by = _optional_name("username")
     scope = HoldScopeSerializer(many=True, read_only=True)
     # What to hold, on creation.
     documents = id_list(
@@ -359,21 +365,9 @@ class AccessRequestItemSerializer(serializers.ModelSerializer):
 
 class AccessRequestSerializer(serializers.ModelSerializer):
     requester = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    department = serializers.SlugRelatedField(
-        slug_field="name",
-        read_only=True,
-        allow_null=True,
-    )
-    decided_by = serializers.SlugRelatedField(
-        slug_field="username",
-        read_only=True,
-        allow_null=True,
-    )
-    closed_by = serializers.SlugRelatedField(
-        slug_field="username",
-        read_only=True,
-        allow_null=True,
-    )
+    department = _optional_name("name")
+    decided_by = _optional_name("username")
+    closed_by = _optional_name("username")
     items = AccessRequestItemSerializer(many=True, read_only=True)
     # What to consult, on creation.
     documents = id_list(
@@ -420,16 +414,8 @@ class AccessRequestSerializer(serializers.ModelSerializer):
 
 class AccessLogEntrySerializer(serializers.ModelSerializer):
     # None for a record of no customer or project, or of one deleted since.
-    customer = serializers.SlugRelatedField(
-        slug_field="code",
-        read_only=True,
-        allow_null=True,
-    )
-    project = serializers.SlugRelatedField(
-        slug_field="code",
-        read_only=True,
-        allow_null=True,
-    )
+    customer = _optional_name("code")
+    project = _optional_name("code")
 
     class Meta:
         model = AccessLogEntry
@@ -452,11 +438,7 @@ class AccessLogEntrySerializer(serializers.ModelSerializer):
 
 
 class LoanEventSerializer(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(
-        slug_field="username",
-        read_only=True,
-        allow_null=True,
-    )
+    actor = _optional_name("username")
 
     class Meta:
         model = LoanEvent
@@ -476,36 +458,12 @@ class LoanLiabilitySerializer(serializers.ModelSerializer):
 class LoanSerializer(serializers.ModelSerializer):
     borrower = serializers.SlugRelatedField(slug_field="username", read_only=True)
     # Each is None until its step is taken (the department: for a borrower in none).
-    department = serializers.SlugRelatedField(
-        slug_field="name",
-        read_only=True,
-        allow_null=True,
-    )
-    head_approved_by = serializers.SlugRelatedField(
-        slug_field="username",
-        read_only=True,
-        allow_null=True,
-    )
-    archive_approved_by = serializers.SlugRelatedField(
-        slug_field="username",
-        read_only=True,
-        allow_null=True,
-    )
-    issued_by = serializers.SlugRelatedField(
-        slug_field="username",
-        read_only=True,
-        allow_null=True,
-    )
-    received_by = serializers.SlugRelatedField(
-        slug_field="username",
-        read_only=True,
-        allow_null=True,
-    )
-    inspected_by = serializers.SlugRelatedField(
-        slug_field="username",
-        read_only=True,
-        allow_null=True,
-    )
+    department = _optional_name("name")
+    head_approved_by = _optional_name("username")
+    archive_approved_by = _optional_name("username")
+    issued_by = _optional_name("username")
+    received_by = _optional_name("username")
+    inspected_by = _optional_name("username")
     document = serializers.IntegerField(
         source="document_id",
         required=False,
@@ -568,11 +526,7 @@ class InspectionSerializer(serializers.Serializer):
 
 class FixityRunSerializer(serializers.ModelSerializer):
     # None for the scheduled runs.
-    started_by = serializers.SlugRelatedField(
-        slug_field="username",
-        read_only=True,
-        allow_null=True,
-    )
+    started_by = _optional_name("username")
 
     class Meta:
         model = FixityRun
