@@ -118,7 +118,7 @@ def _current_original() -> Path | None:
     from celery import current_task
 
     request = getattr(current_task, "request", None)
-    input_doc, _ = _consume_task_input(
+    input_doc, _overrides = _consume_task_input(
         current_task,
         getattr(request, "args", None),
         getattr(request, "kwargs", None),
