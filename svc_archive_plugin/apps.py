@@ -27,6 +27,7 @@ class SvcArchiveConfig(AppConfig):
         from django_softdelete.signals import post_restore
         from django_softdelete.signals import post_soft_delete
         from documents.models import CustomField
+        from documents.models import CustomFieldInstance
         from documents.models import Document
         from documents.signals import document_consumption_finished
         from documents.signals import document_consumption_started
@@ -87,6 +88,26 @@ class SvcArchiveConfig(AppConfig):
             signals.document_deleting,
             sender=Document,
             dispatch_uid="svc_archive_protect",
+        )
+        # Record declaration's backstop: frozen facts change by no path.
+        pre_save.connect(
+            signals.document_saving,
+            sender=Document,
+            dispatch_uid="svc_archive_declared_record",
+        )
+        pre_save.connect(
+            signals.field_value_saving,
+            sender=CustomFieldInstance,
+            dispatch_uid="svc_archive_declared_field",
+        )
+        pre_delete.connect(
+            signals.field_value_deleting,
+            sender=CustomFieldInstance,
+            dispatch_uid="svc_archive_declared_field_removed",
+        )
+        document_consumption_started.connect(
+            signals.refuse_version_of_record,
+            dispatch_uid="svc_archive_refuse_new_version",
         )
         post_delete.connect(
             signals.document_purged,

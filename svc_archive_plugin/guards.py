@@ -17,6 +17,13 @@ answers 200; one protected document aborts the whole nightly purge). So each doo
 
 The Django admin is guarded in ``admin.documents``. The ``pre_delete`` receiver
 (``signals.document_deleting``) refuses whatever gets past these.
+
+Record declaration (``services.records``) guards the doors that change a declared or held
+record's frozen facts, before paperless starts: PUT and PATCH ``/api/documents/{id}/``,
+every document operation (bulk edit and its per-operation endpoints), the version upload
+(403 with the rule), and a workflow's assignment and removal actions (the frozen parts are
+left out, the rest runs). ``signals.document_saving`` and ``signals.field_value_*`` are
+the backstop.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from typing import Any
 from django.db.models import ProtectedError
 from rest_framework.response import Response
 
+from svc_archive_plugin.services import records
 from svc_archive_plugin.services.people import deletion_refused
 
 logger = logging.getLogger("paperless.svc_archive")
@@ -93,6 +101,11 @@ def _guard_document_operation(original):
 
         if _deletes_documents(method, parameters or {}):
             check(documents, user=user, path=f"api: {method.__name__}")
+        records.check(
+            records.operation_changes(method.__name__, documents, parameters or {}),
+            user=user,
+            path=f"api: {method.__name__}",
+        )
         return original(
             self,
             user=user,
@@ -207,6 +220,124 @@ def _guard_person_delete(original):
     return destroy
 
 
+def _guard_update(original):
+    """PUT and PATCH ``/api/documents/{id}/``: refused if a frozen fact would change.
+
+    The incoming data is validated as paperless will, then compared with the record: a
+    PATCH that sends the same values (as paperless's UI does on every save) passes.
+    """
+
+    def update(self, request, *args, **kwargs):
+        document = self.get_object()  # paperless's own permission check and 404
+        if records.frozen([document.pk]):
+            serializer = self.get_serializer(
+                document,
+                data=request.data,
+                partial=kwargs.get("partial", False),
+            )
+            serializer.is_valid(raise_exception=True)
+            records.check(
+                {
+                    document.pk: records.update_changes(
+                        document,
+                        serializer.validated_data,
+                    ),
+                },
+                user=_user(request),
+                path=f"api: {request.method}",
+            )
+        return original(self, request, *args, **kwargs)
+
+    return update
+
+
+def _guard_update_version(original):
+    """``POST /api/documents/{id}/update_version/``: no new version of a frozen record."""
+
+    def update_version(self, request, pk=None, *args, **kwargs):
+        if pk is not None and str(pk).isdigit():
+            records.check(
+                {int(pk): {"versions"}},
+                user=_user(request),
+                path="api: update version",
+            )
+        return original(self, request, pk, *args, **kwargs)
+
+    return update_version
+
+
+class _WithoutFrozenFacts:
+    """A workflow action seen without its parts that change a record's frozen facts."""
+
+    def __init__(self, action, **overrides) -> None:
+        self._action = action
+        self.__dict__.update(overrides)
+
+    def __getattr__(self, name: str):
+        return getattr(self._action, name)
+
+    def __str__(self) -> str:
+        return str(self._action)
+
+
+def _skip_frozen(action, document, changes: set[str], kind: str) -> bool:
+    """Keep as evidence and log what the workflow leaves out; whether anything was."""
+    skipped = records.skip({document.pk: changes}, path=f"workflow: {kind}")
+    for message in skipped.values():
+        logger.warning(
+            "Workflow action %s left the record's frozen facts alone: %s",
+            action,
+            message,
+        )
+    return bool(skipped)
+
+
+def _guard_assignment(original):
+    def apply_assignment_to_document(action, document, logging_group, *args, **kwargs):
+        changes = records.assignment_changes(action, document)
+        if changes and _skip_frozen(action, document, changes, "assignment"):
+            action = _WithoutFrozenFacts(
+                action,
+                assign_document_type=None,
+                assign_owner=None,
+                assign_custom_fields=action.assign_custom_fields.exclude(
+                    pk__in=records.frozen_field_ids(),
+                ),
+            )
+        return original(action, document, logging_group, *args, **kwargs)
+
+    return apply_assignment_to_document
+
+
+def _guard_removal(original):
+    def apply_removal_to_document(action, document, *args, **kwargs):
+        from django.contrib.auth import get_user_model
+        from documents.models import CustomField
+        from documents.models import DocumentType
+
+        changes = records.removal_changes(action, document)
+        if changes and _skip_frozen(action, document, changes, "removal"):
+            frozen_fields = records.frozen_field_ids()
+            removed = (
+                CustomField.objects.all()
+                if action.remove_all_custom_fields
+                else action.remove_custom_fields.all()
+            )
+            action = _WithoutFrozenFacts(
+                action,
+                remove_all_document_types=False,
+                remove_document_types=DocumentType.objects.none(),
+                remove_all_owners=False,
+                remove_owners=get_user_model().objects.none(),
+                remove_all_custom_fields=False,
+                has_remove_custom_fields=True,
+                remove_custom_fields=removed.exclude(pk__in=frozen_fields),
+            )
+        return original(action, document, *args, **kwargs)
+
+    return apply_removal_to_document
+
+
 def install_guards() -> None:
     """Put the guards on paperless's views and workflow action (idempotent)."""
     from documents.signals import handlers
@@ -227,3 +358,8 @@ def install_guards() -> None:
     )
     _wrap(TrashView, "post", _guard_trash)
     _wrap(handlers, "execute_move_to_trash_action", _guard_move_to_trash)
+    # Record declaration: the doors that change a record's frozen facts.
+    _wrap(DocumentViewSet, "update", _guard_update)
+    _wrap(DocumentViewSet, "update_version", _guard_update_version)
+    _wrap(handlers, "apply_assignment_to_document", _guard_assignment)
+    _wrap(handlers, "apply_removal_to_document", _guard_removal)

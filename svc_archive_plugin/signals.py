@@ -270,6 +270,68 @@ def document_deleting(sender: Any, instance: Any, **kwargs: Any) -> None:
     check([instance.pk], path=f"{path} (pre_delete)")
 
 
+# Record declaration: the backstop behind the guarded doors --------------------------------
+
+
+def document_saving(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """Refuse a save that changes a declared or held record's frozen facts, by any path."""
+    from svc_archive_plugin.services import records
+
+    if not kwargs.get("raw"):
+        records.check(
+            records.save_changes(instance, kwargs.get("update_fields")),
+            path="save (pre_save)",
+        )
+
+
+def field_value_saving(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """Refuse a changed value of a frozen plugin field on a declared or held record."""
+    from svc_archive_plugin.services import records
+
+    if not kwargs.get("raw"):
+        records.check(
+            records.field_value_changes(instance, deleting=False),
+            path="custom field (pre_save)",
+        )
+
+
+def field_value_deleting(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """Refuse removing a frozen plugin field from a declared or held record.
+
+    Not when the document or the field itself is being deleted: their own guards decide.
+    """
+    from documents.models import CustomField
+    from documents.models import Document
+
+    from svc_archive_plugin.services import records
+
+    origin = kwargs.get("origin")
+    model = getattr(origin, "model", type(origin))
+    if model in (Document, CustomField):
+        return
+    records.check(
+        records.field_value_changes(instance, deleting=True),
+        path="custom field (pre_delete)",
+    )
+
+
+def refuse_version_of_record(sender: Any, filename: Any, **kwargs: Any) -> None:
+    """A consume task adding a version to a declared or held record fails before OCR."""
+    from celery import current_task
+
+    from svc_archive_plugin.services import records
+
+    request = getattr(current_task, "request", None)
+    input_doc, _overrides = _consume_task_input(
+        current_task,
+        getattr(request, "args", None),
+        getattr(request, "kwargs", None),
+    )
+    root = getattr(input_doc, "root_document_id", None)
+    if root:
+        records.check({root: {"versions"}}, path="consume: new version")
+
+
 def document_purged(sender: Any, instance: Any, **kwargs: Any) -> None:
     """A purged document leaves no retention behind (a destroyed one keeps its row)."""
     from svc_archive_plugin.models import RecordRetention

@@ -1,12 +1,21 @@
-"""paperless's document admin: protected records refused on the delete pages; views logged."""
+"""paperless's document admin: protected records refused on the delete pages; views logged.
+
+A declared or held record's frozen facts are read-only on its change page, and a save that
+would change them anyway is refused (``records.check``).
+"""
 
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib import messages
 from documents.admin import DocumentAdmin
 from documents.models import Document
 
 from svc_archive_plugin.services import protection
+from svc_archive_plugin.services import records
+
+# The admin form's fields that carry a record's frozen facts.
+FROZEN_FORM_FIELDS = ("document_type", "owner", "root_document", "version_index")
 
 
 class GuardedDocumentAdmin(DocumentAdmin):
@@ -16,9 +25,30 @@ class GuardedDocumentAdmin(DocumentAdmin):
     anything, before paperless's admin would drop the search-index entries.
     """
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if obj is not None and records.frozen([obj.pk]):
+            fields += tuple(f for f in FROZEN_FORM_FIELDS if f not in fields)
+        return fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            records.check(
+                records.save_changes(obj, None),
+                user=request.user,
+                path="admin",
+            )
+        super().save_model(request, obj, form, change)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         from svc_archive_plugin.access_taps import log_response
 
+        if request.method == "GET" and str(object_id).isdigit():
+            found = records.refusals(
+                {int(object_id): {"document_type", "owner", "versions"}},
+            )
+            for message in found.values():
+                messages.warning(request, message)
         response = super().change_view(request, object_id, form_url, extra_context)
         if request.method == "GET":
             log_response(request, object_id, "view", "admin", response)

@@ -26,6 +26,8 @@ from svc_archive_plugin.models.loans import LoanOut
 from svc_archive_plugin.models.loans import LoanToInspect
 from svc_archive_plugin.models.loans import LoanToIssue
 from svc_archive_plugin.models.loans import OverdueLoan
+from svc_archive_plugin.models.records import DeclaredRecord
+from svc_archive_plugin.models.records import RefusedChange
 from svc_archive_plugin.models.registers import Customer
 from svc_archive_plugin.models.registers import Dossier
 from svc_archive_plugin.models.registers import ServiceProject
@@ -57,6 +59,7 @@ __all__ = [
     "CalendarDay",
     "CaptureReport",
     "Customer",
+    "DeclaredRecord",
     "DestructionEvent",
     "DestructionItem",
     "DestructionList",
@@ -80,6 +83,7 @@ __all__ = [
     "ProvisionedObject",
     "RecordFacts",
     "RecordRetention",
+    "RefusedChange",
     "RefusedDeletion",
     "RegisterEntry",
     "RequiredDocumentType",

@@ -31,6 +31,7 @@ from svc_archive_plugin.models import DestructionEvent
 from svc_archive_plugin.models import DestructionItem
 from svc_archive_plugin.models import DestructionList
 from svc_archive_plugin.models import RecordRetention
+from svc_archive_plugin.services import records
 from svc_archive_plugin.services import register
 from svc_archive_plugin.services.provisioning import provisioned
 
@@ -504,7 +505,8 @@ def _destroy_one(item: DestructionItem, signatories: dict) -> None:
         for p in copies
     ]
     ids = [d.pk for d in documents]
-    with transaction.atomic(), destroying(ids):
+    # The record's own fields go with it: an allowance, not a weaker rule.
+    with transaction.atomic(), destroying(ids), records.writing():
         # First, so the purge's receivers keep the retention row of a destroyed record.
         RecordRetention.objects.filter(document_id__in=ids).update(
             state=RecordRetention.State.DESTROYED,

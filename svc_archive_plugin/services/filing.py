@@ -3,7 +3,8 @@
 collecting → submitted (business department) → approved (its department head) → received
 (archive department) → filed; either review may return the dossier with reasons, and it
 goes round again. Every step is a ``FilingEvent``; nobody approves or files their own
-submission. Filing assigns the archive code and hands the documents to the records account.
+submission. Filing assigns the archive code, hands the documents to the records account and declares
+them records (``records.declare``): from then on their frozen facts do not change.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models.filing import ArchiveCodeSeries
 from svc_archive_plugin.models.filing import FilingEvent
 from svc_archive_plugin.models.filing import RequiredDocumentType
+from svc_archive_plugin.services import records
 from svc_archive_plugin.services.indexing import reindex
 from svc_archive_plugin.services.provisioning import provisioned
 
@@ -305,8 +307,11 @@ def file_dossier(dossier: Dossier, user: User) -> FilingEvent:
             dossier.save(update_fields=["retention"])
         assign_archive_code(dossier)
         document_ids = list(dossier_documents(dossier).values_list("pk", flat=True))
-        _hand_over(dossier, document_ids)
+        with records.writing():
+            _hand_over(dossier, document_ids)
         event = _record(dossier, user, Action.FILE, to_state)
+        # From now on they are records whatever happens to the dossier or their fields.
+        records.declare(dossier, document_ids)
         from svc_archive_plugin.services.retention import recompute
 
         recompute(document_ids)  # the records are now filed, hence protected

@@ -3,24 +3,87 @@
 Once a dossier is filed its documents are *declared records*: the facts that make them
 evidence (file, type, customer, project, category, 档号, retention, 密级, owner) no longer
 change by any path. The one exception is an approved correction, which applies its change
-inside ``correcting``.
+inside ``correcting``. A document under a legal hold is frozen the same way while the
+hold lasts.
+
+The doors (``guards``, the admin, the backstop receivers in ``signals``) work out which
+facts an attempt would change and call ``check``; it refuses with a message naming the
+rule and keeps the refused attempt as evidence. The plugin's own writers (filing, the
+retention mirror, record links, sealing, destruction) run inside ``writing``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
+import logging
 from typing import TYPE_CHECKING
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from svc_archive_plugin.models import DeclaredRecord
+from svc_archive_plugin.models import ProvisionedObject
+from svc_archive_plugin.models import RefusedChange
+from svc_archive_plugin.services.holds import holds_on
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from collections.abc import Iterator
+
+    from django.contrib.auth.models import User
+
+    from svc_archive_plugin.models import Dossier
+
+logger = logging.getLogger("paperless.svc_archive")
 
 # Document ids an applying correction may change (set only inside ``correcting``).
 _correcting: contextvars.ContextVar[frozenset[int]] = contextvars.ContextVar(
     "svc_archive_correcting",
     default=frozenset(),
 )
+# Set while one of the plugin's own writers keeps a record's derived facts right.
+_writing: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "svc_archive_writing",
+    default=False,
+)
+
+# The plugin's custom fields that are frozen facts (keys of ``provisioning``).
+FROZEN_FIELDS = (
+    "category",
+    "customer",
+    "project",
+    "archive_code",
+    "retention_until",
+    "confidentiality",
+)
+# The frozen facts kept on the document itself; the plugin's fields go by their names.
+FACTS = {
+    "file": gettext_lazy("original file"),
+    "archive": gettext_lazy("archive version"),
+    "versions": gettext_lazy("versions"),
+    "document_type": gettext_lazy("document type"),
+    "owner": gettext_lazy("owner"),
+}
+# Document columns -> the fact they carry.
+COLUMNS = {
+    "checksum": "file",
+    "archive_checksum": "archive",
+    "root_document_id": "versions",
+    "document_type_id": "document_type",
+    "owner_id": "owner",
+}
+MISSING = object()
+
+
+class RecordFrozen(PermissionDenied):
+    """The change would alter a frozen fact of a record; the message names the rule."""
+
+    def __init__(self, messages: dict[int, str]) -> None:
+        self.messages = messages
+        super().__init__(" ".join(messages.values()))
 
 
 @contextlib.contextmanager
@@ -35,3 +98,413 @@ def correcting(document_ids: Iterable[int]) -> Iterator[None]:
 
 def being_corrected(document_id: int) -> bool:
     return document_id in _correcting.get()
+
+
+@contextlib.contextmanager
+def writing() -> Iterator[None]:
+    """Let the plugin's own writers keep records' derived facts (档号, retention) right."""
+    token = _writing.set(True)
+    try:
+        yield
+    finally:
+        _writing.reset(token)
+
+
+def _allowed(document_id: int) -> bool:
+    return _writing.get() or being_corrected(document_id)
+
+
+# Which documents are records ------------------------------------------------------------
+
+
+def roots(document_ids: Iterable[int]) -> dict[int, int]:
+    """Each document's root document (itself unless it is a version)."""
+    from documents.models import Document
+
+    ids = {int(i) for i in document_ids}
+    if not ids:
+        return {}
+    return {
+        pk: root or pk
+        for pk, root in Document.global_objects.filter(pk__in=ids).values_list(
+            "pk",
+            "root_document_id",
+        )
+    }
+
+
+def declared(document_ids: Iterable[int]) -> set[int]:
+    """The documents among ``document_ids`` that are declared records (or versions of one)."""
+    root_of = roots(document_ids)
+    found = set(
+        DeclaredRecord.objects.filter(
+            document_id__in=set(root_of.values()),
+        ).values_list("document_id", flat=True),
+    )
+    return {pk for pk, root in root_of.items() if root in found}
+
+
+def declare(dossier: Dossier, document_ids: Iterable[int]) -> int:
+    """Declare the filed dossier's documents records; returns how many are new."""
+    root_of = roots(document_ids)
+    rows = [
+        DeclaredRecord(document_id=root, dossier=dossier)
+        for root in sorted(set(root_of.values()))
+    ]
+    before = DeclaredRecord.objects.filter(document_id__in=root_of.values()).count()
+    DeclaredRecord.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows) - before
+
+
+def _why(document_ids: Iterable[int]) -> dict[int, str]:
+    """Why each frozen document among ``document_ids`` is frozen (root-resolved)."""
+    root_of = roots(document_ids)
+    if not root_of:
+        return {}
+    why: dict[int, str] = {}
+    for row in DeclaredRecord.objects.filter(
+        document_id__in=set(root_of.values()),
+    ).select_related("dossier"):
+        why[row.document_id] = _(
+            "it is a declared record of the filed dossier %(code)s (record "
+            "declaration: only an approved correction changes these facts)",
+        ) % {"code": row.dossier.archive_code or row.dossier_id}
+    for root, found in holds_on(set(root_of.values()) - set(why)).items():
+        why[root] = _(
+            "it is under the legal hold “%(hold)s” (a held record is frozen until the "
+            "hold is released)",
+        ) % {"hold": found[0].name}
+    return {pk: why[root] for pk, root in root_of.items() if root in why}
+
+
+def frozen(document_ids: Iterable[int]) -> set[int]:
+    """The documents among ``document_ids`` whose frozen facts may not change now."""
+    return {pk for pk in _why(document_ids) if not _allowed(pk)}
+
+
+def frozen_field_ids() -> dict[int, str]:
+    """The ids of the plugin's frozen custom fields -> their keys."""
+    keys = {f"custom_field.{key}": key for key in FROZEN_FIELDS}
+    return {
+        object_id: keys[key]
+        for key, object_id in ProvisionedObject.objects.filter(
+            key__in=keys,
+        ).values_list("key", "object_id")
+    }
+
+
+def _labels(facts: Iterable[str]) -> str:
+    from documents.models import CustomField
+
+    field_keys = frozen_field_ids()
+    names = dict(
+        CustomField.objects.filter(pk__in=field_keys).values_list("pk", "name"),
+    )
+    by_key = {key: names.get(pk, key) for pk, key in field_keys.items()}
+    order = [*FACTS, *FROZEN_FIELDS]
+    return ", ".join(
+        str(FACTS.get(fact) or by_key.get(fact, fact))
+        for fact in sorted(set(facts), key=order.index)
+    )
+
+
+def refusals(changes: dict[int, set[str]]) -> dict[int, str]:
+    """The refusal message of each document whose frozen facts ``changes`` would change.
+
+    ``changes`` maps each document to the facts an attempt would change.
+    """
+    from documents.models import Document
+
+    wanted = {pk: facts for pk, facts in changes.items() if facts}
+    if not wanted:
+        return {}
+    why = {pk: text for pk, text in _why(wanted).items() if not _allowed(pk)}
+    if not why:
+        return {}
+    titles = dict(
+        Document.global_objects.filter(pk__in=why).values_list("pk", "title"),
+    )
+    return {
+        pk: _(
+            "Document #%(id)s “%(title)s”: its %(facts)s cannot be changed, because "
+            "%(why)s.",
+        )
+        % {
+            "id": pk,
+            "title": titles.get(pk, ""),
+            "facts": _labels(wanted[pk]),
+            "why": text,
+        }
+        for pk, text in why.items()
+    }
+
+
+def check(
+    changes: dict[int, set[str]],
+    *,
+    user: User | None = None,
+    path: str,
+) -> None:
+    """Refuse (``RecordFrozen``) if any document would have a frozen fact changed.
+
+    The refused attempt is kept as a ``RefusedChange`` row and in paperless's log (the
+    doors ask before any transaction starts; a backstop's row goes with its caller's
+    rollback, the log line stays).
+    """
+    messages = refusals(changes)
+    if messages:
+        _record(messages, changes, user=user, path=path)
+        raise RecordFrozen(messages)
+
+
+def skip(
+    changes: dict[int, set[str]],
+    *,
+    user: User | None = None,
+    path: str,
+) -> dict[int, str]:
+    """Keep as evidence the changes a path leaves out (a workflow); return the messages."""
+    messages = refusals(changes)
+    if messages:
+        _record(messages, changes, user=user, path=path)
+    return messages
+
+
+def _record(
+    messages: dict[int, str],
+    changes: dict[int, set[str]],
+    *,
+    user: User | None,
+    path: str,
+) -> None:
+    actor = user if user is not None and user.is_authenticated else None
+    rows = [
+        RefusedChange(
+            document_id=pk,
+            user=actor,
+            path=path[:64],
+            facts=", ".join(sorted(changes[pk]))[:255],
+            reason=text,
+        )
+        for pk, text in messages.items()
+    ]
+    RefusedChange.objects.bulk_create(rows)
+    for text in messages.values():
+        logger.warning("Refused (%s, %s): %s", path, actor, text)
+
+
+# What an attempt would change -----------------------------------------------------------
+
+
+def _field_values(document_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """Each document's values of the plugin's frozen fields, by key (absent if unset)."""
+    from documents.models import CustomFieldInstance
+
+    field_keys = frozen_field_ids()
+    values: dict[int, dict[str, Any]] = {}
+    for instance in CustomFieldInstance.objects.filter(
+        document_id__in=list(document_ids),
+        field_id__in=field_keys,
+    ).select_related("field"):
+        if instance.value is not None:
+            values.setdefault(instance.document_id, {})[
+                field_keys[instance.field_id]
+            ] = instance.value
+    return values
+
+
+def _same(current: Any, new: Any) -> bool:
+    if current is MISSING or current is None:
+        return new is MISSING or new is None or new == ""
+    return new is not MISSING and str(current) == str(new)
+
+
+def update_changes(document, validated_data: dict[str, Any]) -> set[str]:
+    """The frozen facts a PUT or PATCH with these validated values would change."""
+    changed: set[str] = set()
+    for name, fact in (("document_type", "document_type"), ("owner", "owner")):
+        if name in validated_data:
+            new = validated_data[name]
+            if getattr(new, "pk", new) != getattr(document, f"{name}_id"):
+                changed.add(fact)
+    if "custom_fields" in validated_data:
+        field_keys = frozen_field_ids()
+        current = _field_values([document.pk]).get(document.pk, {})
+        incoming = {
+            field_keys[item["field"].pk]: item.get("value")
+            for item in validated_data["custom_fields"]
+            if item["field"].pk in field_keys
+        }
+        for key in FROZEN_FIELDS:
+            if not _same(current.get(key, MISSING), incoming.get(key, MISSING)):
+                changed.add(key)
+    return changed
+
+
+def operation_changes(
+    method: str,
+    document_ids: Iterable[int],
+    parameters: dict[str, Any],
+) -> dict[int, set[str]]:
+    """The frozen facts each document would lose to a bulk-edit operation."""
+    from documents.models import Document
+
+    ids = [int(i) for i in document_ids]
+    if method in ("rotate", "delete_pages", "reprocess"):
+        return {pk: {"versions", "archive"} for pk in ids}
+    if method in ("edit_pdf", "remove_password"):
+        if parameters.get("update_document") or parameters.get("delete_original"):
+            return {pk: {"versions"} for pk in ids}
+        return {}
+    if method in ("merge", "split"):
+        return (
+            {pk: {"file"} for pk in ids} if parameters.get("delete_originals") else {}
+        )
+    if method == "set_document_type":
+        wanted = parameters.get("document_type")
+        return {
+            pk: {"document_type"}
+            for pk, type_id in Document.objects.filter(pk__in=ids).values_list(
+                "pk",
+                "document_type_id",
+            )
+            if type_id != wanted
+        }
+    if method == "set_permissions":
+        if "owner" not in parameters and parameters.get("merge"):
+            return {}
+        owner = parameters.get("owner")
+        owner = getattr(owner, "pk", owner)
+        rows = Document.objects.filter(pk__in=ids).values_list("pk", "owner_id")
+        return {
+            pk: {"owner"}
+            for pk, owner_id in rows
+            if owner_id != owner and not (parameters.get("merge") and owner_id)
+        }
+    if method == "modify_custom_fields":
+        return _custom_field_changes(ids, parameters)
+    return {}
+
+
+def _custom_field_changes(
+    ids: list[int],
+    parameters: dict[str, Any],
+) -> dict[int, set[str]]:
+    field_keys = frozen_field_ids()
+    add = parameters.get("add_custom_fields") or []
+    adding = (
+        {int(k): v for k, v in add.items()}
+        if isinstance(add, dict)
+        else {int(k): None for k in add}
+    )
+    removing = {int(k) for k in parameters.get("remove_custom_fields") or []}
+    touched = {
+        field_keys[pk]: value for pk, value in adding.items() if pk in field_keys
+    }
+    dropped = {field_keys[pk] for pk in removing if pk in field_keys}
+    if not touched and not dropped:
+        return {}
+    values = _field_values(ids)
+    changes: dict[int, set[str]] = {}
+    for pk in ids:
+        current = values.get(pk, {})
+        facts = {
+            key
+            for key, value in touched.items()
+            if not _same(current.get(key, MISSING), value)
+        }
+        facts |= {key for key in dropped if key not in touched and key in current}
+        if facts:
+            changes[pk] = facts
+    return changes
+
+
+def save_changes(document, update_fields: Iterable[str] | None) -> dict[int, set[str]]:
+    """The frozen facts saving this document instance would change (backstop)."""
+    from documents.models import Document
+
+    if document.pk is None or document._state.adding:
+        root = document.root_document_id
+        return {root: {"versions"}} if root else {}
+    columns = dict(COLUMNS)
+    if update_fields is not None:
+        names = {Document._meta.get_field(f).attname for f in update_fields}
+        columns = {c: f for c, f in columns.items() if c in names}
+    if not columns:
+        return {}
+    stored = (
+        Document.global_objects.filter(pk=document.pk).values(*columns).first() or {}
+    )
+    changed = {
+        fact
+        for column, fact in columns.items()
+        if column in stored and stored[column] != getattr(document, column)
+    }
+    return {document.pk: changed} if changed else {}
+
+
+def field_value_changes(instance, *, deleting: bool) -> dict[int, set[str]]:
+    """The frozen fact saving or deleting this custom-field value would change."""
+    from documents.models import CustomFieldInstance
+
+    key = frozen_field_ids().get(instance.field_id)
+    if key is None or not instance.document_id:
+        return {}
+    stored = (
+        CustomFieldInstance.global_objects.filter(pk=instance.pk)
+        .select_related("field")
+        .first()
+        if instance.pk
+        else None
+    )
+    current = stored.value if stored is not None else None
+    if deleting or instance.deleted_at is not None:
+        live = stored is not None and stored.deleted_at is None
+        return {instance.document_id: {key}} if live and current is not None else {}
+    # A restore from the trash puts back the same value: no change.
+    return {} if _same(current, instance.value) else {instance.document_id: {key}}
+
+
+def assignment_changes(action, document) -> set[str]:
+    """The frozen facts a workflow assignment action would change on ``document``."""
+    changed: set[str] = set()
+    for name in ("document_type", "owner"):
+        new = getattr(action, f"assign_{name}_id", None)
+        if new is not None and new != getattr(document, f"{name}_id"):
+            changed.add(name)
+    if getattr(action, "has_assign_custom_fields", True):
+        field_keys = frozen_field_ids()
+        assigned = [
+            pk
+            for pk in action.assign_custom_fields.values_list("pk", flat=True)
+            if pk in field_keys
+        ]
+        if assigned:
+            current = _field_values([document.pk]).get(document.pk, {})
+            values = action.assign_custom_fields_values or {}
+            for pk in assigned:
+                key, value = field_keys[pk], values.get(str(pk))
+                # paperless leaves an existing value alone when the action gives none.
+                if value is not None and not _same(current.get(key, MISSING), value):
+                    changed.add(key)
+    return changed
+
+
+def removal_changes(action, document) -> set[str]:
+    """The frozen facts a workflow removal action would change on ``document``."""
+    changed: set[str] = set()
+    for name, related in (("document_type", "document_types"), ("owner", "owners")):
+        current = getattr(document, f"{name}_id")
+        if current is not None and (
+            getattr(action, f"remove_all_{related}")
+            or getattr(action, f"remove_{related}").filter(pk=current).exists()
+        ):
+            changed.add(name)
+    field_keys = frozen_field_ids()
+    present = set(_field_values([document.pk]).get(document.pk, {}))
+    if action.remove_all_custom_fields:
+        changed |= present
+    else:
+        removed = set(action.remove_custom_fields.values_list("pk", flat=True))
+        changed |= {key for pk, key in field_keys.items() if pk in removed} & present
+    return changed

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from svc_archive_plugin.models import Customer
 from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models import ServiceProject
+from svc_archive_plugin.services import records
 from svc_archive_plugin.services.provisioning import provisioned
 
 if TYPE_CHECKING:
@@ -158,6 +159,8 @@ def align_customer_with_project(document) -> bool:
     project_field = mirror_field(ServiceProject)
     if customer_field is None or project_field is None:
         return False
+    if records.frozen([document.pk]):
+        return False  # a record's customer is a frozen fact
     project_option = (
         CustomFieldInstance.objects.filter(document=document, field=project_field)
         .values_list("value_select", flat=True)

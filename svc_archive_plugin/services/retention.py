@@ -29,6 +29,7 @@ from svc_archive_plugin.models import ServiceProject
 from svc_archive_plugin.models import SweepRun
 from svc_archive_plugin.services import record_facts
 from svc_archive_plugin.services import record_links
+from svc_archive_plugin.services import records
 from svc_archive_plugin.services.indexing import reindex
 from svc_archive_plugin.services.provisioning import provisioned
 
@@ -232,10 +233,14 @@ def recompute(document_ids: Iterable[int]) -> list[int]:
         }
         changed: list[RecordRetention] = []
         created: list[RecordRetention] = []
+        declared = records.declared(facts)
         for doc_id, fact in facts.items():
             row = existing.get(doc_id)
             project = fact["project"]
             filed = bool(project and project["dossier__state"] == Dossier.State.FILED)
+            # Declaration is sticky: only an approved correction can un-file a record.
+            if doc_id in declared and not records.being_corrected(doc_id):
+                filed = True
             if row is not None and row.basis == Basis.APPRAISAL:
                 wanted = {"filed": filed}
             else:

@@ -140,8 +140,21 @@ def test_bulk_paths_refuse_the_whole_request(
     assert Document.objects.count() == 2
 
 
-def test_deleting_a_version_of_a_held_document_is_refused(held, admin_user, api_client):
+def test_deleting_a_version_of_a_held_document_is_refused(
+    dossier,
+    people,
+    admin_user,
+    api_client,
+):
+    # The version exists before the hold: a held record gets no new version.
+    held = add_document(dossier, "HT", title="机房维修合同")
     version = DocumentFactory(root_document=held, title="机房维修合同 v2")
+    holds.place_hold(
+        people["manager"],
+        name="诉讼2026-01",
+        reason="客户合同纠纷",
+        documents=[held.pk],
+    )
     api_client.force_authenticate(admin_user)
 
     response = api_client.delete(f"/api/documents/{held.pk}/versions/{version.pk}/")
