@@ -17,8 +17,10 @@ from svc_archive_plugin.admin.links import document_link
 from svc_archive_plugin.admin.links import document_url
 from svc_archive_plugin.models import AccessLogEntry
 from svc_archive_plugin.models import ArchiveRecord
+from svc_archive_plugin.models import DeclaredRecord
 from svc_archive_plugin.models import Loan
 from svc_archive_plugin.models import RecordFacts
+from svc_archive_plugin.models import RefusedChange
 from svc_archive_plugin.services.retention import retention_label
 from svc_archive_plugin.services.statistics import visible_document_ids
 
@@ -126,3 +128,24 @@ class ArchiveRecordAdmin(EvidenceAdmin):
                     document_id=record.document_id,
                 ).order_by("-at")[:LATEST]
         return super().change_view(request, object_id, form_url, extra)
+
+
+@admin.register(DeclaredRecord)
+class DeclaredRecordAdmin(EvidenceAdmin):
+    """The documents declared records at filing: shown, never edited here."""
+
+    list_display = ("document_id", "dossier", "declared_at")
+    list_select_related = ("dossier__project",)
+    search_fields = ("dossier__archive_code", "dossier__project__code")
+    date_hierarchy = "declared_at"
+
+
+@admin.register(RefusedChange)
+class RefusedChangeAdmin(EvidenceAdmin):
+    """Attempts to change a record's frozen facts: who, through which door, what, why."""
+
+    list_display = ("at", "document_id", "user", "path", "facts", "reason")
+    list_filter = ("path",)
+    list_select_related = ("user",)
+    search_fields = ("reason", "user__username")
+    date_hierarchy = "at"

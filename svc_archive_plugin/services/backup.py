@@ -75,6 +75,7 @@ CONTENT_TYPE = "contenttypes.contenttype"
 DOCUMENT_ID_FIELDS: dict[str, tuple[str, ...]] = {
     "svc_archive_plugin.destructionitem": ("document_id",),
     "svc_archive_plugin.refuseddeletion": ("document_id",),
+    "svc_archive_plugin.refusedchange": ("document_id",),
 }
 # Integer columns named after documents that are never rewritten.
 KEPT_AS_EXPORTED: dict[str, tuple[str, ...]] = {

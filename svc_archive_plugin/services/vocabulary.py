@@ -285,6 +285,8 @@ _MANAGER = (
     "svc_archive_plugin.place_legalhold",
     "svc_archive_plugin.release_legalhold",
     "svc_archive_plugin.view_refuseddeletion",
+    "svc_archive_plugin.view_declaredrecord",
+    "svc_archive_plugin.view_refusedchange",
     "svc_archive_plugin.view_destructionlist",
     "svc_archive_plugin.prepare_destruction",
     "svc_archive_plugin.check_destruction",
