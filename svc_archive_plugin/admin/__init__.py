@@ -3,6 +3,7 @@
 from svc_archive_plugin.admin import access  # noqa: F401
 from svc_archive_plugin.admin import calendar  # noqa: F401
 from svc_archive_plugin.admin import capture  # noqa: F401
+from svc_archive_plugin.admin import corrections  # noqa: F401
 from svc_archive_plugin.admin import destruction  # noqa: F401
 from svc_archive_plugin.admin import documents  # noqa: F401
 from svc_archive_plugin.admin import fixity  # noqa: F401
