@@ -2,66 +2,282 @@
 
 import django.db.models.deletion
 from django.conf import settings
-from django.db import migrations, models
+from django.db import migrations
+from django.db import models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('documents', '0022_add_perf_indexes'),
-        ('svc_archive_plugin', '0015_capture_failures'),
+        ("documents", "0022_add_perf_indexes"),
+        ("svc_archive_plugin", "0015_capture_failures"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Correction',
+            name="Correction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('fact', models.CharField(choices=[('document_type', 'Document type of the record'), ('project', 'Service project of the record (moves it)'), ('record_category', 'Archive category of the record'), ('confidentiality', 'Confidentiality of the record'), ('dossier_category', 'Archive category of the dossier'), ('end_date', 'End date of the project'), ('customer', 'Customer of the project'), ('department', 'Department of the project')], max_length=32, verbose_name='fact')),
-                ('old_value', models.CharField(blank=True, max_length=64, verbose_name='value before')),
-                ('old_label', models.CharField(blank=True, max_length=256, verbose_name='before')),
-                ('new_value', models.CharField(blank=True, max_length=64, verbose_name='new value')),
-                ('new_label', models.CharField(blank=True, max_length=256, verbose_name='after')),
-                ('reason', models.TextField(verbose_name='reason')),
-                ('state', models.CharField(choices=[('proposed', 'Proposed'), ('applied', 'Approved and applied'), ('refused', 'Refused')], db_index=True, default='proposed', max_length=16, verbose_name='state')),
-                ('proposed_at', models.DateTimeField(auto_now_add=True, verbose_name='proposed at')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='decided at')),
-                ('decision_reason', models.TextField(blank=True, verbose_name='reason for the decision')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='decided by')),
-                ('document', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='documents.document', verbose_name='record')),
-                ('dossier', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='corrections', to='svc_archive_plugin.dossier', verbose_name='dossier')),
-                ('project', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='corrections', to='svc_archive_plugin.serviceproject', verbose_name='service project')),
-                ('proposed_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='proposed by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "fact",
+                    models.CharField(
+                        choices=[
+                            ("document_type", "Document type of the record"),
+                            ("project", "Service project of the record (moves it)"),
+                            ("record_category", "Archive category of the record"),
+                            ("confidentiality", "Confidentiality of the record"),
+                            ("dossier_category", "Archive category of the dossier"),
+                            ("end_date", "End date of the project"),
+                            ("customer", "Customer of the project"),
+                            ("department", "Department of the project"),
+                        ],
+                        max_length=32,
+                        verbose_name="fact",
+                    ),
+                ),
+                (
+                    "old_value",
+                    models.CharField(
+                        blank=True,
+                        max_length=64,
+                        verbose_name="value before",
+                    ),
+                ),
+                (
+                    "old_label",
+                    models.CharField(blank=True, max_length=256, verbose_name="before"),
+                ),
+                (
+                    "new_value",
+                    models.CharField(
+                        blank=True,
+                        max_length=64,
+                        verbose_name="new value",
+                    ),
+                ),
+                (
+                    "new_label",
+                    models.CharField(blank=True, max_length=256, verbose_name="after"),
+                ),
+                ("reason", models.TextField(verbose_name="reason")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("proposed", "Proposed"),
+                            ("applied", "Approved and applied"),
+                            ("refused", "Refused"),
+                        ],
+                        db_index=True,
+                        default="proposed",
+                        max_length=16,
+                        verbose_name="state",
+                    ),
+                ),
+                (
+                    "proposed_at",
+                    models.DateTimeField(auto_now_add=True, verbose_name="proposed at"),
+                ),
+                (
+                    "decided_at",
+                    models.DateTimeField(
+                        blank=True,
+                        null=True,
+                        verbose_name="decided at",
+                    ),
+                ),
+                (
+                    "decision_reason",
+                    models.TextField(
+                        blank=True,
+                        verbose_name="reason for the decision",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="decided by",
+                    ),
+                ),
+                (
+                    "document",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="documents.document",
+                        verbose_name="record",
+                    ),
+                ),
+                (
+                    "dossier",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="corrections",
+                        to="svc_archive_plugin.dossier",
+                        verbose_name="dossier",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="corrections",
+                        to="svc_archive_plugin.serviceproject",
+                        verbose_name="service project",
+                    ),
+                ),
+                (
+                    "proposed_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="proposed by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'correction',
-                'verbose_name_plural': 'corrections',
-                'ordering': ('-proposed_at', '-pk'),
-                'permissions': [('propose_correction', 'Can propose a correction of a frozen fact'), ('approve_correction', "Can approve or refuse a correction (never one's own)")],
+                "verbose_name": "correction",
+                "verbose_name_plural": "corrections",
+                "ordering": ("-proposed_at", "-pk"),
+                "permissions": [
+                    ("propose_correction", "Can propose a correction of a frozen fact"),
+                    (
+                        "approve_correction",
+                        "Can approve or refuse a correction (never one's own)",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CorrectionEvent',
+            name="CorrectionEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(choices=[('propose', 'Proposed'), ('apply', 'Approved and applied'), ('refuse', 'Refused')], max_length=16, verbose_name='action')),
-                ('at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='done at')),
-                ('reason', models.TextField(blank=True, verbose_name='reason')),
-                ('fact', models.CharField(choices=[('document_type', 'Document type of the record'), ('project', 'Service project of the record (moves it)'), ('record_category', 'Archive category of the record'), ('confidentiality', 'Confidentiality of the record'), ('dossier_category', 'Archive category of the dossier'), ('end_date', 'End date of the project'), ('customer', 'Customer of the project'), ('department', 'Department of the project')], max_length=32, verbose_name='fact')),
-                ('old_value', models.CharField(blank=True, max_length=64, verbose_name='value before')),
-                ('old_label', models.CharField(blank=True, max_length=256, verbose_name='before')),
-                ('new_value', models.CharField(blank=True, max_length=64, verbose_name='new value')),
-                ('new_label', models.CharField(blank=True, max_length=256, verbose_name='after')),
-                ('documents', models.JSONField(blank=True, default=list, verbose_name='records changed')),
-                ('effects', models.JSONField(blank=True, default=dict, verbose_name='effects')),
-                ('actor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='done by')),
-                ('correction', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='events', to='svc_archive_plugin.correction', verbose_name='correction')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("propose", "Proposed"),
+                            ("apply", "Approved and applied"),
+                            ("refuse", "Refused"),
+                        ],
+                        max_length=16,
+                        verbose_name="action",
+                    ),
+                ),
+                (
+                    "at",
+                    models.DateTimeField(
+                        auto_now_add=True,
+                        db_index=True,
+                        verbose_name="done at",
+                    ),
+                ),
+                ("reason", models.TextField(blank=True, verbose_name="reason")),
+                (
+                    "fact",
+                    models.CharField(
+                        choices=[
+                            ("document_type", "Document type of the record"),
+                            ("project", "Service project of the record (moves it)"),
+                            ("record_category", "Archive category of the record"),
+                            ("confidentiality", "Confidentiality of the record"),
+                            ("dossier_category", "Archive category of the dossier"),
+                            ("end_date", "End date of the project"),
+                            ("customer", "Customer of the project"),
+                            ("department", "Department of the project"),
+                        ],
+                        max_length=32,
+                        verbose_name="fact",
+                    ),
+                ),
+                (
+                    "old_value",
+                    models.CharField(
+                        blank=True,
+                        max_length=64,
+                        verbose_name="value before",
+                    ),
+                ),
+                (
+                    "old_label",
+                    models.CharField(blank=True, max_length=256, verbose_name="before"),
+                ),
+                (
+                    "new_value",
+                    models.CharField(
+                        blank=True,
+                        max_length=64,
+                        verbose_name="new value",
+                    ),
+                ),
+                (
+                    "new_label",
+                    models.CharField(blank=True, max_length=256, verbose_name="after"),
+                ),
+                (
+                    "documents",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        verbose_name="records changed",
+                    ),
+                ),
+                (
+                    "effects",
+                    models.JSONField(blank=True, default=dict, verbose_name="effects"),
+                ),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="done by",
+                    ),
+                ),
+                (
+                    "correction",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="events",
+                        to="svc_archive_plugin.correction",
+                        verbose_name="correction",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'correction event',
-                'verbose_name_plural': 'correction events',
-                'ordering': ('at', 'pk'),
+                "verbose_name": "correction event",
+                "verbose_name_plural": "correction events",
+                "ordering": ("at", "pk"),
             },
         ),
     ]

@@ -22,7 +22,10 @@ from svc_archive_plugin.services import corrections
 
 
 class ProposalForm(forms.Form):
-    fact = forms.ChoiceField(label=_("Fact to correct"), choices=Correction.Fact.choices)
+    fact = forms.ChoiceField(
+        label=_("Fact to correct"),
+        choices=Correction.Fact.choices,
+    )
     document = forms.IntegerField(
         label=_("Record (document id), for a record's fact"),
         required=False,

@@ -106,7 +106,7 @@ class ServiceProjectAdmin(RegisterAdmin):
     autocomplete_fields = ("customer",)
     date_hierarchy = "end_date"
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
+    def get_form(self, request, obj=None, change=False, **kwargs):  # noqa: FBT002  (Django's signature)
         form = super().get_form(request, obj, change, **kwargs)
         return guarded_form(form, registers.check_project_edit, request.user, obj)
 
@@ -276,7 +276,7 @@ class DossierAdmin(admin.ModelAdmin):
     )
     reason_template = "admin/svc_archive_plugin/dossier/reason.html"
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
+    def get_form(self, request, obj=None, change=False, **kwargs):  # noqa: FBT002  (Django's signature)
         form = super().get_form(request, obj, change, **kwargs)
         if obj is None:
             return form

@@ -103,7 +103,9 @@ class Correction(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.get_fact_display()}: {self.old_label} → {self.new_label}"
+        return (
+            f"#{self.pk} {self.get_fact_display()}: {self.old_label} → {self.new_label}"
+        )
 
     @property
     def target(self) -> str:

@@ -67,7 +67,10 @@ RECORD_FACTS = frozenset(
 DOSSIER_FACTS = frozenset({Fact.DOSSIER_CATEGORY})
 PROJECT_FACTS = frozenset({Fact.END_DATE, Fact.CUSTOMER, Fact.DEPARTMENT})
 # The record's own select fields, by provisioning key.
-RECORD_SELECTS = {Fact.RECORD_CATEGORY: "category", Fact.CONFIDENTIALITY: "confidentiality"}
+RECORD_SELECTS = {
+    Fact.RECORD_CATEGORY: "category",
+    Fact.CONFIDENTIALITY: "confidentiality",
+}
 
 
 class CorrectionError(Exception):
@@ -92,7 +95,11 @@ def _record_project(document_id: int) -> ServiceProject | None:
     )
     if not option:
         return None
-    return ServiceProject.objects.select_related("dossier").filter(option_id=option).first()
+    return (
+        ServiceProject.objects.select_related("dossier")
+        .filter(option_id=option)
+        .first()
+    )
 
 
 def _select_value(document_id: int, key: str) -> str:
@@ -118,7 +125,9 @@ def _label(fact: str, value: str) -> str:
     if not value:
         return "—"
     if fact == Fact.DOCUMENT_TYPE:
-        return DocumentType.objects.filter(pk=value).values_list("name", flat=True).first()
+        return (
+            DocumentType.objects.filter(pk=value).values_list("name", flat=True).first()
+        )
     if fact == Fact.PROJECT:
         return str(ServiceProject.objects.get(pk=value))
     if fact in (Fact.RECORD_CATEGORY, Fact.DOSSIER_CATEGORY):
@@ -447,7 +456,10 @@ def _apply(correction: Correction) -> tuple[list[int], dict]:
     moved = [correction.document_id] if correction.document_id else []
     before_untils = _untils(affected)
     before_codes = {d.pk: d.archive_code for d in dossiers}
-    with correcting(affected), registers.amending(*dossiers, *(d.project for d in dossiers)):
+    with (
+        correcting(affected),
+        registers.amending(*dossiers, *(d.project for d in dossiers)),
+    ):
         if fact in RECORD_FACTS:
             _apply_to_record(correction)
         elif fact == Fact.DOSSIER_CATEGORY:

@@ -101,7 +101,9 @@ def test_the_proposer_cannot_approve_their_own(api_client, dossier, people, file
     response = api_client.post(f"{API}{proposed.json()['id']}/approve/")
 
     assert response.status_code == 403
-    assert "Nobody approves or refuses their own correction" in response.json()["detail"]
+    assert (
+        "Nobody approves or refuses their own correction" in response.json()["detail"]
+    )
     dossier.project.refresh_from_db()
     assert dossier.project.end_date == datetime.date(2026, 9, 30)
     assert Correction.objects.get().state == "proposed"
@@ -127,7 +129,10 @@ def test_an_approved_end_date_changes_retention_and_the_archive_code(
     assert until(filed[0]) == datetime.date(2056, 12, 31)
     assert dossier.archive_code == "SVC-SH·2026-D30-工程部-0001"
     proposed = propose_end_date(api_client, people, dossier).json()
-    assert (proposed["old_label"], proposed["new_label"]) == ("2026-09-30", "2027-03-31")
+    assert (proposed["old_label"], proposed["new_label"]) == (
+        "2026-09-30",
+        "2027-03-31",
+    )
 
     response = as_user(api_client, second_manager).post(
         f"{API}{proposed['id']}/approve/",
@@ -296,7 +301,10 @@ def test_a_refusal_needs_a_reason_and_changes_nothing(
     client = as_user(api_client, second_manager)
 
     assert client.post(f"{API}{proposed['id']}/refuse/").status_code == 409
-    response = client.post(f"{API}{proposed['id']}/refuse/", {"reason": "验收单日期相同"})
+    response = client.post(
+        f"{API}{proposed['id']}/refuse/",
+        {"reason": "验收单日期相同"},
+    )
 
     assert response.status_code == 200
     assert response.json()["state"] == "refused"

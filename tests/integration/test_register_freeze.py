@@ -346,3 +346,137 @@ def test_the_service_layer_refuses_a_save_from_anywhere(dossier, people):
     project.refresh_from_db()
     assert project.end_date == datetime.date(2026, 9, 30)
     assert Dossier.objects.get(pk=dossier.pk).category.code == "SH"
+
+
+# The plugin's custom fields, options and tags in paperless ---------------------------------
+
+IN_USE = "the archive's fields and tags stay while records use them"
+
+
+def test_a_used_plugin_field_cannot_be_deleted_or_renamed(
+    api_client,
+    dossier,
+    people,
+    root,
+):
+    documents = file_it(dossier, people)
+    field = CustomField.objects.get(name="服务项目")
+    client = as_user(api_client, root)
+
+    deleted = client.delete(f"/api/custom_fields/{field.pk}/")
+    renamed = client.patch(
+        f"/api/custom_fields/{field.pk}/",
+        {"name": "项目（旧）"},
+        format="json",
+    )
+
+    for response in (deleted, renamed):
+        assert response.status_code == 403
+        assert IN_USE in response.json()["detail"]
+    assert "cannot be deleted: 4 document(s)" in deleted.json()["detail"]
+    field.refresh_from_db()
+    assert field.name == "服务项目"
+    assert CustomFieldInstance.objects.filter(
+        field=field,
+        document=documents[0],
+    ).exists()
+
+
+def test_an_option_in_use_cannot_be_removed(api_client, dossier, people, root):
+    from tests.factories import mark
+
+    documents = file_it(dossier, people)
+    mark(documents[0], "confidential")
+    field = CustomField.objects.get(name="密级")
+    kept = [o for o in field.extra_data["select_options"] if o["label"] != "机密"]
+
+    response = as_user(api_client, root).patch(
+        f"/api/custom_fields/{field.pk}/",
+        {"extra_data": {"select_options": kept}},
+        format="json",
+    )
+
+    assert response.status_code == 403
+    assert "The option(s) 机密 of 密级 cannot be removed" in response.json()["detail"]
+    field.refresh_from_db()
+    assert "机密" in [o["label"] for o in field.extra_data["select_options"]]
+    assert CustomFieldInstance.objects.get(document=documents[0], field=field).value
+
+
+def test_an_unused_plugin_field_may_be_renamed(api_client, provisioned, root):
+    field = CustomField.objects.get(name="存放位置")
+
+    response = as_user(api_client, root).patch(
+        f"/api/custom_fields/{field.pk}/",
+        {"name": "纸质位置"},
+        format="json",
+    )
+
+    assert response.status_code == 200
+
+
+def test_used_plugin_tags_cannot_be_deleted_or_renamed(
+    api_client,
+    dossier,
+    people,
+    root,
+):
+    from documents.models import Tag
+
+    documents = file_it(dossier, people)
+    hold = Tag.objects.get(name="冻结")
+    documents[0].tags.add(hold)
+    root_tag = Tag.objects.get(name="保管期限")
+    client = as_user(api_client, root)
+
+    responses = [
+        client.delete(f"/api/tags/{hold.pk}/"),
+        client.patch(f"/api/tags/{hold.pk}/", {"name": "hold"}, format="json"),
+        # The retention tags under it are on every record.
+        client.delete(f"/api/tags/{root_tag.pk}/"),
+        client.post(
+            "/api/bulk_edit_objects/",
+            {"objects": [hold.pk], "object_type": "tags", "operation": "delete"},
+            format="json",
+        ),
+        client.post(
+            "/api/bulk_edit_objects/",
+            {
+                "all": True,
+                "filters": {"name__icontains": "保管"},
+                "object_type": "tags",
+                "operation": "delete",
+            },
+            format="json",
+        ),
+    ]
+
+    for response in responses:
+        assert response.status_code == 403, response.content
+        assert IN_USE in response.json()["detail"]
+    assert Tag.objects.filter(name="冻结").exists()
+    assert Tag.objects.filter(name="保管期限").exists()
+    assert Tag.objects.filter(name="定期30年").exists()
+
+
+def test_the_admin_refuses_to_delete_or_rename_a_used_plugin_field(
+    client,
+    dossier,
+    people,
+    root,
+):
+    file_it(dossier, people)
+    field = CustomField.objects.get(name="服务项目")
+    client.force_login(root)
+
+    page = client.get(f"/admin/documents/customfield/{field.pk}/delete/")
+    client.post(f"/admin/documents/customfield/{field.pk}/delete/", {"post": "yes"})
+    renamed = client.post(
+        f"/admin/documents/customfield/{field.pk}/change/",
+        {"name": "项目（旧）"},
+    )
+
+    assert "cannot be deleted: 4 document(s)" in page.content.decode()
+    assert "cannot be renamed: 4 document(s)" in renamed.content.decode()
+    assert CustomField.objects.filter(pk=field.pk, name="服务项目").exists()
+    assert CustomFieldInstance.objects.filter(field=field).count() == 4
