@@ -29,27 +29,27 @@ def _guarded_form(form_class, check, obj):
 class _InUseGuard:
     """Refuse deleting (listed where Django lists protected objects) and renaming."""
 
-    check = None
+    in_use_check = None
 
     def get_deleted_objects(self, objs, request):
         to_delete, model_count, perms_needed, protected = super().get_deleted_objects(
             objs,
             request,
         )
-        found = in_use.refusals(type(self).check, *objs, delete=True)
+        found = in_use.refusals(type(self).in_use_check, *objs, delete=True)
         return to_delete, model_count, perms_needed, [*protected, *found]
 
     def get_form(self, request, obj=None, change=False, **kwargs):  # noqa: FBT002  (Django's signature)
         form = super().get_form(request, obj, change, **kwargs)
-        return _guarded_form(form, type(self).check, obj)
+        return _guarded_form(form, type(self).in_use_check, obj)
 
 
 class GuardedCustomFieldsAdmin(_InUseGuard, CustomFieldsAdmin):
-    check = staticmethod(in_use.check_field_change)
+    in_use_check = staticmethod(in_use.check_field_change)
 
 
 class GuardedTagAdmin(_InUseGuard, TagAdmin):
-    check = staticmethod(in_use.check_tag_change)
+    in_use_check = staticmethod(in_use.check_tag_change)
 
 
 for model, model_admin in (
