@@ -200,7 +200,7 @@ def register_saving(sender: Any, instance: Any, **kwargs: Any) -> None:
     from svc_archive_plugin.services.registers import refuse_frozen_save
 
     if not kwargs.get("raw"):
-        refuse_frozen_save(instance)
+        refuse_frozen_save(instance, kwargs.get("update_fields"))
 
 
 def register_deleting(sender: Any, instance: Any, **kwargs: Any) -> None:

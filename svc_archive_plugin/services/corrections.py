@@ -246,7 +246,8 @@ def parse_value(correction: Correction, value: str) -> str:
             if option.get("id") == value or option.get("label") in names:
                 return option["id"]
         raise _invalid(fact, value)
-    if not value.isdigit():
+    # Ids are ASCII digits within 64 bits (a longer one would overflow the query).
+    if not (value.isascii() and value.isdigit()) or int(value) >= 2**63:
         raise _invalid(fact, value)
     models = {
         Fact.DOCUMENT_TYPE: DocumentType.objects.all(),

@@ -28,6 +28,7 @@ from svc_archive_plugin.services.people import in_department
 from svc_archive_plugin.services.provisioning import provisioned
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from collections.abc import Iterator
 
     from django.contrib.auth.models import User
@@ -427,11 +428,16 @@ def check_dossier_edit(user: User, dossier: Dossier, changes: dict[str, Any]) ->
     check_frozen(dossier, changes)
 
 
-def refuse_frozen_save(entry: ServiceProject | Dossier) -> None:
+def refuse_frozen_save(
+    entry: ServiceProject | Dossier,
+    update_fields: Iterable[str] | None = None,
+) -> None:
     """Before any save (shell, admin, API, a service): compare with the stored row."""
     if entry.pk is None or _being_amended(entry):
         return
     names = frozen_fields(entry)
+    if update_fields is not None:
+        names = tuple(n for n in names if n in set(update_fields))
     if not names:
         return
     stored = type(entry).objects.filter(pk=entry.pk).first()
