@@ -396,3 +396,25 @@ def test_a_head_finds_no_way_to_propose_in_the_admin(client, dossier, people, fi
     page = client.get("/admin/svc_archive_plugin/correction/add/")
 
     assert page.status_code in (403, 404)
+
+
+def test_a_bad_new_value_is_refused_with_the_reason(api_client, dossier, people, filed):
+    client = as_user(api_client, people["manager"])
+
+    responses = [
+        client.post(
+            API,
+            {"fact": fact, "document": filed[0].pk, "value": value, "reason": "x"},
+            format="json",
+        )
+        for fact, value in (
+            ("document_type", "99999999999999999999999"),
+            ("document_type", "²"),
+            ("confidentiality", "top-secret"),
+        )
+    ]
+
+    for response in responses:
+        assert response.status_code == 409
+        assert "is not a valid new value" in response.json()["detail"]
+    assert not Correction.objects.exists()
