@@ -129,6 +129,9 @@ class SvcArchiveConfig(AppConfig):
             change.connect(signals.schedule_changed, sender=RetentionRule)
             change.connect(signals.schedule_changed, sender=DocumentTypeCode)
         post_save.connect(signals.dossier_saved, sender=Dossier)
+        # Register data that filed records depend on is frozen (corrections excepted).
+        for register in (ServiceProject, Dossier):
+            pre_save.connect(signals.register_saving, sender=register)
         m2m_changed.connect(
             signals.group_membership_changed,
             sender=get_user_model().groups.through,

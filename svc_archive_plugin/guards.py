@@ -338,6 +338,125 @@ def _guard_removal(original):
     return apply_removal_to_document
 
 
+# The plugin's custom fields, options and tags -------------------------------------------------
+# Deleting or renaming them away (or removing a select option in use) would strip or hide
+# records' facts at once; ``services.vocabulary_in_use`` decides, these doors ask it.
+
+
+def _vocabulary_refused(exc) -> Any:
+    from rest_framework.exceptions import PermissionDenied
+
+    return PermissionDenied(str(exc))
+
+
+def _guard_field_destroy(original):
+    def destroy(self, request, *args, **kwargs):
+        from svc_archive_plugin.services import vocabulary_in_use as in_use
+
+        try:
+            in_use.check_field_change(self.get_object(), delete=True)
+        except in_use.VocabularyInUse as exc:
+            raise _vocabulary_refused(exc) from exc
+        return original(self, request, *args, **kwargs)
+
+    return destroy
+
+
+def _guard_field_update(original):
+    def update(self, request, *args, **kwargs):
+        from svc_archive_plugin.services import vocabulary_in_use as in_use
+
+        data = request.data if isinstance(request.data, dict) else {}
+        extra = data.get("extra_data")
+        options = extra.get("select_options") if isinstance(extra, dict) else None
+        try:
+            in_use.check_field_change(
+                self.get_object(),
+                name=data.get("name") if isinstance(data.get("name"), str) else None,
+                options=options if isinstance(options, list) else None,
+            )
+        except in_use.VocabularyInUse as exc:
+            raise _vocabulary_refused(exc) from exc
+        return original(self, request, *args, **kwargs)
+
+    return update
+
+
+def _guard_tag_destroy(original):
+    def destroy(self, request, *args, **kwargs):
+        from svc_archive_plugin.services import vocabulary_in_use as in_use
+
+        try:
+            in_use.check_tag_change(self.get_object(), delete=True)
+        except in_use.VocabularyInUse as exc:
+            raise _vocabulary_refused(exc) from exc
+        return original(self, request, *args, **kwargs)
+
+    return destroy
+
+
+def _guard_tag_update(original):
+    def update(self, request, *args, **kwargs):
+        from svc_archive_plugin.services import vocabulary_in_use as in_use
+
+        name = request.data.get("name") if isinstance(request.data, dict) else None
+        try:
+            in_use.check_tag_change(
+                self.get_object(),
+                name=name if isinstance(name, str) else None,
+            )
+        except in_use.VocabularyInUse as exc:
+            raise _vocabulary_refused(exc) from exc
+        return original(self, request, *args, **kwargs)
+
+    return update
+
+
+def _guard_bulk_edit_objects(original):
+    def post(self, request, *args, **kwargs):
+        from documents.filters import TagFilterSet
+        from documents.models import Tag
+
+        from svc_archive_plugin.services import vocabulary_in_use as in_use
+
+        data = request.data if isinstance(request.data, dict) else {}
+        if data.get("object_type") == "tags" and data.get("operation") == "delete":
+            if data.get("all"):
+                filters = data.get("filters")
+                tags = TagFilterSet(
+                    data=filters if isinstance(filters, dict) else {},
+                    queryset=Tag.objects.all(),
+                ).qs
+            else:
+                ids = data.get("objects")
+                ids = (
+                    [i for i in ids if isinstance(i, int)]
+                    if isinstance(ids, list)
+                    else []
+                )
+                tags = Tag.objects.filter(pk__in=ids)
+            try:
+                in_use.check_tags_delete(tags)
+            except in_use.VocabularyInUse as exc:
+                raise _vocabulary_refused(exc) from exc
+        return original(self, request, *args, **kwargs)
+
+    return post
+
+
+def install_vocabulary_guards() -> None:
+    """Guard paperless's custom-field and tag endpoints (idempotent)."""
+    from documents.views import BulkEditObjectsView
+    from documents.views import CustomFieldViewSet
+    from documents.views import TagViewSet
+
+    _wrap(CustomFieldViewSet, "destroy", _guard_field_destroy)
+    _wrap(CustomFieldViewSet, "update", _guard_field_update)
+    _wrap(TagViewSet, "destroy", _guard_tag_destroy)
+    _wrap(TagViewSet, "update", _guard_tag_update)
+    _wrap(BulkEditObjectsView, "post", _guard_bulk_edit_objects)
+
+
 def install_guards() -> None:
     """Put the guards on paperless's views and workflow action (idempotent)."""
     from documents.signals import handlers
@@ -363,3 +482,4 @@ def install_guards() -> None:
     _wrap(DocumentViewSet, "update_version", _guard_update_version)
     _wrap(handlers, "apply_assignment_to_document", _guard_assignment)
     _wrap(handlers, "apply_removal_to_document", _guard_removal)
+    install_vocabulary_guards()

@@ -195,6 +195,14 @@ def register_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
         recompute(dossier_documents(dossier).values_list("pk", flat=True))
 
 
+def register_saving(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """Refuse a change to register data that filed records depend on (the backstop)."""
+    from svc_archive_plugin.services.registers import refuse_frozen_save
+
+    if not kwargs.get("raw"):
+        refuse_frozen_save(instance, kwargs.get("update_fields"))
+
+
 def register_deleting(sender: Any, instance: Any, **kwargs: Any) -> None:
     """Refuse to delete a customer or project that anything still refers to."""
     from django.db.models import ProtectedError

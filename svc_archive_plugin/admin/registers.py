@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.shortcuts import redirect
@@ -23,6 +24,7 @@ from svc_archive_plugin.models import ServiceProject
 from svc_archive_plugin.models import ServiceType
 from svc_archive_plugin.services import deadlines
 from svc_archive_plugin.services import filing
+from svc_archive_plugin.services import registers
 from svc_archive_plugin.services.registers import RegisterInUse
 from svc_archive_plugin.services.registers import check_deletable
 
@@ -42,6 +44,21 @@ class RegisterAdmin(admin.ModelAdmin):
             except RegisterInUse as exc:
                 protected.append(str(exc))
         return to_delete, model_count, perms_needed, protected
+
+
+def guarded_form(form_class, check, user, obj):
+    """The change form, refusing what ``check(user, obj, changes)`` refuses, with why."""
+
+    class GuardedForm(form_class):
+        def clean(self):
+            data = super().clean()
+            try:
+                check(user, obj, data)
+            except (registers.RegisterFrozen, registers.RegisterEditForbidden) as exc:
+                raise ValidationError(str(exc)) from exc
+            return data
+
+    return GuardedForm
 
 
 @admin.register(ServiceType)
@@ -88,6 +105,10 @@ class ServiceProjectAdmin(RegisterAdmin):
     search_fields = ("code", "name", "customer__code", "customer__name")
     autocomplete_fields = ("customer",)
     date_hierarchy = "end_date"
+
+    def get_form(self, request, obj=None, change=False, **kwargs):  # noqa: FBT002  (Django's signature)
+        form = super().get_form(request, obj, change, **kwargs)
+        return guarded_form(form, registers.check_project_edit, request.user, obj)
 
     def get_urls(self):
         return [
@@ -254,6 +275,12 @@ class DossierAdmin(admin.ModelAdmin):
         _step_action(filing.file_dossier, _("File the dossiers")),
     )
     reason_template = "admin/svc_archive_plugin/dossier/reason.html"
+
+    def get_form(self, request, obj=None, change=False, **kwargs):  # noqa: FBT002  (Django's signature)
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is None:
+            return form
+        return guarded_form(form, registers.check_dossier_edit, request.user, obj)
 
     @admin.display(description=_("customer"), ordering="project__customer__code")
     def customer(self, obj: Dossier) -> str:

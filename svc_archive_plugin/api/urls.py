@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from svc_archive_plugin.api.access import AccessLogViewSet
 from svc_archive_plugin.api.access import AccessRequestViewSet
 from svc_archive_plugin.api.access import LoanViewSet
+from svc_archive_plugin.api.corrections import CorrectionViewSet
 from svc_archive_plugin.api.fixity import FixityRunViewSet
 from svc_archive_plugin.api.inventory import InventoryItemViewSet
 from svc_archive_plugin.api.inventory import InventoryRoundViewSet
@@ -53,6 +54,7 @@ router.register("loans", LoanViewSet)
 router.register("fixity_runs", FixityRunViewSet)
 router.register("inventory_rounds", InventoryRoundViewSet)
 router.register("inventory_items", InventoryItemViewSet)
+router.register("corrections", CorrectionViewSet)
 
 
 class ApiRootView(APIView):

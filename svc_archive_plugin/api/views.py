@@ -44,6 +44,7 @@ from svc_archive_plugin.models import ServiceType
 from svc_archive_plugin.reports.pdf_download import pdf_response
 from svc_archive_plugin.services import deadlines
 from svc_archive_plugin.services import filing
+from svc_archive_plugin.services import registers
 from svc_archive_plugin.services.registers import RegisterInUse
 from svc_archive_plugin.services.registers import delete_entry
 from svc_archive_plugin.services.status import plugin_status
@@ -131,6 +132,24 @@ class ServiceProjectViewSet(DeletableRegisterViewSet):
     serializer_class = ServiceProjectSerializer
     filterset_class = ServiceProjectFilterSet
     ordering_fields = ("code", "name", "end_date", "start_date")
+
+    def perform_create(self, serializer):
+        self._save(serializer, None)
+
+    def perform_update(self, serializer):
+        self._save(serializer, serializer.instance)
+
+    def _save(self, serializer, project):
+        # Heads edit their own department's projects; filed records' facts are frozen.
+        try:
+            registers.check_project_edit(
+                self.request.user,
+                project,
+                serializer.validated_data,
+            )
+            serializer.save()
+        except (registers.RegisterFrozen, registers.RegisterEditForbidden) as exc:
+            raise exceptions.PermissionDenied(str(exc)) from exc
 
     @extend_schema(
         parameters=[
@@ -249,6 +268,18 @@ class DossierViewSet(
             # The filing service checks each step's own permission, department and role.
             return [IsAuthenticated()]
         return super().get_permissions()
+
+    def perform_update(self, serializer):
+        # A filed dossier's category is frozen; heads edit their department's only.
+        try:
+            registers.check_dossier_edit(
+                self.request.user,
+                serializer.instance,
+                serializer.validated_data,
+            )
+            serializer.save()
+        except (registers.RegisterFrozen, registers.RegisterEditForbidden) as exc:
+            raise exceptions.PermissionDenied(str(exc)) from exc
 
     def get_queryset(self):
         queryset = super().get_queryset()

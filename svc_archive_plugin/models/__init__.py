@@ -7,6 +7,8 @@ from svc_archive_plugin.models.access import AccessRequestItem
 from svc_archive_plugin.models.access import WithdrawnPermission
 from svc_archive_plugin.models.calendar import CalendarDay
 from svc_archive_plugin.models.capture import CaptureReport
+from svc_archive_plugin.models.corrections import Correction
+from svc_archive_plugin.models.corrections import CorrectionEvent
 from svc_archive_plugin.models.destruction import DestructionEvent
 from svc_archive_plugin.models.destruction import DestructionItem
 from svc_archive_plugin.models.destruction import DestructionList
@@ -58,6 +60,8 @@ __all__ = [
     "ArchiveRecord",
     "CalendarDay",
     "CaptureReport",
+    "Correction",
+    "CorrectionEvent",
     "Customer",
     "DeclaredRecord",
     "DestructionEvent",

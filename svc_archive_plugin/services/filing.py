@@ -347,6 +347,12 @@ def _code_parts(dossier: Dossier) -> dict[str, str]:
     }
 
 
+def archive_series(dossier: Dossier) -> str:
+    """The series the dossier's code belongs in now: the code without its number."""
+    template = archive_settings.ARCHIVE_CODE_TEMPLATE
+    return re.sub(r"\{seq(:[^}]*)?\}", "", template).format(**_code_parts(dossier))
+
+
 def assign_archive_code(dossier: Dossier) -> str:
     """Give the dossier the next number of its series; stable once given.
 
@@ -357,8 +363,7 @@ def assign_archive_code(dossier: Dossier) -> str:
         return dossier.archive_code
     template = archive_settings.ARCHIVE_CODE_TEMPLATE
     parts = _code_parts(dossier)
-    # The series is the code without its number.
-    series = re.sub(r"\{seq(:[^}]*)?\}", "", template).format(**parts)
+    series = archive_series(dossier)
     with transaction.atomic():
         try:
             with transaction.atomic():

@@ -10,9 +10,13 @@ which refuses while anything still refers to the entry.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 from typing import TYPE_CHECKING
+from typing import Any
 
+from django.db import models
 from django.db import transaction
 from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
@@ -21,9 +25,14 @@ from svc_archive_plugin.models import Customer
 from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models import ServiceProject
 from svc_archive_plugin.services import records
+from svc_archive_plugin.services.people import in_department
 from svc_archive_plugin.services.provisioning import provisioned
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from collections.abc import Iterator
+
+    from django.contrib.auth.models import User
     from documents.models import CustomField
 
 logger = logging.getLogger("paperless.svc_archive")
@@ -248,3 +257,198 @@ def _mirrored_model(field: CustomField) -> type | None:
         if mirrored is not None and mirrored.pk == field.pk:
             return model
     return None
+
+
+# Register data that filed records depend on --------------------------------------------------
+#
+# A filed record's 档号 is made of its dossier's category, its project's end year and
+# department; its retention counts from the project's end date; its customer is its
+# project's. So once a dossier is filed (its category) or in review or filed (its
+# project's end date, customer and department), these facts change only through an
+# approved correction (``services.corrections``), which applies them inside ``amending``.
+
+FROZEN_PROJECT_FIELDS = ("end_date", "customer", "department")
+FROZEN_DOSSIER_FIELDS = ("category",)
+PROJECT_FROZEN_IN = frozenset(
+    {
+        Dossier.State.SUBMITTED,
+        Dossier.State.APPROVED,
+        Dossier.State.RECEIVED,
+        Dossier.State.FILED,
+    },
+)
+# Whoever holds this (the archive department) edits any project that is not frozen.
+ARCHIVE_EDITS_ANY = "svc_archive_plugin.file_dossier"
+
+# (model label, pk) of register entries an applying correction may change.
+_amending: contextvars.ContextVar[frozenset[tuple[str, int]]] = contextvars.ContextVar(
+    "svc_archive_amending",
+    default=frozenset(),
+)
+
+
+class RegisterFrozen(Exception):
+    """Register data a filed record depends on; only a correction changes it."""
+
+
+class RegisterEditForbidden(Exception):
+    """The person may not edit this register entry (another department's project)."""
+
+
+@contextlib.contextmanager
+def amending(*entries: models.Model) -> Iterator[None]:
+    """Let an approved correction change these entries' frozen facts."""
+    keys = frozenset((entry._meta.label, entry.pk) for entry in entries)
+    token = _amending.set(_amending.get() | keys)
+    try:
+        yield
+    finally:
+        _amending.reset(token)
+
+
+def _being_amended(entry: models.Model) -> bool:
+    return (entry._meta.label, entry.pk) in _amending.get()
+
+
+def frozen_fields(entry: ServiceProject | Dossier) -> tuple[str, ...]:
+    """The fields of ``entry`` that its dossier's state (as stored) freezes now."""
+    if entry.pk is None:
+        return ()
+    if isinstance(entry, ServiceProject):
+        state = (
+            Dossier.objects.filter(project_id=entry.pk)
+            .values_list("state", flat=True)
+            .first()
+        )
+        return FROZEN_PROJECT_FIELDS if state in PROJECT_FROZEN_IN else ()
+    if isinstance(entry, Dossier):
+        state = (
+            Dossier.objects.filter(pk=entry.pk).values_list("state", flat=True).first()
+        )
+        return FROZEN_DOSSIER_FIELDS if state == Dossier.State.FILED else ()
+    return ()
+
+
+def _raw(value: Any) -> Any:
+    return value.pk if isinstance(value, models.Model) else value
+
+
+def changed_fields(
+    entry: models.Model,
+    changes: dict[str, Any],
+    names: tuple[str, ...],
+) -> list[str]:
+    """Which of ``names`` the ``changes`` (field name -> value) would change on ``entry``."""
+    changed = []
+    for name in names:
+        if name not in changes:
+            continue
+        field = entry._meta.get_field(name)
+        if _raw(changes[name]) != getattr(entry, field.attname):
+            changed.append(name)
+    return changed
+
+
+def frozen_refusal(entry: ServiceProject | Dossier, fields: list[str]) -> str:
+    labels = ", ".join(str(entry._meta.get_field(f).verbose_name) for f in fields)
+    if isinstance(entry, Dossier):
+        why = _("the dossier is filed")
+    else:
+        why = _("its dossier is under review or filed")
+    return _(
+        "%(entry)s: %(fields)s cannot be changed, because %(why)s and its records' "
+        "archive code and retention depend on it (rule: register data of filed records "
+        "is frozen). Put a real mistake right with a correction: an archive manager "
+        "proposes it (Service archive > Corrections) and a second archive manager "
+        "approves it.",
+    ) % {"entry": entry, "fields": labels, "why": why}
+
+
+def check_frozen(entry: ServiceProject | Dossier, changes: dict[str, Any]) -> None:
+    """Raise ``RegisterFrozen`` if ``changes`` touch a frozen fact of ``entry``."""
+    if _being_amended(entry):
+        return
+    fields = changed_fields(entry, changes, frozen_fields(entry))
+    if fields:
+        raise RegisterFrozen(frozen_refusal(entry, fields))
+
+
+def _department_name(department_id: int | None) -> str:
+    from django.contrib.auth.models import Group
+
+    if department_id is None:
+        return _("(no department)")
+    return Group.objects.filter(pk=department_id).values_list("name", flat=True).first()
+
+
+def check_department(
+    user: User,
+    project: ServiceProject | None,
+    new_department_id: int | None,
+) -> None:
+    """Department heads edit their own department's projects only, and keep them there."""
+    if user.has_perm(ARCHIVE_EDITS_ANY):
+        return
+    if project is not None and not in_department(user, project.department_id):
+        raise RegisterEditForbidden(
+            _(
+                "You may not change %(project)s: it belongs to %(department)s, and "
+                "department heads edit only their own department's projects.",
+            )
+            % {
+                "project": project,
+                "department": _department_name(project.department_id),
+            },
+        )
+    if not in_department(user, new_department_id):
+        raise RegisterEditForbidden(
+            _(
+                "You may not put a project in %(department)s: department heads edit "
+                "only their own department's projects.",
+            )
+            % {"department": _department_name(new_department_id)},
+        )
+
+
+def check_project_edit(
+    user: User,
+    project: ServiceProject | None,
+    changes: dict[str, Any],
+) -> None:
+    """Whether ``user`` may make ``changes`` to ``project`` (``None``: a new one)."""
+    if project is None:
+        check_department(user, None, _raw(changes.get("department")))
+        return
+    new_department = _raw(changes.get("department", project.department_id))
+    check_department(user, project, new_department)
+    check_frozen(project, changes)
+
+
+def check_dossier_edit(user: User, dossier: Dossier, changes: dict[str, Any]) -> None:
+    """Whether ``user`` may make ``changes`` to ``dossier`` (its project's department)."""
+    project = dossier.project
+    check_department(user, project, project.department_id)
+    check_frozen(dossier, changes)
+
+
+def refuse_frozen_save(
+    entry: ServiceProject | Dossier,
+    update_fields: Iterable[str] | None = None,
+) -> None:
+    """Before any save (shell, admin, API, a service): compare with the stored row."""
+    if entry.pk is None or _being_amended(entry):
+        return
+    names = frozen_fields(entry)
+    if update_fields is not None:
+        names = tuple(n for n in names if n in set(update_fields))
+    if not names:
+        return
+    stored = type(entry).objects.filter(pk=entry.pk).first()
+    if stored is None:
+        return
+    changes = {
+        name: getattr(entry, entry._meta.get_field(name).attname) for name in names
+    }
+    fields = changed_fields(stored, changes, names)
+    if fields:
+        raise RegisterFrozen(frozen_refusal(stored, fields))

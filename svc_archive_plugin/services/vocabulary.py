@@ -313,6 +313,11 @@ _MANAGER = (
     "svc_archive_plugin.add_inventoryround",
     "svc_archive_plugin.view_inventoryitem",
     "svc_archive_plugin.change_inventoryitem",
+    # Corrections 更正 of frozen facts: one manager proposes, a second one approves.
+    "svc_archive_plugin.view_correction",
+    "svc_archive_plugin.view_correctionevent",
+    "svc_archive_plugin.propose_correction",
+    "svc_archive_plugin.approve_correction",
 )
 # What a company leader needs to approve and supervise destruction.
 _DESTRUCTION_OVERSIGHT = (

@@ -115,7 +115,7 @@ def test_option_added_in_paperless_is_registered(root_client, acme):
     assert added.option_id in options("客户")
 
 
-def test_option_removed_in_paperless_comes_back_and_documents_keep_the_customer(
+def test_option_removed_in_paperless_is_refused_or_comes_back_and_documents_keep_the_customer(
     root_client,
     acme,
 ):
@@ -128,7 +128,7 @@ def test_option_removed_in_paperless_comes_back_and_documents_keep_the_customer(
         value_select=acme.option_id,
     )
 
-    response = root_client.patch(
+    in_use = root_client.patch(
         f"/api/custom_fields/{field.pk}/",
         {
             "extra_data": {
@@ -137,9 +137,26 @@ def test_option_removed_in_paperless_comes_back_and_documents_keep_the_customer(
         },
         format="json",
     )
+    unused = root_client.patch(
+        f"/api/custom_fields/{field.pk}/",
+        {
+            "extra_data": {
+                "select_options": [
+                    {"id": acme.option_id, "label": "C001 北京某科技有限公司"},
+                ],
+            },
+        },
+        format="json",
+    )
 
-    assert response.status_code == 200
-    assert acme.option_id in options("客户")
+    # An option documents use is refused with the reason; an unused registered one is
+    # put back, since the register still has the customer.
+    assert in_use.status_code == 403
+    assert (
+        "C001 北京某科技有限公司 of 客户 cannot be removed" in in_use.json()["detail"]
+    )
+    assert unused.status_code == 200
+    assert {acme.option_id, other.option_id} <= set(options("客户"))
     assert (
         CustomFieldInstance.objects.get(document=doc, field=field).value_select
         == acme.option_id
