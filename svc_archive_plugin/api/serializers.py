@@ -519,6 +519,10 @@ class RenewalSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
+class FoundSerializer(serializers.Serializer):
+    note = serializers.CharField()
+
+
 class InspectionSerializer(serializers.Serializer):
     condition = serializers.ChoiceField(choices=Loan.Condition.choices)
     note = serializers.CharField(allow_blank=True, required=False, default="")
