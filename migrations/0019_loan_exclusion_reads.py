@@ -53,59 +53,134 @@ def hold_originals(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('svc_archive_plugin', '0015_capture_failures'),
+        ("svc_archive_plugin", "0015_capture_failures"),
         ("documents", "0022_add_perf_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='accesslogentry',
-            name='client_address',
-            field=models.GenericIPAddressField(blank=True, null=True, verbose_name='client address'),
+            model_name="accesslogentry",
+            name="client_address",
+            field=models.GenericIPAddressField(
+                blank=True, null=True, verbose_name="client address"
+            ),
         ),
         migrations.AddField(
-            model_name='accesslogentry',
-            name='share_link',
-            field=models.CharField(blank=True, max_length=64, verbose_name='share link'),
+            model_name="accesslogentry",
+            name="share_link",
+            field=models.CharField(
+                blank=True, max_length=64, verbose_name="share link"
+            ),
         ),
         migrations.AddField(
-            model_name='accesslogentry',
-            name='shared_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='share link created by'),
+            model_name="accesslogentry",
+            name="shared_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="share link created by",
+            ),
         ),
         migrations.AddField(
-            model_name='accesslogentry',
-            name='shared_by_name',
-            field=models.CharField(blank=True, max_length=150, verbose_name='share link created by (name)'),
+            model_name="accesslogentry",
+            name="shared_by_name",
+            field=models.CharField(
+                blank=True, max_length=150, verbose_name="share link created by (name)"
+            ),
         ),
         migrations.AlterField(
-            model_name='accesslogentry',
-            name='kind',
-            field=models.CharField(choices=[('view', 'Viewed (details)'), ('preview', 'Previewed'), ('download', 'Downloaded'), ('email', 'Sent by e-mail'), ('shared', 'Opened through a share link'), ('listed', 'Full text read in a list or search')], max_length=16, verbose_name='kind of access'),
+            model_name="accesslogentry",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("view", "Viewed (details)"),
+                    ("preview", "Previewed"),
+                    ("download", "Downloaded"),
+                    ("email", "Sent by e-mail"),
+                    ("shared", "Opened through a share link"),
+                    ("listed", "Full text read in a list or search"),
+                ],
+                max_length=16,
+                verbose_name="kind of access",
+            ),
         ),
         migrations.AlterField(
-            model_name='accesslogentry',
-            name='via',
-            field=models.CharField(choices=[('api', 'paperless (web UI or API)'), ('admin', 'Django admin'), ('share', 'share link')], max_length=16, verbose_name='through'),
+            model_name="accesslogentry",
+            name="via",
+            field=models.CharField(
+                choices=[
+                    ("api", "paperless (web UI or API)"),
+                    ("admin", "Django admin"),
+                    ("share", "share link"),
+                ],
+                max_length=16,
+                verbose_name="through",
+            ),
         ),
         migrations.AlterField(
-            model_name='loanevent',
-            name='action',
-            field=models.CharField(choices=[('request', 'Requested'), ('approve_head', 'Approved by the department head'), ('approve_archive', 'Approved by the archive department head'), ('refuse', 'Refused'), ('cancel', 'Cancelled'), ('issue', 'Issued at the desk'), ('request_renewal', 'Renewal requested'), ('approve_renewal_head', 'Renewal approved by the department head'), ('approve_renewal_archive', 'Renewal approved by the archive department head'), ('renew', 'Renewed'), ('refuse_renewal', 'Renewal refused'), ('return', 'Returned at the desk'), ('inspect', 'Inspected'), ('remind', 'Reminder sent'), ('found', 'Found and back in the archive')], max_length=32, verbose_name='loan step'),
+            model_name="loanevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("request", "Requested"),
+                    ("approve_head", "Approved by the department head"),
+                    ("approve_archive", "Approved by the archive department head"),
+                    ("refuse", "Refused"),
+                    ("cancel", "Cancelled"),
+                    ("issue", "Issued at the desk"),
+                    ("request_renewal", "Renewal requested"),
+                    ("approve_renewal_head", "Renewal approved by the department head"),
+                    (
+                        "approve_renewal_archive",
+                        "Renewal approved by the archive department head",
+                    ),
+                    ("renew", "Renewed"),
+                    ("refuse_renewal", "Renewal refused"),
+                    ("return", "Returned at the desk"),
+                    ("inspect", "Inspected"),
+                    ("remind", "Reminder sent"),
+                    ("found", "Found and back in the archive"),
+                ],
+                max_length=32,
+                verbose_name="loan step",
+            ),
         ),
         migrations.CreateModel(
-            name='LoanOccupancy',
+            name="LoanOccupancy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=64, unique=True, verbose_name='original held')),
-                ('loan', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='occupancies', to='svc_archive_plugin.loan', verbose_name='loan')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "key",
+                    models.CharField(
+                        max_length=64, unique=True, verbose_name="original held"
+                    ),
+                ),
+                (
+                    "loan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="occupancies",
+                        to="svc_archive_plugin.loan",
+                        verbose_name="loan",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'original off the shelf',
-                'verbose_name_plural': 'originals off the shelf',
+                "verbose_name": "original off the shelf",
+                "verbose_name_plural": "originals off the shelf",
             },
         ),
         migrations.RunPython(hold_originals, migrations.RunPython.noop),

@@ -433,6 +433,9 @@ class AccessLogEntrySerializer(serializers.ModelSerializer):
             "kind",
             "via",
             "request",
+            "share_link",
+            "shared_by_name",
+            "client_address",
         )
         read_only_fields = fields
 

@@ -101,7 +101,9 @@ class Api:
 
     def back(self, loan_id, condition="intact", note=""):
         assert self.step(self.desk, loan_id, "receive").status_code == 200
-        answer = self.step(self.desk, loan_id, "inspect", condition=condition, note=note)
+        answer = self.step(
+            self.desk, loan_id, "inspect", condition=condition, note=note
+        )
         assert answer.status_code == 200, answer.content
         return answer
 
@@ -202,8 +204,9 @@ def test_a_lost_document_keeps_its_dossier_in_the_archive(
     api.back(lost, condition="lost", note="遗失")
     asked = api.ask(user=people["outsider"], dossier=shelved.pk)
     assert asked.status_code == 409
-    assert f"document #{contract.pk} was lost on loan {number(lost)}" in (
-        asked.json()["detail"]
+    assert (
+        f"document #{contract.pk} was lost on loan {number(lost)}"
+        in (asked.json()["detail"])
     )
     # An electronic copy is not the original: it is still lent.
     settings.SVC_ARCHIVE_LOAN_ELECTRONIC_COPIES = True
