@@ -64,14 +64,18 @@ class Migration(migrations.Migration):
             model_name="accesslogentry",
             name="client_address",
             field=models.GenericIPAddressField(
-                blank=True, null=True, verbose_name="client address"
+                blank=True,
+                null=True,
+                verbose_name="client address",
             ),
         ),
         migrations.AddField(
             model_name="accesslogentry",
             name="share_link",
             field=models.CharField(
-                blank=True, max_length=64, verbose_name="share link"
+                blank=True,
+                max_length=64,
+                verbose_name="share link",
             ),
         ),
         migrations.AddField(
@@ -90,7 +94,9 @@ class Migration(migrations.Migration):
             model_name="accesslogentry",
             name="shared_by_name",
             field=models.CharField(
-                blank=True, max_length=150, verbose_name="share link created by (name)"
+                blank=True,
+                max_length=150,
+                verbose_name="share link created by (name)",
             ),
         ),
         migrations.AlterField(
@@ -165,7 +171,9 @@ class Migration(migrations.Migration):
                 (
                     "key",
                     models.CharField(
-                        max_length=64, unique=True, verbose_name="original held"
+                        max_length=64,
+                        unique=True,
+                        verbose_name="original held",
                     ),
                 ),
                 (

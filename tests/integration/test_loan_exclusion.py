@@ -21,7 +21,6 @@ from rest_framework.test import APIClient
 from svc_archive_plugin.models import Loan
 from svc_archive_plugin.models import LoanEvent
 from svc_archive_plugin.models import LoanOccupancy
-from svc_archive_plugin.services import loans
 from tests.conftest import API_ACCEPT
 from tests.factories import UserFactory
 from tests.factories import add_document
@@ -102,7 +101,11 @@ class Api:
     def back(self, loan_id, condition="intact", note=""):
         assert self.step(self.desk, loan_id, "receive").status_code == 200
         answer = self.step(
-            self.desk, loan_id, "inspect", condition=condition, note=note
+            self.desk,
+            loan_id,
+            "inspect",
+            condition=condition,
+            note=note,
         )
         assert answer.status_code == 200, answer.content
         return answer
