@@ -98,6 +98,13 @@ class InspectionForm(forms.Form):
     )
 
 
+class FoundForm(forms.Form):
+    note = forms.CharField(
+        label=_("Where and how it was found"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 # Step -> (button label, form, how the service is called with the form's data).
 STEPS = {
     "approve": (
@@ -144,6 +151,11 @@ STEPS = {
             data["condition"],
             data["note"],
         ),
+    ),
+    "found": (
+        _("Record the lost item found"),
+        FoundForm,
+        lambda loan, user, data: loans.found(loan, user, data["note"]),
     ),
 }
 

@@ -25,6 +25,7 @@ from rest_framework.viewsets import ReadOnlyModelViewSet
 from svc_archive_plugin.api.filters import ArchiveFilterSet
 from svc_archive_plugin.api.serializers import AccessLogEntrySerializer
 from svc_archive_plugin.api.serializers import AccessRequestSerializer
+from svc_archive_plugin.api.serializers import FoundSerializer
 from svc_archive_plugin.api.serializers import InspectionSerializer
 from svc_archive_plugin.api.serializers import LoanSerializer
 from svc_archive_plugin.api.serializers import ReasonSerializer
@@ -253,6 +254,7 @@ class LoanViewSet(_ScopedViewSet):
         InspectionSerializer,
         ("condition", "note"),
     )
+    found = _loan_step("found", loans.found, FoundSerializer, ("note",))
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])

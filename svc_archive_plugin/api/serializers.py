@@ -433,6 +433,9 @@ class AccessLogEntrySerializer(serializers.ModelSerializer):
             "kind",
             "via",
             "request",
+            "share_link",
+            "shared_by_name",
+            "client_address",
         )
         read_only_fields = fields
 
@@ -517,6 +520,10 @@ class LoanSerializer(serializers.ModelSerializer):
 class RenewalSerializer(serializers.Serializer):
     days = serializers.IntegerField(min_value=1)
     reason = serializers.CharField()
+
+
+class FoundSerializer(serializers.Serializer):
+    note = serializers.CharField()
 
 
 class InspectionSerializer(serializers.Serializer):

@@ -24,6 +24,7 @@ from svc_archive_plugin.models.loans import Loan
 from svc_archive_plugin.models.loans import LoanApprovalQueue
 from svc_archive_plugin.models.loans import LoanEvent
 from svc_archive_plugin.models.loans import LoanLiability
+from svc_archive_plugin.models.loans import LoanOccupancy
 from svc_archive_plugin.models.loans import LoanOut
 from svc_archive_plugin.models.loans import LoanToInspect
 from svc_archive_plugin.models.loans import LoanToIssue
@@ -80,6 +81,7 @@ __all__ = [
     "LoanApprovalQueue",
     "LoanEvent",
     "LoanLiability",
+    "LoanOccupancy",
     "LoanOut",
     "LoanToInspect",
     "LoanToIssue",

@@ -238,6 +238,8 @@ class AccessLogEntry(AppendOnlyModel):
         PREVIEW = "preview", _("Previewed")
         DOWNLOAD = "download", _("Downloaded")
         EMAIL = "email", _("Sent by e-mail")
+        SHARED = "shared", _("Opened through a share link")
+        LISTED = "listed", _("Full text read in a list or search")
 
     at = models.DateTimeField(_("time of access"), auto_now_add=True, db_index=True)
     user = models.ForeignKey(
@@ -287,6 +289,7 @@ class AccessLogEntry(AppendOnlyModel):
     class Via(models.TextChoices):
         API = "api", _("paperless (web UI or API)")
         ADMIN = "admin", _("Django admin")
+        SHARE = "share", _("share link")
 
     kind = models.CharField(_("kind of access"), max_length=16, choices=Kind.choices)
     via = models.CharField(_("through"), max_length=16, choices=Via.choices)
@@ -298,6 +301,26 @@ class AccessLogEntry(AppendOnlyModel):
         blank=True,
         related_name="+",
         verbose_name=_("under access request"),
+    )
+    # A share link is opened by whoever holds it: the link, who made it, and where from.
+    share_link = models.CharField(_("share link"), max_length=64, blank=True)
+    shared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("share link created by"),
+    )
+    shared_by_name = models.CharField(
+        _("share link created by (name)"),
+        max_length=150,
+        blank=True,
+    )
+    client_address = models.GenericIPAddressField(
+        _("client address"),
+        null=True,
+        blank=True,
     )
 
     class Meta:

@@ -247,6 +247,7 @@ class LoanEvent(AppendOnlyModel):
         RETURN = "return", _("Returned at the desk")
         INSPECT = "inspect", _("Inspected")
         REMIND = "remind", _("Reminder sent")
+        FOUND = "found", _("Found and back in the archive")
 
     loan = models.ForeignKey(
         Loan,
@@ -313,6 +314,32 @@ class LoanLiability(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.loan.number}: {self.get_condition_display()}"
+
+
+class LoanOccupancy(models.Model):
+    """An original a paper loan keeps off the shelf: its dossier, or one of the documents.
+
+    A dossier loan holds ``dossier:<id>`` and ``document:<id>`` of every document in it; a
+    document loan holds its ``document:<id>``. The key is unique, so the database lets a
+    dossier and one of its documents be out only once between them, whichever desk is
+    faster. The keys are held from issue until the inspection shelves the item, and
+    after an inspection that finds it lost, until the found step brings it back.
+    """
+
+    key = models.CharField(_("original held"), max_length=64, unique=True)
+    loan = models.ForeignKey(
+        Loan,
+        on_delete=models.PROTECT,
+        related_name="occupancies",
+        verbose_name=_("loan"),
+    )
+
+    class Meta:
+        verbose_name = _("original off the shelf")
+        verbose_name_plural = _("originals off the shelf")
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.loan_id})"
 
 
 # The desk screens 借阅台: one changelist each, over the same loans.

@@ -18,6 +18,9 @@ COLUMNS = (
     "kind",
     "via",
     "access_request_id",
+    "share_link",
+    "share_link_creator",
+    "client_address",
 )
 # One query for the lot: the names were copied into the log, the codes come in the join.
 FIELDS = (
@@ -31,6 +34,9 @@ FIELDS = (
     "kind",
     "via",
     "request_id",
+    "share_link",
+    "shared_by_name",
+    "client_address",
 )
 
 

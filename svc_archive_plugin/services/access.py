@@ -10,12 +10,17 @@
   change grant but those of current requests, and no share link. Other grants are taken
   away and its share links expired, each kept as a ``WithdrawnPermission``, so nobody
   loses access without a trace; new share links to it are refused.
-- Every view, preview and download of an archived document is logged (``record_access``).
+- Every view, preview and download of an archived document is logged (``record_access``),
+  and so is every opening of a share link (with the link, its creator, the client address).
+- The full text of a sealed or filed record is left out of document lists and search
+  results for anyone without a current grant on it (``content_withheld``): the record's own
+  page shows it, and is logged. A grant holder gets it, and that read is logged too.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -29,6 +34,7 @@ from svc_archive_plugin.models import AccessRequestItem
 from svc_archive_plugin.models import Customer
 from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models import ProvisionedObject
+from svc_archive_plugin.models import RecordRetention
 from svc_archive_plugin.models import ServiceProject
 from svc_archive_plugin.models import WithdrawnPermission
 from svc_archive_plugin.services import vocabulary as vocab
@@ -530,25 +536,73 @@ def _expire_share_links(
 # The access log ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class SharedRead:
+    """A document opened through a share link: by whoever holds the link."""
+
+    slug: str
+    creator: User | None
+    client_address: str | None
+
+
+def content_withheld(
+    user: User | None,
+    document_ids: Iterable[int],
+) -> tuple[set[int], set[int]]:
+    """Of the sealed or filed records among ``document_ids``: (withheld, granted).
+
+    Lists and search results leave out the full text of the withheld ones; ``user`` holds
+    a current access grant on the granted ones, and reads their text there on the log.
+    """
+    ids = list(document_ids)
+    if not ids:
+        return set(), set()
+    guarded = sealed(ids) | set(
+        RecordRetention.objects.filter(document_id__in=ids, filed=True).values_list(
+            "document_id",
+            flat=True,
+        ),
+    )
+    if not guarded:
+        return set(), set()
+    granted = (
+        set(
+            AccessGrant.objects.filter(
+                user=user,
+                document_id__in=guarded,
+                withdrawn_at__isnull=True,
+            ).values_list("document_id", flat=True),
+        )
+        if user is not None and user.is_authenticated
+        else set()
+    )
+    return guarded - granted, granted
+
+
 def record_access(user: User, document_id: int, kind: str, via: str) -> None:
     """Log one access to an archived document (one with a service-archive type)."""
     record_accesses(user, [document_id], kind, via)
 
 
 def record_accesses(
-    user: User,
+    user: User | None,
     document_ids: Iterable[int],
     kind: str,
     via: str,
+    *,
+    shared: SharedRead | None = None,
 ) -> int:
     """Log an access to each archived document among ``document_ids``; return how many.
 
-    A fixed number of queries however many documents (a bulk download, an e-mail).
+    A fixed number of queries however many documents (a bulk download, an e-mail). A
+    share link is logged whoever opens it, signed in or not.
     """
     from documents.models import CustomFieldInstance
     from documents.models import Document
 
-    if user is None or not user.is_authenticated:
+    if user is not None and not user.is_authenticated:
+        user = None
+    if user is None and shared is None:
         return 0
     titles = dict(
         Document.global_objects.filter(
@@ -585,16 +639,30 @@ def record_accesses(
             option_id__in=wanted["custom_field.customer"],
         ).values_list("option_id", "pk"),
     )
-    requests = dict(
-        AccessGrant.objects.filter(
-            user=user,
-            document_id__in=titles,
-            withdrawn_at__isnull=True,
+    requests = (
+        dict(
+            AccessGrant.objects.filter(
+                user=user,
+                document_id__in=titles,
+                withdrawn_at__isnull=True,
+            )
+            .order_by("pk")
+            .values_list("document_id", "request_id"),
         )
-        .order_by("pk")
-        .values_list("document_id", "request_id"),
+        if user is not None
+        else {}
     )
-    department = department_of(user)
+    department = department_of(user) if user is not None else None
+    link = (
+        {
+            "share_link": shared.slug,
+            "shared_by": shared.creator,
+            "shared_by_name": shared.creator.get_username() if shared.creator else "",
+            "client_address": shared.client_address,
+        }
+        if shared is not None
+        else {}
+    )
     entries = []
     for document_id, title in titles.items():
         own = options.get(document_id, {})
@@ -605,7 +673,7 @@ def record_accesses(
         entries.append(
             AccessLogEntry(
                 user=user,
-                username=user.get_username(),
+                username=user.get_username() if user is not None else "",
                 department=department,
                 department_name=department.name if department else "",
                 document_id=document_id,
@@ -616,6 +684,7 @@ def record_accesses(
                 kind=kind,
                 via=via,
                 request_id=requests.get(document_id),
+                **link,
             ),
         )
     AccessLogEntry.objects.bulk_create(entries)

@@ -9,6 +9,15 @@
   存放位置 field says where they are; an item out on loan cannot be deleted or destroyed.
 - One item is out once: ``Loan.out_key`` is unique in the database, so two desks issuing
   the same dossier at once cannot both succeed; a new borrower needs the item back first.
+- A dossier and any of its documents are never out at the same time, either way round.
+  A paper loan holds a ``LoanOccupancy`` key for each original it takes off the shelf (a
+  dossier: itself and each of its documents), and the keys are unique in the database.
+  Both kinds of loan also lock the dossier's row before they look, so a document joining
+  the dossier later is covered too and the loser of a race is told which loan won.
+- An item inspected *lost* keeps its keys: it is not requested, approved or issued again
+  until the desk records it *found* (with a note), which shelves it again.
+- A request is refused while the paper item, its dossier or one of its documents is out;
+  an approval goes ahead (the loan waits for the item) unless it is lost.
 - A renewal 续借 is asked for before the due date and approved again, at most
   ``LOAN_MAX_RENEWALS`` times.
 - The desk receives the item back, then inspects it: intact / damaged / pages missing /
@@ -37,6 +46,7 @@ from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models import Loan
 from svc_archive_plugin.models import LoanEvent
 from svc_archive_plugin.models import LoanLiability
+from svc_archive_plugin.models import LoanOccupancy
 from svc_archive_plugin.services.calendar import calendar_between
 from svc_archive_plugin.services.calendar import working_day_deadline
 from svc_archive_plugin.services.indexing import reindex
@@ -135,6 +145,9 @@ def request_loan(
         raise LoanError(
             _("Electronic copies are not lent here (LOAN_ELECTRONIC_COPIES)."),
         )
+    if medium == Loan.Medium.PAPER:
+        item = Loan(dossier=dossier, document_id=document_id, medium=medium)
+        _check_shelf(item, _dossier_of(item), out_too=True)
     with transaction.atomic():
         loan = Loan.objects.create(
             number=f"pending-{timezone.now().timestamp()}",
@@ -224,6 +237,9 @@ def approve(loan: Loan, user: User, note: str = "") -> Loan:
                 % {"department": loan.department or _("the borrower's department")},
             )
         role = mine[0]
+        if stage == "loan" and loan.medium == Loan.Medium.PAPER:
+            # Out with someone else: the loan waits for it; lost: nothing to wait for.
+            _check_shelf(loan, _dossier_of(loan), out_too=False)
         if stage == "loan":
             field = "head_approved_by" if role == "head" else "archive_approved_by"
             action = Action.APPROVE_HEAD if role == "head" else Action.APPROVE_ARCHIVE
@@ -302,22 +318,12 @@ def home_location(loan: Loan) -> str:
     """Where the paper original lives: its dossier's cabinet-shelf-box."""
     if loan.dossier_id:
         return loan.dossier.location
-    project = provisioned("custom_field.project")
-    location = provisioned("custom_field.location")
-    if project is None:
-        return ""
     from documents.models import CustomFieldInstance
 
-    option = (
-        CustomFieldInstance.objects.filter(document_id=loan.document_id, field=project)
-        .values_list("value_select", flat=True)
-        .first()
-    )
-    dossier = (
-        Dossier.objects.filter(project__option_id=option).first() if option else None
-    )
+    dossier = _dossier_of(loan)
     if dossier is not None and dossier.location:
         return dossier.location
+    location = provisioned("custom_field.location")
     if location is None:
         return ""
     return (
@@ -326,6 +332,96 @@ def home_location(loan: Loan) -> str:
         .first()
         or ""
     )
+
+
+def _dossier_of(loan: Loan) -> Dossier | None:
+    """The loan's dossier, or the dossier the lent document's project field names."""
+    from documents.models import CustomFieldInstance
+
+    if loan.dossier_id:
+        return loan.dossier
+    project = provisioned("custom_field.project")
+    if project is None:
+        return None
+    option = (
+        CustomFieldInstance.objects.filter(document_id=loan.document_id, field=project)
+        .values_list("value_select", flat=True)
+        .first()
+    )
+    return Dossier.objects.filter(project__option_id=option).first() if option else None
+
+
+# A dossier and its documents exclude each other ------------------------------------------
+
+
+def _keys(loan: Loan) -> list[str]:
+    """The originals a paper loan takes off the shelf: a dossier and each of its documents."""
+    if loan.dossier_id:
+        return [
+            f"dossier:{loan.dossier_id}",
+            *(f"document:{pk}" for pk in item_documents(loan)),
+        ]
+    return [f"document:{loan.document_id}"]
+
+
+def _blockers(loan: Loan, dossier: Dossier | None) -> list[LoanOccupancy]:
+    """Other loans holding the item, a document of it, or (a document) its dossier."""
+    keys = _keys(loan)
+    if not loan.dossier_id and dossier is not None:
+        keys.append(f"dossier:{dossier.pk}")
+    held = LoanOccupancy.objects.filter(key__in=keys)
+    if loan.pk:
+        held = held.exclude(loan_id=loan.pk)
+    return list(
+        held.select_related("loan__borrower", "loan__dossier__project").order_by("pk"),
+    )
+
+
+def _refusal(loan: Loan, blocker: LoanOccupancy) -> str:
+    other = blocker.loan
+    if other.condition == Loan.Condition.LOST:
+        part = (
+            _("dossier %(dossier)s") % {"dossier": other.dossier}
+            if other.dossier_id
+            else _("document #%(id)s") % {"id": other.document_id}
+        )
+        return _(
+            "Not lent: %(part)s was lost on loan %(loan)s, and is lent again only "
+            "once the archive desk records it found.",
+        ) % {"part": part, "loan": other.number}
+    if other.item_key == loan.item_key:
+        return _("%(item)s is out already (%(loan)s); it must come back first.") % {
+            "item": loan.item_label,
+            "loan": f"{other.number} {other.borrower.username}",
+        }
+    part = (
+        _("dossier %(dossier)s") % {"dossier": other.dossier}
+        if other.dossier_id
+        else _("document #%(id)s") % {"id": other.document_id}
+    )
+    return _(
+        "Not lent now: %(part)s is out on loan %(loan)s (%(borrower)s) until %(due)s, "
+        "and a dossier and its documents are never out at the same time.",
+    ) % {
+        "part": part,
+        "loan": other.number,
+        "borrower": other.borrower.username,
+        "due": other.due.isoformat() if other.due else "?",
+    }
+
+
+def _check_shelf(loan: Loan, dossier: Dossier | None, *, out_too: bool) -> None:
+    """Refuse while the item or a part of it is lost (and, ``out_too``, while it is out)."""
+    for blocker in _blockers(loan, dossier):
+        if out_too or blocker.loan.condition == Loan.Condition.LOST:
+            raise LoanError(_refusal(loan, blocker))
+
+
+def _lock_dossier(dossier: Dossier | None) -> None:
+    # Dossier loans and document loans of one dossier queue on this row, so each sees
+    # what the other committed (the unique keys decide even without it).
+    if dossier is not None:
+        list(Dossier.objects.select_for_update().filter(pk=dossier.pk).values("pk"))
 
 
 def _set_location(document_ids: list[int], text: str) -> None:
@@ -354,55 +450,66 @@ def _set_location(document_ids: list[int], text: str) -> None:
 
 
 def issue(loan: Loan, user: User, note: str = "") -> Loan:
-    """Hand the item out at the desk; refused if it is out already."""
+    """Hand the item out at the desk; refused while it, or a part of it, is out or lost."""
     _need(user, DESK, _("Only the archive desk issues loans."))
     today = timezone.localdate()
-    try:
-        with transaction.atomic():
-            loan = _locked(loan)
-            if loan.state != State.APPROVED:
-                raise LoanError(
-                    _("Loan %(number)s is %(state)s; only an approved loan is issued.")
-                    % {"number": loan.number, "state": loan.get_state_display()},
-                )
-            if user.pk == loan.borrower_id:
-                raise LoanForbidden(_("Nobody issues a loan to themselves."))
-            paper = loan.medium == Loan.Medium.PAPER
-            loan.out_key = (
-                loan.item_key if paper else f"{loan.item_key}:copy:{loan.borrower_id}"
+    with transaction.atomic():
+        loan = _locked(loan)
+        if loan.state != State.APPROVED:
+            raise LoanError(
+                _("Loan %(number)s is %(state)s; only an approved loan is issued.")
+                % {"number": loan.number, "state": loan.get_state_display()},
             )
-            loan.issued_by = user
-            loan.issued_at = timezone.now()
-            loan.location_out = home_location(loan) if paper else ""
-            loan.due = working_day_deadline(today, loan.days)
-            _event(loan, Action.ISSUE, user, note, to=State.ISSUED)
-            with transaction.atomic():  # the unique key decides, even for two desks
-                loan.save()
-            if paper:
-                documents = item_documents(loan)
-                set_tag("tag.retention.on_loan", documents, add=True)
-                _set_location(
-                    documents,
-                    _("On loan: %(number)s, %(borrower)s, due %(due)s")
-                    % {
-                        "number": loan.number,
-                        "borrower": loan.borrower,
-                        "due": loan.due.isoformat(),
-                    },
-                )
-    except IntegrityError:
-        holder = (
-            Loan.objects.filter(out_key=loan.out_key)
-            .values_list("number", "borrower__username")
-            .first()
+        if user.pk == loan.borrower_id:
+            raise LoanForbidden(_("Nobody issues a loan to themselves."))
+        paper = loan.medium == Loan.Medium.PAPER
+        dossier = _dossier_of(loan) if paper else None
+        if paper:
+            _lock_dossier(dossier)
+            _check_shelf(loan, dossier, out_too=True)
+        loan.out_key = (
+            loan.item_key if paper else f"{loan.item_key}:copy:{loan.borrower_id}"
         )
-        raise LoanError(
-            _("%(item)s is out already (%(loan)s); it must come back first.")
-            % {
-                "item": loan.item_label,
-                "loan": " ".join(holder) if holder else _("another loan"),
-            },
-        ) from None
+        loan.issued_by = user
+        loan.issued_at = timezone.now()
+        loan.location_out = home_location(loan) if paper else ""
+        loan.due = working_day_deadline(today, loan.days)
+        _event(loan, Action.ISSUE, user, note, to=State.ISSUED)
+        try:
+            with transaction.atomic():  # the unique keys decide, even for two desks
+                loan.save()
+                if paper:
+                    LoanOccupancy.objects.bulk_create(
+                        [LoanOccupancy(loan=loan, key=key) for key in _keys(loan)],
+                    )
+        except IntegrityError:
+            blockers = _blockers(loan, dossier) if paper else []
+            holder = (
+                Loan.objects.filter(out_key=loan.out_key)
+                .values_list("number", "borrower__username")
+                .first()
+            )
+            raise LoanError(
+                _refusal(loan, blockers[0])
+                if blockers
+                else _("%(item)s is out already (%(loan)s); it must come back first.")
+                % {
+                    "item": loan.item_label,
+                    "loan": " ".join(holder) if holder else _("another loan"),
+                },
+            ) from None
+        if paper:
+            documents = item_documents(loan)
+            set_tag("tag.retention.on_loan", documents, add=True)
+            _set_location(
+                documents,
+                _("On loan: %(number)s, %(borrower)s, due %(due)s")
+                % {
+                    "number": loan.number,
+                    "borrower": loan.borrower,
+                    "due": loan.due.isoformat(),
+                },
+            )
     return loan
 
 
@@ -503,6 +610,9 @@ def inspect(loan: Loan, user: User, condition: str, note: str = "") -> Loan:
             to=State.CLOSED,
         )
         loan.save()
+        if condition != Loan.Condition.LOST:
+            # Back on the shelf; a lost item keeps its keys until it is found.
+            LoanOccupancy.objects.filter(loan=loan).delete()
         if condition != Loan.Condition.INTACT:
             LoanLiability.objects.create(
                 loan=loan,
@@ -521,6 +631,35 @@ def inspect(loan: Loan, user: User, condition: str, note: str = "") -> Loan:
                 else _("Lost on loan %(number)s") % {"number": loan.number},
             )
     return loan
+
+
+def found(loan: Loan, user: User, note: str) -> Loan:
+    """Bring back an item inspected lost: where and how it was found; it is lent again."""
+    _need(user, DESK, _("Only the archive desk records a lost item found."))
+    note = (note or "").strip()
+    if not note:
+        raise LoanError(
+            _("Say where and how the item was found: the note is the record."),
+        )
+    with transaction.atomic():
+        loan = _locked(loan)
+        if not lost_and_not_found(loan):
+            raise LoanError(
+                _("Loan %(number)s has no lost item to bring back.")
+                % {"number": loan.number},
+            )
+        _event(loan, Action.FOUND, user, note)
+        LoanOccupancy.objects.filter(loan=loan).delete()
+        _set_location(item_documents(loan), loan.location_out)
+    return loan
+
+
+def lost_and_not_found(loan: Loan) -> bool:
+    """Whether the loan's item was inspected lost and is not yet found."""
+    return (
+        loan.condition == Loan.Condition.LOST
+        and LoanOccupancy.objects.filter(loan_id=loan.pk).exists()
+    )
 
 
 # What is out ------------------------------------------------------------------------------
@@ -758,4 +897,6 @@ def next_steps(loan: Loan, user: User) -> list[str]:
         steps.append("receive")
     if loan.state == State.RETURNED and desk:
         steps.append("inspect")
+    if loan.state == State.CLOSED and desk and lost_and_not_found(loan):
+        steps.append("found")
     return steps

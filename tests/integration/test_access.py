@@ -106,7 +106,11 @@ def test_request_approve_see_search_and_lose_it(secret, people, api_client):
     reindex_now(secret)
     assert visible(api_client, clerk, secret) == 200
     assert found_by_search(api_client, clerk, "zebrasecret") == [secret.pk]
-    entry = AccessLogEntry.objects.get(user=clerk)
+    # The search served the record's full text under the grant: that read is logged too.
+    assert (
+        AccessLogEntry.objects.get(user=clerk, kind="listed").request_id == request.pk
+    )
+    entry = AccessLogEntry.objects.get(user=clerk, kind="view")
     assert (entry.document_id, entry.kind, entry.request_id) == (
         secret.pk,
         "view",

@@ -241,6 +241,9 @@ def test_the_access_log_streams_as_csv(people, dossier):
         "kind",
         "via",
         "access_request_id",
+        "share_link",
+        "share_link_creator",
+        "client_address",
     ]
     first, second = rows[1:]
     entry = AccessLogEntry.objects.get(document_id=4711)
@@ -255,6 +258,9 @@ def test_the_access_log_streams_as_csv(people, dossier):
         "view",
         "api",
         "42",
+        "",
+        "",
+        "",
     ]
     assert second[1:] == [
         "outsider",
@@ -265,6 +271,9 @@ def test_the_access_log_streams_as_csv(people, dossier):
         "",
         "download",
         "ui",
+        "",
+        "",
+        "",
         "",
     ]
     assert datetime.datetime.fromisoformat(second[0]).tzinfo is not None

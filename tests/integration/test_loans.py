@@ -221,8 +221,8 @@ def test_only_the_desk_issues_and_never_to_itself(people, shelved, desk):
 
 def test_an_item_is_out_once(people, shelved, desk):
     """No onward lending: a second borrower waits until the item is back."""
+    second = approved(people, shelved, who="outsider")  # asked while on the shelf
     first = out(people, shelved, desk)
-    second = approved(people, shelved, who="outsider")
     with pytest.raises(
         loans.LoanError,
         match=f"out already \\({first.number} clerk\\)",
