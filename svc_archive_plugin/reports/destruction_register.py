@@ -405,8 +405,9 @@ def destruction_register_pdf(destruction_list: DestructionList) -> tuple[bytes, 
     )
     pdf.ln(4)
     _signature_block(pdf, signatories, _prepared_on(destruction_list))
-    pdf.ln(4)
-    _chain_heads_block(pdf, chains.heads())
+    if entries:  # a list not yet carried out is no register yet: nothing to anchor
+        pdf.ln(4)
+        _chain_heads_block(pdf, chains.heads())
     pdf.set_font("cjk", size=8)
     pdf.cell(0, 6, printed_on(), new_x="LMARGIN", new_y="NEXT", align="R")
     return bytes(pdf.output()), f"destruction-register-{destruction_list.number}.pdf"
