@@ -348,3 +348,48 @@ def test_an_import_with_a_broken_chain_is_refused(exported, change, problem):
     assert "accesslogentry" in str(refused.value)
     assert "Nothing was imported" in str(refused.value)
     assert sum(m._base_manager.count() for m in backup.plugin_models()) == 0
+
+
+# The migration chains the rows that were already there ------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_chains_existing_rows_in_id_order():
+    from django.db.migrations.executor import MigrationExecutor
+    from django.utils import timezone
+
+    app = "svc_archive_plugin"
+    executor = MigrationExecutor(connection)
+    executor.migrate([(app, "0015_capture_failures")])
+    old = executor.loader.project_state([(app, "0015_capture_failures")]).apps
+    Entry = old.get_model(app, "AccessLogEntry")
+    for n in range(3):
+        Entry.objects.create(
+            username=f"reader{n}",
+            document_id=100 + n,
+            title=f"合同{n}",
+            kind="view",
+            via="api",
+            at=timezone.now(),
+        )
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes(app))
+
+    rows = list(AccessLogEntry.objects.order_by("pk"))
+    assert [(r.seq, r.username) for r in rows] == [
+        (1, "reader0"),
+        (2, "reader1"),
+        (3, "reader2"),
+    ]
+    assert chains.walk(rows, AccessLogEntry) is None
+    # New rows go on from the migrated chain.
+    record = AccessLogEntry.objects.create(
+        username="reader3",
+        document_id=103,
+        title="合同3",
+        kind="view",
+        via="api",
+    )
+    assert (record.seq, record.prev_hash) == (4, rows[-1].entry_hash)
