@@ -313,9 +313,15 @@ def _natural(label: str, pk, cache: dict) -> object:
     return cache[key]
 
 
-def natural_rows() -> dict[str, list]:
-    """Every plugin row, its references to paperless spelled out instead of ids."""
+def natural_rows(*, seals: bool = True) -> dict[str, list]:
+    """Every plugin row, its references to paperless spelled out instead of ids.
+
+    ``seals=False`` leaves out the evidence chains' hashes and the heads anchored in the
+    fixity checks: an import that renumbers documents or people seals their rows again.
+    """
+    from svc_archive_plugin.models.chains import chain_fields
     from svc_archive_plugin.services.backup import GENERIC_REFERENCES
+    from svc_archive_plugin.services.backup import is_chained
     from svc_archive_plugin.services.backup import plugin_models
     from svc_archive_plugin.services.backup import references
 
@@ -340,6 +346,11 @@ def natural_rows() -> dict[str, list]:
                     values[obj_name],
                     cache,
                 )
+            if not seals and is_chained(model):
+                for name in chain_fields(model)[1:]:
+                    values.pop(name)
+            if not seals and label == "svc_archive_plugin.fixityrun":
+                values.pop("chain_heads")
             rows.append({"pk": record["pk"], **values})
         dump[label] = rows
     from svc_archive_plugin.services.backup import ExportEncoder

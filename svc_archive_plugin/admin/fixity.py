@@ -13,6 +13,8 @@ from django.shortcuts import redirect
 from django.template.defaultfilters import filesizeformat
 from django.urls import path
 from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from svc_archive_plugin.admin.evidence import EvidenceAdmin
@@ -20,6 +22,7 @@ from svc_archive_plugin.admin.evidence import form_page
 from svc_archive_plugin.admin.links import document_link
 from svc_archive_plugin.models import FixityFinding
 from svc_archive_plugin.models import FixityRun
+from svc_archive_plugin.services import chains
 from svc_archive_plugin.services import fixity
 
 VIEW_FINDINGS = "svc_archive_plugin.view_fixityfinding"
@@ -56,6 +59,8 @@ class FixityRunAdmin(EvidenceAdmin):
         "mailed_at",
         "last_document_id",
         "heartbeat_at",
+        "evidence_chain_heads",
+        "evidence_chain_problems",
     )
     readonly_fields = fields
     change_list_template = "admin/svc_archive_plugin/fixityrun/change_list.html"
@@ -65,6 +70,32 @@ class FixityRunAdmin(EvidenceAdmin):
     @admin.display(description=_("read"), ordering="bytes_read")
     def size_read(self, obj: FixityRun) -> str:
         return filesizeformat(obj.bytes_read)
+
+    @admin.display(description=_("heads of the evidence chains"))
+    def evidence_chain_heads(self, obj: FixityRun) -> str:
+        if not obj.chain_heads:
+            return "—"
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li><code>{}</code></li>",
+                ((line,) for line in chains.head_lines(obj.chain_heads)),
+            ),
+        )
+
+    @admin.display(description=_("evidence chain problems"))
+    def evidence_chain_problems(self, obj: FixityRun) -> str:
+        if not obj.chain_problems:
+            return _("None: every chain verifies against the previous anchor.")
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li>{}</li>",
+                ((str(chains.Finding(**p)),) for p in obj.chain_problems),
+            ),
+        )
 
     def get_urls(self):
         return [

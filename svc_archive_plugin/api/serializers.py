@@ -549,6 +549,8 @@ class FixityRunSerializer(serializers.ModelSerializer):
             "problems",
             "mailed_at",
             "last_document_id",
+            "chain_heads",
+            "chain_problems",
         )
         read_only_fields = fields
 

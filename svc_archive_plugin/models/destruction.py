@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from svc_archive_plugin.models.chains import digest
 from svc_archive_plugin.models.evidence import AppendOnlyModel
 
 
@@ -154,8 +155,13 @@ class RegisterEntry(AppendOnlyModel):
 
     Kept permanently and never changed: ``entry_hash`` covers the entry's content and the
     previous entry's hash, so a rewritten or removed row breaks the chain
-    (``manage.py svc_archive_verify_register``).
+    (``manage.py svc_archive_verify``). Its chain keeps the columns and the hash it has
+    always had (``services.register.entry_hash`` over the tombstone's content).
     """
+
+    chain_columns = ("sequence", "previous_hash", "entry_hash")
+    seq = None  # the register numbers its entries in ``sequence``
+    prev_hash = None
 
     sequence = models.PositiveBigIntegerField(_("register sequence"), unique=True)
     destruction_list = models.ForeignKey(
@@ -181,3 +187,7 @@ class RegisterEntry(AppendOnlyModel):
         return (
             f"{self.sequence}: {self.content.get('archive_code') or self.document_id}"
         )
+
+    def chain_digest(self, previous_hash: str, sequence: int) -> str:
+        """The register's own hash: the tombstone's content, not every column."""
+        return digest(previous_hash, sequence, self.content)

@@ -48,6 +48,11 @@ class FixityRun(models.Model):
     # the worker's lease: each write names the value it last wrote, so a worker whose run
     # was taken over stops at its next write.
     heartbeat_at = models.DateTimeField(_("last progress at"), null=True, blank=True)
+    # The anchor of the evidence chains (services/chains.py), written when the run
+    # finishes: every chain's head then ({table: {"seq", "hash"}}), and what the check of
+    # the chains against the previous anchor found.
+    chain_heads = models.JSONField(_("heads of the evidence chains"), default=dict)
+    chain_problems = models.JSONField(_("evidence chain problems"), default=list)
 
     class Meta:
         verbose_name = _("fixity check")

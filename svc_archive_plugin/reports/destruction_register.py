@@ -17,6 +17,7 @@ from fpdf.fonts import FontFace
 from svc_archive_plugin.conf import archive_settings
 from svc_archive_plugin.reports.labels import page_label
 from svc_archive_plugin.reports.labels import printed_on
+from svc_archive_plugin.services import chains
 
 if TYPE_CHECKING:
     from svc_archive_plugin.models import DestructionList
@@ -261,6 +262,50 @@ def _signature_block(pdf: FPDF, signatories: dict, prepared_on: str) -> None:
                 row.cell("")
 
 
+CHAIN_WIDTHS = (95, 22, 160)
+
+
+def _chain_heads_block(pdf: FPDF, heads: dict[str, dict]) -> None:
+    """The 链头: every evidence chain's head as printed, an anchor outside the database."""
+    if pdf.get_y() + 20 + len(heads) * 6 > pdf.page_break_trigger:
+        pdf.add_page()
+    pdf.set_font("cjk", size=11)
+    pdf.cell(0, 8, _("Chain heads"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("cjk", size=8)
+    pdf.multi_cell(
+        0,
+        4.5,
+        _(
+            "The last entry of every evidence chain when this was printed. Keep it with "
+            "the register: svc_archive_verify --heads compares the chains with it, so a "
+            "removed tail or a re-chained table shows.",
+        ),
+        align="L",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    with pdf.table(
+        col_widths=CHAIN_WIDTHS,
+        width=sum(CHAIN_WIDTHS),
+        text_align=("LEFT", "RIGHT", "LEFT"),
+        headings_style=HEADING_STYLE,
+        line_height=4,
+        padding=(0.8, 1),
+        repeat_headings=1,
+    ) as table:
+        heading = table.row()
+        for text in (_("Evidence table"), _("Entries"), _("Head hash (SHA-256)")):
+            heading.cell(text, align="CENTER")
+        for label, head in sorted(heads.items()):
+            table.row(
+                (
+                    f"{chains.table_name(label)} ({label.rsplit('.', 1)[-1]})",
+                    str(head["seq"]),
+                    head["hash"],
+                ),
+            )
+
+
 def destruction_register_pdf(destruction_list: DestructionList) -> tuple[bytes, str]:
     """A4 landscape PDF of the list's register entries + signature block; returns (bytes, filename)."""
     from svc_archive_plugin.services.register import list_entries
@@ -360,6 +405,9 @@ def destruction_register_pdf(destruction_list: DestructionList) -> tuple[bytes, 
     )
     pdf.ln(4)
     _signature_block(pdf, signatories, _prepared_on(destruction_list))
+    if entries:  # a list not yet carried out is no register yet: nothing to anchor
+        pdf.ln(4)
+        _chain_heads_block(pdf, chains.heads())
     pdf.set_font("cjk", size=8)
     pdf.cell(0, 6, printed_on(), new_x="LMARGIN", new_y="NEXT", align="R")
     return bytes(pdf.output()), f"destruction-register-{destruction_list.number}.pdf"

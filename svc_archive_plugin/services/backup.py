@@ -58,6 +58,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 import svc_archive_plugin
+from svc_archive_plugin.models.chains import chain_fields
+from svc_archive_plugin.models.chains import row_hash
+from svc_archive_plugin.models.evidence import AppendOnlyModel
+from svc_archive_plugin.services import chains
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -353,7 +357,10 @@ def export_plugin_data(
                     options = option_fields(model)
                     many = [f.name for f in model._meta.many_to_many]
                     ct_name, obj_name = GENERIC_REFERENCES.get(label, (None, None))
-                    queryset = model._base_manager.order_by("pk")
+                    # Evidence in chain order, which the import checks as it reads.
+                    queryset = model._base_manager.order_by(
+                        chain_fields(model)[0] if is_chained(model) else "pk",
+                    )
                     for batch in _batches(queryset, batch_size):
                         for record in serializers.serialize("python", batch):
                             values = record["fields"]
@@ -396,6 +403,7 @@ def export_plugin_data(
                     o: select_options.get(o) for o in sorted(option_ids)
                 },
                 "register": _register_state(),
+                "chains": chains.heads(),
                 "grants_with_permission": _grants_with_permission(),
             }
         with final_tmp.open("w", encoding="utf-8") as out:
@@ -736,25 +744,36 @@ def _insert(model: type[models.Model], objects: list[models.Model]) -> None:
         )
 
 
-def _load(path: Path, plan: _Plan, by_label: dict[str, type[models.Model]]) -> dict:
+def _deserialize(records: list[dict]) -> list[models.Model]:
+    try:
+        return [d.object for d in serializers.deserialize("python", records)]
+    except DeserializationError as exc:
+        raise BackupError(
+            _("The export cannot be loaded: %(error)s") % {"error": exc},
+        ) from exc
+
+
+def _load(
+    path: Path,
+    plan: _Plan,
+    by_label: dict[str, type[models.Model]],
+    chain_check: ChainCheck,
+) -> dict:
     loaded: dict[str, int] = defaultdict(int)
     pending: list[dict] = []
+    exported: list[dict] = []  # evidence rows as exported, before _rewrite
     current: type[models.Model] | None = None
 
     def flush() -> None:
         if not pending:
             return
-        try:
-            objects = [
-                d.object for d in serializers.deserialize("python", list(pending))
-            ]
-        except DeserializationError as exc:
-            raise BackupError(
-                _("The export cannot be loaded: %(error)s") % {"error": exc},
-            ) from exc
+        objects = _deserialize(list(pending))
+        if exported:
+            chain_check.feed(current, _deserialize(list(exported)), objects)
         _insert(current, objects)
         loaded[current._meta.label_lower] += len(objects)
         pending.clear()
+        exported.clear()
 
     try:
         with path.open("rb") as f:
@@ -771,6 +790,8 @@ def _load(path: Path, plan: _Plan, by_label: dict[str, type[models.Model]]) -> d
                 if model is not current or len(pending) >= 500:
                     flush()
                     current = model
+                if is_chained(model):
+                    exported.append({**record, "fields": dict(record["fields"])})
                 _rewrite(record, model, plan)
                 pending.append(record)
     except (ijson.JSONError, UnicodeDecodeError) as exc:  # a file cut short or damaged
@@ -779,6 +800,149 @@ def _load(path: Path, plan: _Plan, by_label: dict[str, type[models.Model]]) -> d
         ) from exc
     flush()
     return loaded
+
+
+# The evidence chains: verified as exported, before anything is committed -----------------
+
+
+def is_chained(model: type[models.Model]) -> bool:
+    return issubclass(model, AppendOnlyModel)
+
+
+def _renumbers(plan: _Plan) -> bool:
+    return any(old != new for m in plan.maps.values() for old, new in m.items())
+
+
+@dataclass
+class _ChainState:
+    seq: int = 0
+    previous: str = chains.GENESIS  # the export's chain
+    sealed: str = chains.GENESIS  # the chain as written here
+    resealed: int = 0
+
+
+class ChainCheck:
+    """Verify each evidence chain of an export as its rows are read; refuse a broken one.
+
+    Rows arrive in chain order (the export writes them so). Each is checked with the
+    values it was exported with — before its references are pointed at this
+    installation's objects — against the row before it and, at the end, against the heads
+    the export recorded: an edited, removed, cut-off or re-chained export is refused and
+    the transaction rolls back. Where the import renumbers a document or a person, the
+    rows that name them are sealed again as they are written here (the chain was first
+    verified as exported), and the heads the imported fixity checks anchored are carried
+    over to the chain as sealed here.
+    """
+
+    def __init__(self, header: dict, path: Path, *, renumbering: bool) -> None:
+        self.expected: dict[str, dict] = header.get("chains") or {}
+        self.state: dict[str, _ChainState] = {}
+        self.anchored: dict[tuple[str, int], dict[str, str]] = {}
+        if renumbering:
+            self.anchored = _anchored_heads(path)
+
+    def refuse(self, label: str, pk: Any, seq: Any, problem: str) -> BackupError:
+        return BackupError(
+            _(
+                "The export's evidence chain is broken: %(finding)s. Nothing was "
+                "imported.",
+            )
+            % {"finding": chains.Finding(label, pk, seq, problem)},
+        )
+
+    def feed(
+        self,
+        model: type[models.Model],
+        exported: list[models.Model],
+        written: list[models.Model],
+    ) -> None:
+        label = model._meta.label_lower
+        seq_name, prev_name, hash_name = chain_fields(model)
+        state = self.state.setdefault(label, _ChainState())
+        for old, new in zip(exported, written, strict=True):
+            seq = getattr(old, seq_name)
+            finding = None
+            if seq != state.seq + 1:
+                finding = _("entries %(first)s–%(last)s before it are missing") % {
+                    "first": state.seq + 1,
+                    "last": (seq or 0) - 1,
+                }
+            elif getattr(old, prev_name) != state.previous:
+                finding = _(
+                    "it does not follow the entry before it (previous hash differs)",
+                )
+            elif row_hash(old, state.previous, seq) != getattr(old, hash_name):
+                finding = _(
+                    "its fields were changed after it was written (hash differs)",
+                )
+            if finding:
+                raise self.refuse(label, old.pk, seq, finding)
+            state.seq, state.previous = seq, getattr(old, hash_name)
+            sealed = row_hash(new, state.sealed, seq)
+            if sealed != state.previous:
+                state.resealed += 1
+            setattr(new, prev_name, state.sealed)
+            setattr(new, hash_name, sealed)
+            state.sealed = sealed
+            if (label, seq) in self.anchored:
+                self.anchored[(label, seq)][state.previous] = sealed
+
+    def finish(self) -> None:
+        """Check every chain's end against the export's heads; carry the anchors over."""
+        for label, head in sorted(self.expected.items()):
+            state = self.state.get(label, _ChainState())
+            if state.seq < head["seq"]:
+                raise self.refuse(
+                    label,
+                    None,
+                    state.seq,
+                    _(
+                        "the chain ends at entry %(found)s, but the export recorded "
+                        "%(anchored)s entries: its tail was removed",
+                    )
+                    % {"found": state.seq, "anchored": head["seq"]},
+                )
+            if (state.seq, state.previous) != (head["seq"], head["hash"]):
+                raise self.refuse(
+                    label,
+                    None,
+                    state.seq,
+                    _(
+                        "its head is not the one the export recorded: the chain was "
+                        "computed again (re-chained)",
+                    ),
+                )
+        if any(state.resealed for state in self.state.values()):
+            self._carry_anchors_over()
+
+    def _carry_anchors_over(self) -> None:
+        from svc_archive_plugin.models import FixityRun
+
+        for run in FixityRun.objects.exclude(chain_heads={}).only("pk", "chain_heads"):
+            heads = {
+                label: {
+                    **head,
+                    "hash": self.anchored.get((label, head.get("seq")), {}).get(
+                        head.get("hash"),
+                        head.get("hash"),
+                    ),
+                }
+                for label, head in run.chain_heads.items()
+            }
+            if heads != run.chain_heads:
+                FixityRun.objects.filter(pk=run.pk).update(chain_heads=heads)
+
+
+def _anchored_heads(path: Path) -> dict[tuple[str, int], dict[str, str]]:
+    """Every (table, seq) a fixity check in the export anchored (read ahead in the file)."""
+    anchored: dict[tuple[str, int], dict[str, str]] = {}
+    with path.open("rb") as f:
+        for record in ijson.items(f, "records.item", use_float=True):
+            if record.get("model") != "svc_archive_plugin.fixityrun":
+                continue
+            for label, head in (record["fields"].get("chain_heads") or {}).items():
+                anchored.setdefault((label, head.get("seq")), {})
+    return anchored
 
 
 def _check_register_kept(header: dict) -> None:
@@ -922,7 +1086,9 @@ def import_plugin_data(
         plan = _plan(header)
         _check_select_options(header)
         replaced = _delete_all(existing) if existing else 0
-        _load(path, plan, by_label)
+        chain_check = ChainCheck(header, path, renumbering=_renumbers(plan))
+        _load(path, plan, by_label, chain_check)
+        chain_check.finish()
         with connection.cursor() as cursor:
             for sql in connection.ops.sequence_reset_sql(no_style(), ordered):
                 cursor.execute(sql)

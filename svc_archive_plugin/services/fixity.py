@@ -22,7 +22,9 @@ heartbeat is also the worker's lease: each write names the value it last wrote, 
 worker whose run was taken over (it froze for longer than ``STALE_AFTER``) stops at its
 next write and its unfinished chunk is rolled back.
 
-A finished run with problems e-mails the archive managers once.
+When a run finishes it checks the evidence chains against the previous anchor and records
+every chain's head as the new anchor (``services.chains``). A finished run e-mails the
+archive managers once: its problems, or, when there are none, a short mail with the heads.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from django.utils.translation import gettext as _
 
 from svc_archive_plugin.models import FixityFinding
 from svc_archive_plugin.models import FixityRun
+from svc_archive_plugin.services import chains
 from svc_archive_plugin.services.language import by_language
 from svc_archive_plugin.services.language import in_language_of
 from svc_archive_plugin.services.language import with_languages
@@ -477,12 +480,21 @@ def _commit(
 
 
 def _finish(lease: _Lease) -> None:
+    # The chains are checked against the anchor before this run's, then anchored anew.
+    chain_problems = [finding.as_dict() for finding in chains.verify()]
+    chain_heads = chains.heads()
     now = timezone.now()
     if not FixityRun.objects.filter(
         pk=lease.run_id,
         state=State.RUNNING,
         heartbeat_at=lease.beat,
-    ).update(state=State.FINISHED, finished_at=now, heartbeat_at=now):
+    ).update(
+        state=State.FINISHED,
+        finished_at=now,
+        heartbeat_at=now,
+        chain_heads=chain_heads,
+        chain_problems=chain_problems,
+    ):
         raise _LeaseLost
 
 
@@ -515,18 +527,20 @@ def archive_managers() -> list[User]:
 
 
 def notify_managers(run: FixityRun) -> bool:
-    """Mail the archive managers a finished run's problems, once; return whether sent.
+    """Mail the archive managers a finished run's report, once; return whether sent.
 
-    Each manager reads it in the language they chose in paperless (one mail per language).
+    With problems, the report; without, a short mail: both carry the heads of the
+    evidence chains, so the anchor also lives outside the database. Each manager reads it
+    in the language they chose in paperless (one mail per language).
     """
-    if run.problems == 0 or run.mailed_at is not None:
+    if run.mailed_at is not None or run.state != State.FINISHED:
         return False
     if not getattr(settings, "EMAIL_ENABLED", False):
         logger.info(
             "Fixity check %s found %d problems; no mail sent: paperless has no mail "
             "server configured",
             run.pk,
-            run.problems,
+            run.problems + len(run.chain_problems),
         )
         return False
     managers = archive_managers()
@@ -534,7 +548,7 @@ def notify_managers(run: FixityRun) -> bool:
         logger.warning(
             "Fixity check %s found %d problems; no archive manager has an e-mail address",
             run.pk,
-            run.problems,
+            run.problems + len(run.chain_problems),
         )
         return False
     # Claimed before sending: a second caller finds it taken and sends nothing.
@@ -568,32 +582,55 @@ def _message(
     where = reverse("admin:svc_archive_plugin_fixityrun_change", args=[run.pk])
     base = getattr(settings, "PAPERLESS_URL", None) or ""
     with in_language_of(readers[0]):
-        lines = [
-            f"- #{f.document_id} {f.title} — {f.get_file_display()}: "
-            f"{f.get_problem_display()} ({f.path or '-'})"
-            for f in findings
-        ]
-        if run.problems > len(findings):
-            lines.append(
-                _("… and %(count)d more") % {"count": run.problems - len(findings)},
-            )
-        subject = _("Fixity check of %(day)s: %(count)d problems") % {
-            "day": day,
-            "count": run.problems,
-        }
-        body = (
-            _(
-                "The fixity check started on %(day)s found %(problems)d problems in "
-                "%(files)d files of %(documents)d documents:",
-            )
-            % {
+        if run.problems or run.chain_problems:
+            subject = _("Fixity check of %(day)s: %(count)d problems") % {
                 "day": day,
-                "problems": run.problems,
-                "files": run.files_checked,
-                "documents": run.documents_checked,
+                "count": run.problems + len(run.chain_problems),
             }
-            + "\n\n"
-            + "\n".join(lines)
+        else:
+            subject = _(
+                "Fixity check of %(day)s: no problems; heads of the evidence chains",
+            ) % {"day": day}
+        parts = []
+        if run.problems:
+            lines = [
+                f"- #{f.document_id} {f.title} — {f.get_file_display()}: "
+                f"{f.get_problem_display()} ({f.path or '-'})"
+                for f in findings
+            ]
+            if run.problems > len(findings):
+                lines.append(
+                    _("… and %(count)d more") % {"count": run.problems - len(findings)},
+                )
+            parts.append(
+                _(
+                    "The fixity check started on %(day)s found %(problems)d problems in "
+                    "%(files)d files of %(documents)d documents:",
+                )
+                % {
+                    "day": day,
+                    "problems": run.problems,
+                    "files": run.files_checked,
+                    "documents": run.documents_checked,
+                }
+                + "\n\n"
+                + "\n".join(lines),
+            )
+        else:
+            parts.append(
+                _(
+                    "The fixity check started on %(day)s found no problem in %(files)d "
+                    "files of %(documents)d documents.",
+                )
+                % {
+                    "day": day,
+                    "files": run.files_checked,
+                    "documents": run.documents_checked,
+                },
+            )
+        parts.append(chain_report(run))
+        body = (
+            "\n\n".join(parts)
             + "\n\n"
             + _("The full report: %(url)s") % {"url": f"{base}{where}"}
             + "\n"
@@ -603,3 +640,25 @@ def _message(
         body=body,
         to=list(dict.fromkeys(user.email for user in readers)),
     )
+
+
+def chain_report(run: FixityRun) -> str:
+    """The run's anchor in words: the chain problems found, then every chain's head."""
+    text = []
+    if run.chain_problems:
+        text.append(
+            _("The evidence chains do not verify:")
+            + "\n"
+            + "\n".join(
+                f"- {chains.Finding(**problem)}" for problem in run.chain_problems
+            ),
+        )
+    text.append(
+        _(
+            "Heads of the evidence chains (keep this mail: svc_archive_verify compares the "
+            "chains with them):",
+        )
+        + "\n"
+        + "\n".join(f"- {line}" for line in chains.head_lines(run.chain_heads)),
+    )
+    return "\n\n".join(text)

@@ -1,31 +1,32 @@
 """The destruction register 销毁清册: append-only, each entry chained to the previous by hash.
 
-``entry_hash = sha256(previous_hash + canonical JSON of the entry)``; the first entry's
-previous hash is 64 zeros. Rewriting, removing or reordering any entry breaks the chain from
-that entry on, which ``verify`` reports.
+``entry_hash = sha256(previous_hash | sequence | canonical JSON of the tombstone)``; the
+first entry's previous hash is 64 zeros. Rewriting, removing or reordering any entry
+breaks the chain from that entry on, which ``verify`` reports. The register is one of the
+evidence chains (``models/chains.py``), sealed on insert and anchored like the others
+(``services/chains.py``); it keeps its own columns and its hash over the tombstone only.
 """
 
 from __future__ import annotations
 
 import datetime
-import hashlib
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db import IntegrityError
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from svc_archive_plugin.models import DestructionList
 from svc_archive_plugin.models import RegisterEntry
+from svc_archive_plugin.models.chains import GENESIS
+from svc_archive_plugin.models.chains import canonical
+from svc_archive_plugin.models.chains import digest
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from svc_archive_plugin.models import DestructionItem
 
-GENESIS = "0" * 64
+__all__ = ["COLUMNS", "GENESIS", "append", "canonical", "entry_hash", "verify"]
 
 # The tombstone's fields, in the order the CSV and PDF show them.
 COLUMNS = (
@@ -47,13 +48,9 @@ COLUMNS = (
 )
 
 
-def canonical(data: dict) -> str:
-    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-
-
 def entry_hash(previous_hash: str, sequence: int, content: dict) -> str:
-    payload = f"{previous_hash}|{sequence}|{canonical(content)}"
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    """The hash a register entry carries (the evidence chains' ``digest``)."""
+    return digest(previous_hash, sequence, content)
 
 
 def _iso(value) -> str | None:
@@ -90,30 +87,15 @@ def append(
         "files": files,
         "signatories": signatories,
     }
-    # Two lists carried out at once both read the same last entry; the unique sequence
-    # lets one of them fail and read again, so the chain never forks.
-    for _attempt in range(20):
-        last = RegisterEntry.objects.order_by("-sequence").only(
-            "sequence",
-            "entry_hash",
-        )
-        last = last.first()
-        sequence = last.sequence + 1 if last else 1
-        previous = last.entry_hash if last else GENESIS
-        try:
-            with transaction.atomic():
-                return RegisterEntry.objects.create(
-                    sequence=sequence,
-                    destruction_list=destruction_list,
-                    document_id=item.document_id,
-                    destroyed_at=at,
-                    content=content,
-                    previous_hash=previous,
-                    entry_hash=entry_hash(previous, sequence, content),
-                )
-        except IntegrityError:
-            continue
-    raise RuntimeError("The destruction register is too busy; try again.")
+    # The chain (sequence, previous hash, entry hash) is sealed by the insert itself,
+    # under the register's lock (models/chains.py), so two lists carried out at once
+    # never fork it.
+    return RegisterEntry.objects.create(
+        destruction_list=destruction_list,
+        document_id=item.document_id,
+        destroyed_at=at,
+        content=content,
+    )
 
 
 @dataclass(frozen=True)
