@@ -54,7 +54,7 @@ def hold_originals(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("svc_archive_plugin", "0015_capture_failures"),
+        ("svc_archive_plugin", "0018_corrections"),
         ("documents", "0022_add_perf_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

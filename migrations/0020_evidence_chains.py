@@ -11,11 +11,13 @@ from svc_archive_plugin.models.chains import row_hash
 CHAINED = (
     "accesslogentry",
     "appraisaldecision",
+    "correctionevent",
     "destructionevent",
     "filingevent",
     "fixityfinding",
     "loanevent",
     "loanliability",
+    "refusedchange",
     "refuseddeletion",
     "withdrawnpermission",
 )
@@ -106,7 +108,7 @@ def seq_unique(name: str) -> migrations.AlterField:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("svc_archive_plugin", "0015_capture_failures"),
+        ("svc_archive_plugin", "0019_loan_exclusion_reads"),
     ]
 
     operations = [

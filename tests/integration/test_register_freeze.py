@@ -385,7 +385,7 @@ def test_a_used_plugin_field_cannot_be_deleted_or_renamed(
 def test_an_option_in_use_cannot_be_removed(api_client, dossier, people, root):
     from tests.factories import mark
 
-    documents = file_it(dossier, people)
+    documents = complete(dossier, owner=people["clerk"])  # in use, not yet a record
     mark(documents[0], "confidential")
     field = CustomField.objects.get(name="密级")
     kept = [o for o in field.extra_data["select_options"] if o["label"] != "机密"]
