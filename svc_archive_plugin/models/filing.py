@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from svc_archive_plugin.models.evidence import AppendOnlyModel
 from svc_archive_plugin.models.registers import Dossier
 from svc_archive_plugin.models.registers import ServiceType
 from svc_archive_plugin.models.vocabulary import DocumentTypeCode
@@ -41,7 +42,7 @@ class RequiredDocumentType(models.Model):
         return f"{self.service_type}: {self.document_type}"
 
 
-class FilingEvent(models.Model):
+class FilingEvent(AppendOnlyModel):
     """One step of a dossier's filing, kept as evidence: never changed, never deleted."""
 
     class Action(models.TextChoices):
