@@ -268,7 +268,11 @@ class EvidenceDoor(_NoState):
             schema_editor.execute(sql, None)  # None: no parameters, ``%`` as written
 
     def database_backwards(
-        self, app_label, schema_editor, from_state, to_state
+        self,
+        app_label,
+        schema_editor,
+        from_state,
+        to_state,
     ) -> None:
         for sql in remove_door_sql(schema_editor.connection.vendor):
             schema_editor.execute(sql, None)
@@ -295,7 +299,11 @@ class EvidenceTriggers(_NoState):
             schema_editor.execute(sql, None)
 
     def database_backwards(
-        self, app_label, schema_editor, from_state, to_state
+        self,
+        app_label,
+        schema_editor,
+        from_state,
+        to_state,
     ) -> None:
         model = from_state.apps.get_model(app_label, self.model_name)
         for sql in remove_triggers_sql(schema_editor.connection, model._meta.db_table):
