@@ -21,6 +21,7 @@ class SvcArchiveConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
         from django.db.models.signals import m2m_changed
         from django.db.models.signals import post_delete
+        from django.db.models.signals import post_migrate
         from django.db.models.signals import post_save
         from django.db.models.signals import pre_delete
         from django.db.models.signals import pre_save
@@ -36,6 +37,7 @@ class SvcArchiveConfig(AppConfig):
         from svc_archive_plugin import (
             checks,  # noqa: F401  (registers the system checks)
         )
+        from svc_archive_plugin import db_triggers
         from svc_archive_plugin import guards
         from svc_archive_plugin import signals
         from svc_archive_plugin.access_taps import install_taps
@@ -141,6 +143,13 @@ class SvcArchiveConfig(AppConfig):
         task_prerun.connect(
             guards.spare_protected_from_purge,
             dispatch_uid="svc_archive_spare_protected",
+        )
+        # SQLite drops a table's triggers when a migration rebuilds it; new evidence
+        # tables need them too.
+        post_migrate.connect(
+            db_triggers.reinstall_after_migrate,
+            sender=self,
+            dispatch_uid="svc_archive_evidence_triggers",
         )
         guards.install_guards()
         install_taps()

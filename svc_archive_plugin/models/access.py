@@ -197,9 +197,10 @@ class WithdrawnPermission(AppendOnlyModel):
         related_name="+",
         verbose_name=_("document"),
     )
+    # PROTECT: see AccessLogEntry.user.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
@@ -207,7 +208,7 @@ class WithdrawnPermission(AppendOnlyModel):
     )
     group = models.ForeignKey(
         "auth.Group",
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
@@ -242,9 +243,11 @@ class AccessLogEntry(AppendOnlyModel):
         LISTED = "listed", _("Full text read in a list or search")
 
     at = models.DateTimeField(_("time of access"), auto_now_add=True, db_index=True)
+    # PROTECT, as all evidence keeps the people and departments it names: a SET_NULL
+    # would be an UPDATE of evidence, which the database refuses.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         related_name="+",
         verbose_name=_("person"),
@@ -252,7 +255,7 @@ class AccessLogEntry(AppendOnlyModel):
     username = models.CharField(_("user name"), max_length=150)
     department = models.ForeignKey(
         "auth.Group",
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",

@@ -48,6 +48,7 @@ from django.core.management.color import no_style
 from django.core.serializers.base import DeserializationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DEFAULT_DB_ALIAS
+from django.db import IntegrityError
 from django.db import connection
 from django.db import models
 from django.db import transaction
@@ -450,6 +451,8 @@ class ImportResult:
     renumbered: dict[str, int] = field(default_factory=dict)
     missing_documents: int = 0
     replaced: int = 0
+    # With --replace-existing: evidence rows that were here and stayed as they were.
+    kept: int = 0
     register_entries: int = 0
     # Problems of the register's chain, as the export found them and the import kept them.
     register_problems: int = 0
@@ -753,13 +756,71 @@ def _deserialize(records: list[dict]) -> list[models.Model]:
         ) from exc
 
 
+def is_evidence(model: type[models.Model]) -> bool:
+    return issubclass(model, AppendOnlyModel)
+
+
+@dataclass
+class _Loaded:
+    """What a load inserted, and which export rows were already here as evidence."""
+
+    inserted: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    already_here: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    conflicts: list[str] = field(default_factory=list)
+    conflicting: int = 0
+
+
+def _differences(model: type[models.Model], there: models.Model, here) -> list[str]:
+    """The columns in which the export's row differs from the row stored here."""
+    return [
+        str(f.verbose_name)
+        for f in model._meta.concrete_fields
+        if not isinstance(f, models.GeneratedField)
+        and f.value_from_object(there) != f.value_from_object(here)
+    ]
+
+
+def _new_rows(
+    model: type[models.Model],
+    objects: list[models.Model],
+    loaded: _Loaded,
+) -> list[models.Model]:
+    """The export's rows of an evidence table that are not here; compare the others.
+
+    Evidence that is here stays as it is: an export row with the same id must be the same
+    row, or it is a conflict (reported, and the import refused).
+    """
+    here = model._base_manager.in_bulk([o.pk for o in objects])
+    if not here:
+        return objects
+    label = model._meta.label_lower
+    for obj in objects:
+        if obj.pk not in here:
+            continue
+        if differ := _differences(model, obj, here[obj.pk]):
+            loaded.conflicting += 1
+            if len(loaded.conflicts) < 5:
+                loaded.conflicts.append(
+                    _("%(model)s #%(id)s (%(fields)s)")
+                    % {
+                        "model": model._meta.verbose_name,
+                        "id": obj.pk,
+                        "fields": ", ".join(differ),
+                    },
+                )
+        else:
+            loaded.already_here[label] += 1
+    return [o for o in objects if o.pk not in here]
+
+
 def _load(
     path: Path,
     plan: _Plan,
     by_label: dict[str, type[models.Model]],
     chain_check: ChainCheck,
-) -> dict:
-    loaded: dict[str, int] = defaultdict(int)
+    evidence_here: set[type[models.Model]] = frozenset(),
+) -> _Loaded:
+    loaded = _Loaded()
     pending: list[dict] = []
     exported: list[dict] = []  # evidence rows as exported, before _rewrite
     current: type[models.Model] | None = None
@@ -770,8 +831,20 @@ def _load(
         objects = _deserialize(list(pending))
         if exported:
             chain_check.feed(current, _deserialize(list(exported)), objects)
-        _insert(current, objects)
-        loaded[current._meta.label_lower] += len(objects)
+        if current in evidence_here:
+            objects = _new_rows(current, objects, loaded)
+        try:
+            with transaction.atomic():
+                _insert(current, objects)
+        except IntegrityError as exc:  # e.g. a register sequence already taken here
+            raise BackupError(
+                _(
+                    "The export conflicts with this installation's %(model)s, which "
+                    "are never rewritten: %(error)s. Nothing was imported.",
+                )
+                % {"model": current._meta.verbose_name_plural, "error": exc},
+            ) from exc
+        loaded.inserted[current._meta.label_lower] += len(objects)
         pending.clear()
         exported.clear()
 
@@ -799,6 +872,15 @@ def _load(
             _("The export cannot be loaded: %(error)s") % {"error": exc},
         ) from exc
     flush()
+    if loaded.conflicting:
+        raise BackupError(
+            _(
+                "The export differs from %(count)d evidence rows of this installation, "
+                "which are never rewritten: %(rows)s. Nothing was imported. Export this "
+                "installation first, or import into a fresh one.",
+            )
+            % {"count": loaded.conflicting, "rows": "; ".join(loaded.conflicts)},
+        )
     return loaded
 
 
@@ -945,27 +1027,34 @@ def _anchored_heads(path: Path) -> dict[tuple[str, int], dict[str, str]]:
     return anchored
 
 
-def _check_register_kept(header: dict) -> None:
-    """Replacing must not drop destruction-register entries that the export lacks."""
-    from svc_archive_plugin.models import RegisterEntry
-
-    here = RegisterEntry.objects.count()
-    there = header["register"]["entries"]
-    if here > there:
+def _check_kept_evidence(kept: Iterable[type[models.Model]]) -> None:
+    """The evidence kept here must still find every row it refers to in the import."""
+    tables = [model._meta.db_table for model in kept]
+    if not tables:
+        return
+    try:
+        with transaction.atomic():
+            connection.check_constraints(table_names=tables)
+    except IntegrityError as exc:
         raise BackupError(
             _(
-                "This installation's destruction register has %(here)s entries, the "
-                "export only %(there)s: replacing would lose %(lost)s of them. Export "
-                "this installation first, or import into a fresh one.",
+                "This installation's evidence, which stays, refers to rows the export "
+                "lacks (%(error)s); nothing was imported. Export this installation "
+                "first, or import into a fresh one.",
             )
-            % {"here": here, "there": there, "lost": here - there},
-        )
+            % {"error": exc},
+        ) from exc
 
 
 def _delete_all(found: Iterable[type[models.Model]]) -> int:
-    """Remove the plugin's rows here (``--replace-existing``), evidence included."""
+    """Remove the plugin's rows here (``--replace-existing``), except the evidence.
+
+    Evidence is never deleted (the database refuses anyway): it stays, and the export's
+    copy of each row is compared with it while loading.
+    """
     removed = 0
-    order = [m for m in reversed(plugin_models()) if m in set(found)]
+    found = {m for m in found if not is_evidence(m)}
+    order = [m for m in reversed(plugin_models()) if m in found]
     with connection.cursor() as cursor:
         for model in order:
             cursor.execute(
@@ -1004,13 +1093,23 @@ def _reserve_ids(label: str, highest: int) -> None:
                 )
 
 
-def _verify(header: dict, loaded_models: list[type[models.Model]], plan: _Plan) -> dict:
-    """Check what was loaded against the header; raise (and so roll back) if it differs."""
+def _verify(
+    header: dict,
+    loaded_models: list[type[models.Model]],
+    plan: _Plan,
+    kept_only: dict[str, int] | None = None,
+) -> dict:
+    """Check what was loaded against the header; raise (and so roll back) if it differs.
+
+    ``kept_only``: evidence rows that were here, not in the export, and stayed.
+    """
+    kept_only = kept_only or {}
     counts = {}
     for model in loaded_models:
         label = model._meta.label_lower
         counts[label] = model._base_manager.count()
-        if counts[label] != header["counts"].get(label, 0):
+        expected_rows = header["counts"].get(label, 0) + kept_only.get(label, 0)
+        if counts[label] != expected_rows:
             raise BackupError(
                 _(
                     "After the import %(model)s holds %(found)d rows, the export "
@@ -1019,14 +1118,15 @@ def _verify(header: dict, loaded_models: list[type[models.Model]], plan: _Plan) 
                 % {
                     "model": label,
                     "found": counts[label],
-                    "expected": header["counts"].get(label, 0),
+                    "expected": expected_rows,
                 },
             )
     expected = header["register"]
     state = _register_state()
-    if (state["problems"], state["last_hash"]) != (
-        expected["problems"],
-        expected["last_hash"],
+    # Entries kept here past the export's last one carry the chain on from it.
+    grown = kept_only.get("svc_archive_plugin.registerentry", 0) > 0
+    if state["problems"] != expected["problems"] or (
+        not grown and state["last_hash"] != expected["last_hash"]
     ):
         raise BackupError(
             _(
@@ -1081,14 +1181,18 @@ def import_plugin_data(
                     ),
                 },
             )
-        if existing:
-            _check_register_kept(header)
         plan = _plan(header)
         _check_select_options(header)
+        evidence_here = {m: n for m, n in existing.items() if is_evidence(m)}
         replaced = _delete_all(existing) if existing else 0
         chain_check = ChainCheck(header, path, renumbering=_renumbers(plan))
-        _load(path, plan, by_label, chain_check)
+        loaded = _load(path, plan, by_label, chain_check, set(evidence_here))
         chain_check.finish()
+        _check_kept_evidence(evidence_here)
+        kept_only = {
+            m._meta.label_lower: n - loaded.already_here[m._meta.label_lower]
+            for m, n in evidence_here.items()
+        }
         with connection.cursor() as cursor:
             for sql in connection.ops.sequence_reset_sql(no_style(), ordered):
                 cursor.execute(sql)
@@ -1096,7 +1200,7 @@ def import_plugin_data(
             numeric = [i for i in ids if isinstance(i, int)]
             if numeric:
                 _reserve_ids(label, max(numeric))
-        counts = _verify(header, ordered, plan)
+        counts = _verify(header, ordered, plan, kept_only)
     return ImportResult(
         path=path,
         counts=counts,
@@ -1107,6 +1211,7 @@ def import_plugin_data(
         },
         missing_documents=len(plan.kept.get(DOCUMENT, ())),
         replaced=replaced,
+        kept=sum(evidence_here.values()),
         register_entries=header["register"]["entries"],
         register_problems=header["register"]["problems"],
         grants=len(header.get("grants_with_permission", [])),

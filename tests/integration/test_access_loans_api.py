@@ -12,6 +12,7 @@ import datetime
 import io
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
@@ -314,17 +315,16 @@ def log(people, dossier):
             department_name=department.name,
         )
 
-    old = entry(
-        people["clerk"],
-        people["engineering"],
-        101,
-        "维修合同",
-        project.customer,
-        project,
-    )
-    AccessLogEntry.objects.filter(pk=old.pk).update(
-        at=timezone.now() - datetime.timedelta(days=30),
-    )
+    # Logged a month ago (evidence is never back-dated afterwards).
+    with time_machine.travel(timezone.now() - datetime.timedelta(days=30), tick=False):
+        old = entry(
+            people["clerk"],
+            people["engineering"],
+            101,
+            "维修合同",
+            project.customer,
+            project,
+        )
     recent = entry(
         people["clerk"],
         people["engineering"],

@@ -27,10 +27,15 @@ from documents.models import Document
 from guardian.models import GroupObjectPermission
 from guardian.models import UserObjectPermission
 
+from svc_archive_plugin.db_triggers import evidence_maintenance
 from svc_archive_plugin.models import AccessGrant
+from svc_archive_plugin.models import AccessLogEntry
+from svc_archive_plugin.models import LoanEvent
 from svc_archive_plugin.models import RegisterEntry
+from svc_archive_plugin.services import access
 from svc_archive_plugin.services import backup
 from svc_archive_plugin.services import chains
+from svc_archive_plugin.services import loans
 from svc_archive_plugin.services.register import verify
 from tests.backup_fixture import build_archive
 from tests.backup_fixture import natural_rows
@@ -57,8 +62,11 @@ def exported(archive, tmp_path) -> Path:
 
 
 def empty_plugin_tables() -> None:
-    """The plugin's tables as a fresh installation has them (paperless's side untouched)."""
-    with connection.cursor() as cursor:
+    """The plugin's tables as a fresh installation has them (paperless's side untouched).
+
+    A fresh installation, made here through the evidence maintenance door.
+    """
+    with evidence_maintenance(), connection.cursor() as cursor:
         for model in reversed(backup.plugin_models()):
             cursor.execute(
                 f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}",
@@ -216,12 +224,73 @@ def test_timestamps_survive_to_the_microsecond(archive, exported):
     assert RegisterEntry.objects.get(pk=entry.pk).destroyed_at == at
 
 
+def evidence_row_count() -> int:
+    return sum(
+        m._base_manager.count() for m in backup.plugin_models() if backup.is_evidence(m)
+    )
+
+
 def test_replace_existing_loads_the_export_over_what_is_there(archive, exported):
     before = natural_rows()
+    evidence = evidence_row_count()
     result = backup.import_plugin_data(exported, replace_existing=True)
-    assert result.replaced == plugin_row_count()
+    # The registers are replaced; the evidence stays, and matched the export row by row.
+    assert result.replaced == plugin_row_count() - evidence
+    assert result.kept == evidence
     assert natural_rows() == before
     assert list(verify()) == []
+
+
+def test_replacing_keeps_the_evidence_the_export_lacks(archive, exported):
+    """Evidence written after the export is never dropped by importing it again."""
+    people = archive["people"]
+    access.record_access(people["head"], archive["secret"].pk, "view", "api")
+    later = AccessLogEntry.objects.latest("pk")
+    entries = AccessLogEntry.objects.count()
+
+    result = backup.import_plugin_data(exported, replace_existing=True)
+
+    assert AccessLogEntry.objects.count() == entries
+    assert AccessLogEntry.objects.get(pk=later.pk).username == "head"
+    assert result.counts["svc_archive_plugin.accesslogentry"] == entries
+
+
+def test_replacing_refuses_an_export_that_differs_from_the_evidence_here(exported):
+    """An export row with the id of an evidence row here must be that row."""
+
+    def rewrite(data):
+        entry = next(
+            r
+            for r in data["records"]
+            if r["model"] == "svc_archive_plugin.accesslogentry"
+        )
+        entry["fields"]["title"] = "改过的题名"
+
+    edit_export(exported, rewrite)
+    refused(
+        exported,
+        r"differs from 1 evidence rows .*access log entry #\d+ \(document title\).*"
+        "Nothing was imported",
+        replace_existing=True,
+    )
+    assert not AccessLogEntry.objects.filter(title="改过的题名").exists()
+
+
+def test_replacing_refuses_when_kept_evidence_would_lose_what_it_names(
+    archive,
+    exported,
+):
+    """A loan made after the export: its history stays, so its loan must too."""
+    people = archive["people"]
+    loan = loans.request_loan(
+        people["clerk"],
+        reason="复核",
+        days=3,
+        dossier=archive["dossier"],
+    )
+
+    refused(exported, "refers to rows the export lacks", replace_existing=True)
+    assert LoanEvent.objects.filter(loan=loan).exists()
 
 
 # Refusals: each says why, and nothing changes ---------------------------------------------------
@@ -254,12 +323,6 @@ def test_refuses_what_is_not_an_export_of_this_schema(exported, tmp_path):
 
 def test_refuses_an_installation_that_has_rows(exported):
     refused(exported, "already has service-archive rows .*--replace-existing")
-
-
-def test_replacing_refuses_to_lose_destruction_register_entries(exported):
-    """An older export over a register that has grown since would drop evidence."""
-    edit_export(exported, lambda d: d["header"]["register"].update(entries=0))
-    refused(exported, "replacing would lose 2 of them", replace_existing=True)
 
 
 def test_refuses_an_export_cut_short(exported):

@@ -20,6 +20,7 @@ from django.db import connection
 from django.utils import translation
 from documents.models import Document
 
+from svc_archive_plugin.db_triggers import evidence_maintenance
 from svc_archive_plugin.models import AccessLogEntry
 from svc_archive_plugin.models import FixityRun
 from svc_archive_plugin.models import Loan
@@ -38,10 +39,9 @@ LOG = AccessLogEntry._meta.label_lower
 
 
 def tamper(sql: str, params: list | tuple = ()) -> None:
-    """The one place these tests rewrite evidence, as an intruder with database access
-    would: raw SQL past the application. (Where the evidence triggers refuse it, run it
-    inside their maintenance bypass here.)"""
-    with connection.cursor() as cursor:
+    """The one place these tests rewrite evidence, as an intruder who owns the database
+    would: raw SQL past the application, through the triggers' maintenance door."""
+    with evidence_maintenance(), connection.cursor() as cursor:
         cursor.execute(sql, params)
 
 

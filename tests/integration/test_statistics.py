@@ -29,6 +29,7 @@ import io
 import xml.etree.ElementTree as ET
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Group
 from django.contrib.auth.models import Permission
 from django.db import connection
@@ -162,18 +163,19 @@ def archive(people):
         RecordRetention.objects.filter(document=docs[name]).update(until=until)
 
     def log(user, department, customer, day):
-        entry = AccessLogEntry.objects.create(
-            user=user,
-            username=user.username,
-            department=department,
-            department_name=department.name,
-            document_id=docs["d1"].pk,
-            title="d1",
-            customer=customer,
-            kind=AccessLogEntry.Kind.VIEW,
-            via=AccessLogEntry.Via.API,
-        )
-        AccessLogEntry.objects.filter(pk=entry.pk).update(at=at(day))
+        # Logged on that day (evidence is never back-dated afterwards).
+        with time_machine.travel(at(day), tick=False):
+            AccessLogEntry.objects.create(
+                user=user,
+                username=user.username,
+                department=department,
+                department_name=department.name,
+                document_id=docs["d1"].pk,
+                title="d1",
+                customer=customer,
+                kind=AccessLogEntry.Kind.VIEW,
+                via=AccessLogEntry.Via.API,
+            )
 
     log(clerk, engineering, c1, D(2026, 10, 2))
     log(clerk, engineering, c1, D(2026, 10, 3))

@@ -27,8 +27,10 @@ class Command(BaseCommand):
             "--replace-existing",
             action="store_true",
             help=(
-                "Delete the service-archive rows this installation already has (all of "
-                "them, evidence included) and load the export in their place."
+                "Replace the service-archive registers this installation already has "
+                "with the export's. Evidence is never replaced: it stays as it is, the "
+                "export's copy of each evidence row must match it, and evidence the "
+                "export lacks is kept."
             ),
         )
 
@@ -52,6 +54,8 @@ class Command(BaseCommand):
             )
             if result.replaced:
                 self.stdout.write(f"Rows replaced: {result.replaced}.")
+            if result.kept:
+                self.stdout.write(f"Evidence rows kept as they were: {result.kept}.")
             if result.register_problems:
                 self.stdout.write(
                     self.style.WARNING(
