@@ -31,7 +31,7 @@ def _scope_documents(apps, hold) -> set[int]:
             customer_ids.add(scope.customer_id)
             project_ids.update(
                 ServiceProject.objects.filter(
-                    customer_id=scope.customer_id
+                    customer_id=scope.customer_id,
                 ).values_list(
                     "pk",
                     flat=True,

@@ -184,7 +184,9 @@ def test_a_document_that_comes_into_the_scope_later_joins_and_stays(
     )
 
     later = add_document(
-        dossier, "SS", title="后补维修记录"
+        dossier,
+        "SS",
+        title="后补维修记录",
     )  # a new record of the dossier
     moved_in = add_document(other_project.dossier, "FP", title="发票")
     set_field_behind_the_api(moved_in, "服务项目", dossier.project.option_id)
@@ -499,7 +501,10 @@ def protected(expired, people, paperless_dirs):
     desk = UserFactory(username="desk2")
     desk.groups.add(Group.objects.get(name="档案管理员"))
     loan = loans.request_loan(
-        people["clerk"], reason="报销", days=1, document_id=lent.pk
+        people["clerk"],
+        reason="报销",
+        days=1,
+        document_id=lent.pk,
     )
     loans.approve(loan, people["head"])
     loans.approve(loan, people["manager"])
