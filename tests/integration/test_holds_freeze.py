@@ -133,6 +133,9 @@ def test_editing_the_project_behind_the_api_leaves_the_document_in_its_hold(
     assert member.how == HoldMember.How.PLACED
 
 
+# Transactional: paperless queues bulk_update_documents, an (eager) celery task whose
+# task_prerun closes the connection, which PostgreSQL's test transaction does not survive.
+@pytest.mark.django_db(transaction=True)
 def test_a_service_that_bypasses_the_api_cannot_strip_a_customer_hold(
     dossier,
     people,
@@ -554,6 +557,9 @@ def test_a_protection_tag_taken_off_by_patch_is_put_back(protected, api, which):
     assert tag in tags_of(document)
 
 
+# Transactional: paperless queues bulk_update_documents, an (eager) celery task whose
+# task_prerun closes the connection, which PostgreSQL's test transaction does not survive.
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("which", ["held", "lent", "doomed"])
 @pytest.mark.parametrize("method", ["remove_tag", "modify_tags", "remove_parent"])
 def test_a_protection_tag_taken_off_by_bulk_edit_is_put_back(
@@ -584,6 +590,9 @@ def test_a_protection_tag_taken_off_by_bulk_edit_is_put_back(
     assert tag in tags_of(document)
 
 
+# Transactional: paperless queues bulk_update_documents, an (eager) celery task whose
+# task_prerun closes the connection, which PostgreSQL's test transaction does not survive.
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("tag", [HOLD_TAG, LOAN_TAG, LIST_TAG])
 def test_a_protection_tag_put_on_by_hand_is_taken_off_again(protected, api, tag):
     loose = protected["loose"]
