@@ -86,6 +86,11 @@ class SvcArchiveConfig(AppConfig):
             signals.retention_for_new_document,
             dispatch_uid="svc_archive_retention",
         )
+        m2m_changed.connect(
+            signals.protection_tags_changed,
+            sender=Document.tags.through,
+            dispatch_uid="svc_archive_protection_tags",
+        )
         pre_delete.connect(
             signals.document_deleting,
             sender=Document,

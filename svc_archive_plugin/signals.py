@@ -237,15 +237,19 @@ def mirrored_field_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 
 def document_edited(sender: Any, document: Any, **kwargs: Any) -> None:
-    """Follow an edit in paperless: customer from project, retention, holds, sealing."""
+    """Follow an edit in paperless: customer from project, retention, holds, sealing.
+
+    A document the edit moved into a held scope joins the hold; protection tags taken
+    off or put on by hand (PATCH, bulk edit) are put right.
+    """
     from svc_archive_plugin.services.access import seal
-    from svc_archive_plugin.services.holds import tag_if_held
+    from svc_archive_plugin.services.protection import settle_tags
     from svc_archive_plugin.services.registers import align_customer_with_project
     from svc_archive_plugin.services.retention import recompute
 
     align_customer_with_project(document)
     recompute([document.pk])
-    tag_if_held([document.pk])
+    settle_tags([document.pk])
     seal([document.pk])
 
 
@@ -253,21 +257,46 @@ def document_edited(sender: Any, document: Any, **kwargs: Any) -> None:
 
 
 def retention_for_new_document(sender: Any, document: Any, **kwargs: Any) -> None:
-    """Give a consumed record its retention (and 冻结 if a hold covers it already); seal it.
+    """Give a consumed record its retention; one of a held scope joins the hold; seal it.
 
     Never fails the consumption over its retention.
     """
     from svc_archive_plugin.services.access import seal
-    from svc_archive_plugin.services.holds import tag_if_held
+    from svc_archive_plugin.services.protection import settle_tags
     from svc_archive_plugin.services.retention import recompute
 
     try:
         recompute([document.pk])
-        tag_if_held([document.pk])
+        settle_tags([document.pk])
     except Exception:
         logger.exception("Could not compute the retention of document %s", document.pk)
     # A confidential record must not stay visible to everyone for a moment longer.
     seal([document.pk])
+
+
+def protection_tags_changed(
+    sender: Any,
+    instance: Any,
+    action: str,
+    reverse: bool = False,  # noqa: FBT001, FBT002
+    pk_set: set[int] | None = None,
+    **kwargs: Any,
+) -> None:
+    """冻结, 借出 or 待销毁 put on or taken off by hand (PATCH, the admin): put right at once.
+
+    Bulk edits change tags behind the ORM's signals; ``document_edited`` settles those.
+    """
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    from svc_archive_plugin.services.protection import protection_tag_ids
+    from svc_archive_plugin.services.protection import settle_tags
+
+    if reverse:
+        # tag.documents.add/remove(...): the tag is the instance, pk_set the documents.
+        if pk_set and instance.pk in protection_tag_ids():
+            settle_tags(pk_set)
+    elif action == "post_clear" or (pk_set and pk_set & protection_tag_ids()):
+        settle_tags([instance.pk])
 
 
 def document_deleting(sender: Any, instance: Any, **kwargs: Any) -> None:

@@ -14,13 +14,13 @@ from django.utils.translation import ngettext
 
 from svc_archive_plugin.admin.evidence import EvidenceAdmin
 from svc_archive_plugin.admin.evidence import EvidenceInline
-from svc_archive_plugin.admin.evidence import NoteForm
 from svc_archive_plugin.admin.evidence import action_fields
 from svc_archive_plugin.admin.evidence import form_page
 from svc_archive_plugin.admin.links import document_link
 from svc_archive_plugin.models import AppraisalDecision
 from svc_archive_plugin.models import Customer
 from svc_archive_plugin.models import Dossier
+from svc_archive_plugin.models import HoldEvent
 from svc_archive_plugin.models import HoldScope
 from svc_archive_plugin.models import LegalHold
 from svc_archive_plugin.models import RecordRetention
@@ -275,6 +275,33 @@ class HoldScopeInline(EvidenceInline):
         )
 
 
+class HoldEventInline(EvidenceInline):
+    model = HoldEvent
+    fields = ("at", "action", "document", "actor", "reason")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+class ReleaseHoldForm(forms.Form):
+    note = forms.CharField(
+        label=_("Reason for the release"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+@admin.register(HoldEvent)
+class HoldEventAdmin(EvidenceAdmin):
+    """What happened to each hold: placed, documents joined, released, by whom and why."""
+
+    list_display = ("at", "hold", "action", "document_id", "actor", "reason")
+    list_filter = ("action",)
+    list_select_related = ("hold", "actor")
+    search_fields = ("hold__name", "reason")
+    date_hierarchy = "at"
+
+
 @admin.register(LegalHold)
 class LegalHoldAdmin(admin.ModelAdmin):
     """Legal holds 冻结: placed and released with reasons, never edited or deleted."""
@@ -294,7 +321,7 @@ class LegalHoldAdmin(admin.ModelAdmin):
         "covered",
     )
     fields = readonly_fields
-    inlines = (HoldScopeInline,)
+    inlines = (HoldScopeInline, HoldEventInline)
     change_form_template = "admin/svc_archive_plugin/legalhold/change_form.html"
 
     def has_add_permission(self, request) -> bool:
@@ -306,7 +333,7 @@ class LegalHoldAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.display(description=_("documents covered now"))
+    @admin.display(description=_("documents it holds"))
     def covered(self, obj: LegalHold) -> str:
         documents = holds.held_documents(obj)
         count = documents.count()
@@ -356,8 +383,7 @@ class LegalHoldAdmin(admin.ModelAdmin):
         hold = get_object_or_404(LegalHold, pk=pk)
         if not self.has_view_permission(request, hold):
             raise PermissionDenied
-        form = NoteForm(request.POST or None)
-        form.fields["note"].required = True
+        form = ReleaseHoldForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
                 holds.release_hold(hold, request.user, form.cleaned_data["note"])

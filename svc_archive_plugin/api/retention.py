@@ -139,7 +139,7 @@ class LegalHoldViewSet(
 
     queryset = (
         LegalHold.objects.select_related("placed_by", "released_by")
-        .prefetch_related("scope")
+        .prefetch_related("scope", "members", "events__actor")
         .order_by("-placed_at", "-pk")
     )
     serializer_class = LegalHoldSerializer

@@ -20,6 +20,8 @@ from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models import FilingEvent
 from svc_archive_plugin.models import FixityFinding
 from svc_archive_plugin.models import FixityRun
+from svc_archive_plugin.models import HoldEvent
+from svc_archive_plugin.models import HoldMember
 from svc_archive_plugin.models import HoldScope
 from svc_archive_plugin.models import InventoryItem
 from svc_archive_plugin.models import InventoryRound
@@ -223,10 +225,29 @@ class HoldScopeSerializer(serializers.ModelSerializer):
         fields = ("document", "dossier", "customer", "project")
 
 
+class HoldMemberSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = HoldMember
+        fields = ("document", "joined_at", "how")
+        read_only_fields = fields
+
+
+class HoldEventSerializer(serializers.ModelSerializer):
+    actor = _optional_name("username")
+
+    class Meta:
+        model = HoldEvent
+        fields = ("action", "document", "actor", "at", "reason")
+        read_only_fields = fields
+
+
 class LegalHoldSerializer(serializers.ModelSerializer):
     placed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     released_by = _optional_name("username")
     scope = HoldScopeSerializer(many=True, read_only=True)
+    # The documents it holds (recorded, never taken back while in force) and its history.
+    members = HoldMemberSerializer(many=True, read_only=True)
+    events = HoldEventSerializer(many=True, read_only=True)
     # What to hold, on creation.
     documents = id_list(
         write_only=True,
@@ -263,6 +284,8 @@ class LegalHoldSerializer(serializers.ModelSerializer):
             "released_at",
             "release_reason",
             "scope",
+            "members",
+            "events",
             "documents",
             "dossiers",
             "customers",

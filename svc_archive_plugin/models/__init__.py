@@ -37,6 +37,8 @@ from svc_archive_plugin.models.registers import ServiceProject
 from svc_archive_plugin.models.registers import ServiceType
 from svc_archive_plugin.models.retention import AppraisalDecision
 from svc_archive_plugin.models.retention import ArchiveRecord
+from svc_archive_plugin.models.retention import HoldEvent
+from svc_archive_plugin.models.retention import HoldMember
 from svc_archive_plugin.models.retention import HoldScope
 from svc_archive_plugin.models.retention import LegalHold
 from svc_archive_plugin.models.retention import RecordRetention
@@ -73,6 +75,8 @@ __all__ = [
     "FilingEvent",
     "FixityFinding",
     "FixityRun",
+    "HoldEvent",
+    "HoldMember",
     "HoldScope",
     "InventoryItem",
     "InventoryRound",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from svc_archive_plugin.models.evidence import AppendOnlyModel
@@ -329,6 +330,95 @@ class HoldScope(models.Model):
         if self.document_id:
             return f"#{self.document_id}"
         return str(self.dossier or self.customer or self.project)
+
+
+class HoldMember(AppendOnlyModel):
+    """A document a hold covers, recorded when the hold is placed or when it joins later.
+
+    A member stays one until the hold is released, whatever happens to its fields.
+    """
+
+    class How(models.TextChoices):
+        PLACED = "placed", _("In the scope when the hold was placed")
+        JOINED = "joined", _("Joined later through the scope")
+        RECORDED = (
+            "recorded",
+            _("In the scope when holds began to record their documents"),
+        )
+
+    hold = models.ForeignKey(
+        LegalHold,
+        on_delete=models.PROTECT,
+        related_name="members",
+        verbose_name=_("legal hold"),
+    )
+    document = models.ForeignKey(
+        "documents.Document",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("document"),
+    )
+    joined_at = models.DateTimeField(_("held since"), default=timezone.now)
+    how = models.CharField(_("how it joined"), max_length=16, choices=How.choices)
+
+    class Meta:
+        verbose_name = _("document under a legal hold")
+        verbose_name_plural = _("documents under legal holds")
+        ordering = ("hold", "joined_at", "document_id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hold", "document"],
+                name="svc_archive_hold_member_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hold_id}: #{self.document_id}"
+
+
+class HoldEvent(AppendOnlyModel):
+    """What happened to a hold: placed, a document joined, released; kept as evidence."""
+
+    class Action(models.TextChoices):
+        PLACED = "placed", _("Hold placed")
+        JOINED = "joined", _("Document joined the hold")
+        RELEASED = "released", _("Hold released")
+
+    hold = models.ForeignKey(
+        LegalHold,
+        on_delete=models.PROTECT,
+        related_name="events",
+        verbose_name=_("legal hold"),
+    )
+    action = models.CharField(_("hold event"), max_length=16, choices=Action.choices)
+    document = models.ForeignKey(
+        "documents.Document",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("document"),
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("step taken by"),
+    )
+    at = models.DateTimeField(_("recorded at"), default=timezone.now, db_index=True)
+    reason = models.TextField(_("Reason or note"), blank=True)
+
+    class Meta:
+        verbose_name = _("legal hold event")
+        verbose_name_plural = _("legal hold events")
+        ordering = ("at", "pk")
+
+    def __str__(self) -> str:
+        return f"{self.hold_id}: {self.get_action_display()}"
 
 
 class RefusedDeletion(AppendOnlyModel):

@@ -1,8 +1,11 @@
 """Legal holds 冻结: placing, releasing, and which documents a hold covers.
 
-A hold's scope names documents, dossiers, customers or projects; documents are covered
-through their *Customer* / *Service project* fields at the moment of asking, so a document
-filed into a held project later is held too.
+A hold's scope names documents, dossiers, customers or projects. The documents it covers
+are its *members*, recorded when it is placed (everything its scope names then, through
+the *Customer* / *Service project* fields) and whenever a document comes to match the
+scope later (a new document of a held project, an edit that moves one in). Membership is
+never taken back while the hold is in force: editing a document's fields does not take it
+out of a hold.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from django.utils.translation import gettext as _
 
 from svc_archive_plugin.models import Customer
 from svc_archive_plugin.models import Dossier
+from svc_archive_plugin.models import HoldEvent
+from svc_archive_plugin.models import HoldMember
 from svc_archive_plugin.models import HoldScope
 from svc_archive_plugin.models import LegalHold
 from svc_archive_plugin.models import ServiceProject
@@ -90,20 +95,20 @@ def _scope_options(
     return documents, projects, customers
 
 
-def holds_on(document_ids: Iterable[int]) -> dict[int, list[LegalHold]]:
-    """The active holds covering each of ``document_ids`` (in the trash or not)."""
+def _scope_matches(
+    scopes: Iterable[HoldScope],
+    document_ids: set[int] | None = None,
+) -> dict[int, set[int]]:
+    """Per document (in the trash or not): the holds whose scope names it by its fields now.
+
+    ``document_ids`` None: every document. A fixed number of queries.
+    """
     from documents.models import CustomFieldInstance
 
-    ids = set(document_ids)
-    scopes = HoldScope.objects.filter(hold__released_at=None).select_related("hold")
-    scopes = list(scopes)
-    if not ids or not scopes:
-        return {}
-    holds = {scope.hold_id: scope.hold for scope in scopes}
     documents, projects, customers = _scope_options(scopes)
     found: dict[int, set[int]] = defaultdict(set)
     for hold_id, doc_ids in documents.items():
-        for doc_id in doc_ids & ids:
+        for doc_id in doc_ids if document_ids is None else doc_ids & document_ids:
             found[doc_id].add(hold_id)
     fields = {
         provisioned("custom_field.project"): projects,
@@ -113,37 +118,108 @@ def holds_on(document_ids: Iterable[int]) -> dict[int, list[LegalHold]]:
     for field, options in fields.items():
         if field is not None and options:
             condition |= Q(field=field, value_select__in=list(options))
-    if condition != Q(pk__in=[]):
-        for doc_id, field_id, option in CustomFieldInstance.global_objects.filter(
-            condition,
-            document_id__in=ids,
-        ).values_list("document_id", "field_id", "value_select"):
-            for field, options in fields.items():
-                if field is not None and field.pk == field_id:
-                    found[doc_id].update(options.get(option, ()))
+    if condition == Q(pk__in=[]):
+        return found
+    # A trashed document's field values are soft-deleted with it: count them too.
+    instances = CustomFieldInstance.global_objects.filter(condition)
+    if document_ids is not None:
+        instances = instances.filter(document_id__in=document_ids)
+    for doc_id, field_id, option in instances.values_list(
+        "document_id",
+        "field_id",
+        "value_select",
+    ):
+        for field, options in fields.items():
+            if field is not None and field.pk == field_id:
+                found[doc_id].update(options.get(option, ()))
+    return found
+
+
+def _join(pairs: set[tuple[int, int]], how: str, user: User | None = None) -> None:
+    """Record (document id, hold id) members of active holds, and tag them 冻结."""
+    if not pairs:
+        return
+    hold_ids = {hold_id for _doc, hold_id in pairs}
+    with transaction.atomic():
+        # Two edits joining the same document at once: the second waits and finds it in.
+        active = set(
+            LegalHold.objects.select_for_update()
+            .filter(pk__in=hold_ids, released_at=None)
+            .values_list("pk", flat=True),
+        )
+        existing = set(
+            HoldMember.objects.filter(
+                hold_id__in=active,
+                document_id__in={doc for doc, _hold in pairs},
+            ).values_list("document_id", "hold_id"),
+        )
+        new = sorted(p for p in pairs if p[1] in active and p not in existing)
+        if not new:
+            return
+        now = timezone.now()
+        HoldMember.objects.bulk_create(
+            [
+                HoldMember(hold_id=h, document_id=d, joined_at=now, how=how)
+                for d, h in new
+            ],
+        )
+        if how == HoldMember.How.JOINED:
+            HoldEvent.objects.bulk_create(
+                [
+                    HoldEvent(
+                        hold_id=h,
+                        action=HoldEvent.Action.JOINED,
+                        document_id=d,
+                        actor=user,
+                        at=now,
+                    )
+                    for d, h in new
+                ],
+            )
+        _tag(sorted({d for d, _h in new}), add=True)
+
+
+def holds_on(document_ids: Iterable[int]) -> dict[int, list[LegalHold]]:
+    """The active holds covering each of ``document_ids`` (in the trash or not).
+
+    A hold covers its members; a document its scope names now and that is no member yet
+    joins it here. Root document ids in; a fixed number of queries.
+    """
+    ids = set(document_ids)
+    if not ids:
+        return {}
+    active = {h.pk: h for h in LegalHold.objects.filter(released_at=None)}
+    if not active:
+        return {}
+    found: dict[int, set[int]] = defaultdict(set)
+    for doc_id, hold_id in HoldMember.objects.filter(
+        hold_id__in=active,
+        document_id__in=ids,
+    ).values_list("document_id", "hold_id"):
+        found[doc_id].add(hold_id)
+    matches = _scope_matches(HoldScope.objects.filter(hold_id__in=active), ids)
+    joining = {
+        (doc_id, hold_id)
+        for doc_id, hold_ids in matches.items()
+        for hold_id in hold_ids - found[doc_id]
+    }
+    _join(joining, HoldMember.How.JOINED)
+    for doc_id, hold_id in joining:
+        found[doc_id].add(hold_id)
     return {
-        doc_id: sorted((holds[h] for h in hold_ids), key=lambda h: h.pk)
+        doc_id: sorted((active[h] for h in hold_ids), key=lambda h: h.pk)
         for doc_id, hold_ids in found.items()
+        if hold_ids
     }
 
 
 def held_documents(hold: LegalHold):
-    """The documents (not in the trash) that ``hold``'s scope covers now."""
+    """The documents (not in the trash) that ``hold`` holds: its members."""
     from documents.models import Document
 
-    documents, projects, customers = _scope_options(hold.scope.all())
-    condition = Q(pk__in=documents.get(hold.pk, set()))
-    for key, options in (
-        ("custom_field.project", projects),
-        ("custom_field.customer", customers),
-    ):
-        field = provisioned(key)
-        if field is not None and options:
-            condition |= Q(
-                custom_fields__field=field,
-                custom_fields__value_select__in=list(options),
-            )
-    return Document.objects.filter(condition).distinct()
+    return Document.objects.filter(
+        pk__in=HoldMember.objects.filter(hold=hold).values("document_id"),
+    )
 
 
 def place_hold(
@@ -196,18 +272,40 @@ def place_hold(
             reason=reason.strip(),
             placed_by=user,
         )
-        HoldScope.objects.bulk_create(
+        scopes = HoldScope.objects.bulk_create(
             [HoldScope(hold=hold, document_id=d) for d in document_ids]
             + [HoldScope(hold=hold, dossier=d) for d in dossiers]
             + [HoldScope(hold=hold, customer=c) for c in customers]
             + [HoldScope(hold=hold, project=p) for p in projects],
         )
-        _tag(list(held_documents(hold).values_list("pk", flat=True)), add=True)
+        members = sorted(_scope_matches(scopes))
+        HoldMember.objects.bulk_create(
+            [
+                HoldMember(
+                    hold=hold,
+                    document_id=d,
+                    joined_at=hold.placed_at,
+                    how=HoldMember.How.PLACED,
+                )
+                for d in members
+            ],
+        )
+        HoldEvent.objects.create(
+            hold=hold,
+            action=HoldEvent.Action.PLACED,
+            actor=user,
+            at=hold.placed_at,
+            reason=hold.reason,
+        )
+        _tag(members, add=True)
     return hold
 
 
 def release_hold(hold: LegalHold, user: User, reason: str) -> LegalHold:
-    """Release a hold, with the reason; records stay held while any other hold covers them."""
+    """Release a hold, with the reason; records stay held while any other hold covers them.
+
+    The hold's members and events stay, as the evidence of what it held.
+    """
     if not user.has_perm("svc_archive_plugin.release_legalhold"):
         raise HoldForbidden(_("You may not release legal holds."))
     if not reason.strip():
@@ -218,24 +316,24 @@ def release_hold(hold: LegalHold, user: User, reason: str) -> LegalHold:
             raise HoldError(
                 _("The hold “%(hold)s” was already released.") % {"hold": hold},
             )
-        covered = list(held_documents(hold).values_list("pk", flat=True))
+        covered = list(hold.members.values_list("document_id", flat=True))
         hold.released_at = timezone.now()
         hold.released_by = user
         hold.release_reason = reason.strip()
         hold.save(update_fields=["released_at", "released_by", "release_reason"])
+        HoldEvent.objects.create(
+            hold=hold,
+            action=HoldEvent.Action.RELEASED,
+            actor=user,
+            at=hold.released_at,
+            reason=hold.release_reason,
+        )
         still_held = holds_on(covered)
         _tag([d for d in covered if d not in still_held], add=False)
     return hold
 
 
-def tag_if_held(document_ids: list[int]) -> None:
-    """Give the 冻结 tag to documents a hold covers now (filed into a held project later)."""
-    held = list(holds_on(document_ids))
-    if held:
-        _tag(held, add=True)
-
-
 def _tag(document_ids: list[int], *, add: bool) -> None:
-    # Re-indexing fires paperless's ``document_updated``, which asks ``tag_if_held`` again:
-    # nothing changes the second time, so it stops there.
+    # Re-indexing fires paperless's ``document_updated``, which settles the protection
+    # tags again: nothing changes the second time, so it stops there.
     set_tag("tag.retention.legal_hold", document_ids, add=add)

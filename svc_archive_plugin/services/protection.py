@@ -2,10 +2,14 @@
 
 A document is protected while it is under a legal hold, out on loan (its paper original,
 or its dossier's), a filed record (before and after its retention runs out: only an
-approved destruction list removes a filed record), or on a destruction list that is not
-being carried out. Every deletion path of paperless asks
+approved destruction list removes a filed record), in the appraisal queue or appraised
+*destroy* (filed or not: its only way out is a destruction list), or on a destruction
+list that is not being carried out. Every deletion path of paperless asks
 ``check`` first (see ``guards``), so the person is told why and nothing half-happens;
 the ``pre_delete`` receiver is the backstop for any path nobody thought of.
+
+The protection tags 冻结, 借出 and 待销毁 follow the same state (``settle_tags``): one
+taken off or put on by hand is put right as soon as paperless reports the edit.
 """
 
 from __future__ import annotations
@@ -17,14 +21,19 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from svc_archive_plugin.models import DestructionItem
 from svc_archive_plugin.models import DestructionList
 from svc_archive_plugin.models import Dossier
+from svc_archive_plugin.models import ProvisionedObject
 from svc_archive_plugin.models import RecordRetention
 from svc_archive_plugin.models import RefusedDeletion
+from svc_archive_plugin.services.holds import holds_on
+from svc_archive_plugin.services.indexing import set_tag
+from svc_archive_plugin.services.loans import out_on_loan
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -33,6 +42,16 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 logger = logging.getLogger("paperless.svc_archive")
+
+# Waiting for a decision, or decided *destroy*: only a destruction list removes these.
+APPRAISAL_STATES = (RecordRetention.State.DUE, RecordRetention.State.DESTROY)
+
+# The provisioned keys of 冻结, 借出 and 待销毁, the tags that show the protection.
+PROTECTION_TAGS = (
+    "tag.retention.legal_hold",
+    "tag.retention.on_loan",
+    "tag.retention.pending_destruction",
+)
 
 # Document ids an executing destruction list may delete (set only inside ``destroying``).
 _destroying: contextvars.ContextVar[frozenset[int]] = contextvars.ContextVar(
@@ -76,9 +95,6 @@ def reasons(
     Versions are protected with their root document. A fixed number of queries.
     """
     from documents.models import Document
-
-    from svc_archive_plugin.services.holds import holds_on
-    from svc_archive_plugin.services.loans import out_on_loan
 
     ids = set(document_ids)
     if not ids:
@@ -140,26 +156,10 @@ def reasons(
                 },
             )
     for row in RecordRetention.objects.filter(
+        Q(filed=True) | Q(state__in=APPRAISAL_STATES),
         document_id__in=roots - allowed,
-        filed=True,
     ):
-        if row.state in (RecordRetention.State.DUE, RecordRetention.State.DESTROY):
-            text = _(
-                "it is a filed record whose retention ended on %(until)s; only an "
-                "approved destruction list can remove it",
-            ) % {"until": _day(row.until)}
-        elif row.retention == Dossier.Retention.PERMANENT:
-            text = _("it is a filed record kept permanently")
-        elif row.until is None:
-            text = _(
-                "it is a filed record whose retention has not started (its project has "
-                "not ended)",
-            )
-        else:
-            text = _("it is a filed record retained until %(until)s") % {
-                "until": _day(row.until),
-            }
-        found[row.document_id].append(text)
+        found[row.document_id].append(_retention_reason(row))
     result = {}
     for pk, root in root_of.items():
         if root in found:
@@ -169,6 +169,34 @@ def reasons(
             }
             result[pk] = [head + "; ".join(found[root]) + "."]
     return result
+
+
+def _retention_reason(row: RecordRetention) -> str:
+    if row.filed and row.state in APPRAISAL_STATES:
+        return _(
+            "it is a filed record whose retention ended on %(until)s; only an "
+            "approved destruction list can remove it",
+        ) % {"until": _day(row.until)}
+    if row.state == RecordRetention.State.DUE:
+        return _(
+            "it is in the appraisal queue (its retention ended on %(until)s); only an "
+            "approved destruction list can remove it",
+        ) % {"until": _day(row.until)}
+    if row.state == RecordRetention.State.DESTROY:
+        return _(
+            "it was appraised for destruction; only an approved destruction list can "
+            "remove it",
+        )
+    if row.retention == Dossier.Retention.PERMANENT:
+        return _("it is a filed record kept permanently")
+    if row.until is None:
+        return _(
+            "it is a filed record whose retention has not started (its project has "
+            "not ended)",
+        )
+    return _("it is a filed record retained until %(until)s") % {
+        "until": _day(row.until),
+    }
 
 
 def check(
@@ -207,3 +235,45 @@ def record_refusal(
     )
     for lines in found.values():
         logger.warning("Refused (%s, %s): %s", path, actor, " ".join(lines))
+
+
+def settle_tags(document_ids: Iterable[int]) -> None:
+    """Give each document exactly the protection tags its state calls for.
+
+    冻结 while a hold covers it, 借出 while its paper original (or its dossier) is out,
+    待销毁 while it is appraised *destroy* (waiting for, or on, a destruction list).
+    """
+    from documents.models import Document
+
+    ids = set(
+        Document.global_objects.filter(
+            pk__in=set(document_ids),
+            root_document__isnull=True,
+        ).values_list("pk", flat=True),
+    )
+    if not ids:
+        return
+    legal_hold, on_loan, pending_destruction = PROTECTION_TAGS
+    wanted = {
+        legal_hold: set(holds_on(ids)),
+        on_loan: set(out_on_loan(list(ids))),
+        pending_destruction: set(
+            RecordRetention.objects.filter(
+                document_id__in=ids,
+                state=RecordRetention.State.DESTROY,
+            ).values_list("document_id", flat=True),
+        ),
+    }
+    for key, tagged in wanted.items():
+        set_tag(key, sorted(tagged), add=True)
+        set_tag(key, sorted(ids - tagged), add=False)
+
+
+def protection_tag_ids() -> set[int]:
+    """The ids of the tags 冻结, 借出 and 待销毁 (one query)."""
+    return set(
+        ProvisionedObject.objects.filter(key__in=PROTECTION_TAGS).values_list(
+            "object_id",
+            flat=True,
+        ),
+    )
