@@ -93,7 +93,7 @@ def backfill(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("documents", "0022_add_perf_indexes"),
-        ("svc_archive_plugin", "0015_capture_failures"),
+        ("svc_archive_plugin", "0016_record_declaration"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

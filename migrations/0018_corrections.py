@@ -9,7 +9,7 @@ from django.db import models
 class Migration(migrations.Migration):
     dependencies = [
         ("documents", "0022_add_perf_indexes"),
-        ("svc_archive_plugin", "0016_record_declaration"),
+        ("svc_archive_plugin", "0017_hold_members"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -15,6 +15,8 @@ CHAINED = (
     "destructionevent",
     "filingevent",
     "fixityfinding",
+    "holdevent",
+    "holdmember",
     "loanevent",
     "loanliability",
     "refusedchange",
