@@ -25,6 +25,10 @@ EVIDENCE = (
     "registerentry",
     "refuseddeletion",
     "fixityfinding",
+    "refusedchange",
+    "holdmember",
+    "holdevent",
+    "correctionevent",
 )
 
 

@@ -76,10 +76,12 @@ def build_archive(marker: str = "") -> dict:
     from svc_archive_plugin.models import ServiceProject
     from svc_archive_plugin.models import ServiceType
     from svc_archive_plugin.services import access
+    from svc_archive_plugin.services import corrections
     from svc_archive_plugin.services import destruction
     from svc_archive_plugin.services import filing
     from svc_archive_plugin.services import holds
     from svc_archive_plugin.services import loans
+    from svc_archive_plugin.services import records
     from svc_archive_plugin.services import retention
     from svc_archive_plugin.services import saved_views
     from svc_archive_plugin.services.protection import RecordProtected
@@ -178,6 +180,34 @@ def build_archive(marker: str = "") -> dict:
     loans.issue(loan, people["desk"])
     loans.receive(loan, people["desk"])
     loans.inspect(loan, people["desk"], Loan.Condition.PAGES_MISSING, "缺第3页")
+    # A document out on loan now (its shelf place is taken).
+    out = loans.request_loan(
+        people["clerk"],
+        reason="复印发票",
+        days=5,
+        document_id=filed[3].pk,
+    )
+    loans.approve(out, people["head"])
+    loans.approve(out, people["manager"])
+    loans.issue(out, people["desk"])
+
+    # A refused change of a record's frozen fact; a correction proposed and refused.
+    try:
+        records.check(
+            {filed[0].pk: {"document_type"}},
+            user=people["head"],
+            path="backup fixture",
+        )
+    except records.RecordFrozen:
+        pass
+    proposal = corrections.propose(
+        people["manager"],
+        fact="end_date",
+        value="2027-03-31",
+        reason="结束日期录入有误",
+        project=current.project,
+    )
+    corrections.refuse(proposal, people["checker1"], "合同约定结束日期无误")
 
     # A confidential record: the department's grant withdrawn; a request opens it again.
     secret = document(current, "QT", "保密协议", owner=people["head"])

@@ -332,7 +332,15 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: item.get_closest_marker("contract") is not None)
 
 
+# The protection probe's attempts (way round, status, answer) print after the tests.
+PROBE_ROWS: list[tuple[str, int, str]] = []
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if PROBE_ROWS:
+        terminalreporter.section("svc-archive protection probe (superuser)")
+        for name, status, detail in PROBE_ROWS:
+            terminalreporter.write_line(f"{status}  {name}  {detail}")
     runs = config.stash.get(CONTRACT_RUNS, [])
     if runs:
         terminalreporter.section("svc-archive API contract (Schemathesis)")

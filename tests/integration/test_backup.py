@@ -256,7 +256,11 @@ def test_replacing_keeps_the_evidence_the_export_lacks(archive, exported):
 
 
 def test_replacing_refuses_an_export_that_differs_from_the_evidence_here(exported):
-    """An export row with the id of an evidence row here must be that row."""
+    """An export row with the id of an evidence row here must be that row.
+
+    An edited row also breaks the export's own chain, which is checked first; either way
+    the import is refused and the evidence here stays as it was.
+    """
 
     def rewrite(data):
         entry = next(
@@ -269,7 +273,8 @@ def test_replacing_refuses_an_export_that_differs_from_the_evidence_here(exporte
     edit_export(exported, rewrite)
     refused(
         exported,
-        r"differs from 1 evidence rows .*access log entry #\d+ \(document title\).*"
+        r"(evidence chain is broken: svc_archive_plugin\.accesslogentry.*hash differs"
+        r"|differs from 1 evidence rows .*access log entry #\d+ \(document title\)).*"
         "Nothing was imported",
         replace_existing=True,
     )
@@ -286,7 +291,7 @@ def test_replacing_refuses_when_kept_evidence_would_lose_what_it_names(
         people["clerk"],
         reason="复核",
         days=3,
-        dossier=archive["dossier"],
+        document_id=archive["filed"][0].pk,
     )
 
     refused(exported, "refers to rows the export lacks", replace_existing=True)

@@ -23,6 +23,7 @@ from documents.models import Document
 from svc_archive_plugin.db_triggers import evidence_maintenance
 from svc_archive_plugin.models import AccessLogEntry
 from svc_archive_plugin.models import FixityRun
+from svc_archive_plugin.models import HoldMember
 from svc_archive_plugin.models import Loan
 from svc_archive_plugin.models.chains import chain_fields
 from svc_archive_plugin.models.chains import row_hash
@@ -32,6 +33,7 @@ from svc_archive_plugin.services import chains
 from svc_archive_plugin.services import fixity
 from svc_archive_plugin.services.access import record_accesses
 from tests.backup_fixture import build_archive
+from tests.factories import DocumentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -97,6 +99,8 @@ def _clone(row):
             loan.number = f"{loan.number}-{Loan.objects.count()}"
             Loan.objects.bulk_create([loan])
             setattr(clone, f.attname, loan.pk)
+    if model is HoldMember:  # one row per hold and document: another document joins
+        clone.document = DocumentFactory()
     return clone
 
 
