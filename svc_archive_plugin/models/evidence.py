@@ -81,7 +81,9 @@ class AppendOnlyModel(models.Model):
         editable=False,
     )
     entry_hash = models.CharField(
-        gettext_lazy("entry hash"), max_length=64, editable=False
+        gettext_lazy("entry hash"),
+        max_length=64,
+        editable=False,
     )
 
     objects = AppendOnlyManager()
