@@ -14,6 +14,7 @@ from svc_archive_plugin.models import Customer
 from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models import RecordRetention
 from svc_archive_plugin.services import filing
+from svc_archive_plugin.services import holds
 from svc_archive_plugin.services import registers
 from tests.factories import UserFactory
 from tests.factories import complete
@@ -424,8 +425,15 @@ def test_used_plugin_tags_cannot_be_deleted_or_renamed(
     from documents.models import Tag
 
     documents = file_it(dossier, people)
+    # 冻结 follows the state: a real hold puts it on the record (a hand-added one goes).
+    holds.place_hold(
+        people["manager"],
+        name="合同纠纷",
+        reason="诉讼中",
+        documents=[documents[0].pk],
+    )
     hold = Tag.objects.get(name="冻结")
-    documents[0].tags.add(hold)
+    assert documents[0].tags.filter(pk=hold.pk).exists()
     root_tag = Tag.objects.get(name="保管期限")
     client = as_user(api_client, root)
 

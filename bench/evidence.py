@@ -1,25 +1,26 @@
-"""Benchmark: what the evidence triggers add per access-log row and per loan step.
+"""Benchmark: what the evidence triggers and hash chains add per access-log row and loan step.
 
 On a fresh PostgreSQL database, the access log is seeded to ``--rows`` rows (default SPEC's
-1,000,000) with ``INSERT … SELECT … generate_series``; then, with the triggers in place and
-with them dropped (in alternating rounds, so drift hits both alike), it times:
+1,000,000) with ``INSERT … SELECT … generate_series`` (numbered as a chain, so new rows go
+on at its end); then, in alternating rounds so that drift hits every mode alike, it times
 
 - one access-log row written as ``services.access`` writes it (``AccessLogEntry.objects.create``);
 - one loan step's evidence row (``LoanEvent.objects.create``) together with the loan's own
-  update, as ``services.loans`` does.
+  update, as ``services.loans`` does,
 
-It prints the median microseconds of each and the ratio with/without triggers. Hash chains
-(if the models have them: a chain column on ``AppendOnlyModel``) are reported as present or
-absent; ``--chains off`` is accepted for when the chain code offers a switch, and says so
-when it has none. The database is dropped at the end.
+in three modes: **plain** (no triggers; rows numbered from a counter, no lock, no head
+read, no hash: what an append-only table costs anyway), **triggers** (the database
+triggers, rows numbered as plain) and **triggers + chains** (the shipped code). It prints
+the median microseconds of each, and the ratios to plain. The database is dropped at the end.
 
-    scripts/bench.sh evidence_triggers            # PostgreSQL only: PAPERLESS_DBHOST, else 127.0.0.1
-    python bench/evidence_triggers.py --rows 100000 --calls 500
+    scripts/bench.sh evidence                      # PostgreSQL only: PAPERLESS_DBHOST, else 127.0.0.1
+    python bench/evidence.py --rows 100000 --calls 500
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import time
 
@@ -47,6 +48,9 @@ def seed(rows: int) -> None:
                 "title": "'合同 ' || g",
                 "kind": "'view'",
                 "via": "'api'",
+                "seq": "g",
+                "prev_hash": "''",
+                "entry_hash": "md5(g::text) || md5(g::text)",
             },
             "FROM generate_series(1, %(rows)s) AS g",
             {"user": user.pk, "rows": rows},
@@ -71,6 +75,37 @@ def set_triggers(*, on: bool) -> None:
                 cursor.execute(statement)
 
 
+@contextlib.contextmanager
+def chains_off():
+    """Number rows from a counter instead of sealing them (no lock, head read or hash)."""
+    from django.db.models import Max
+
+    from svc_archive_plugin.models import chains
+    from svc_archive_plugin.models import evidence
+
+    def number(objs, fields, using):
+        model = type(objs[0])
+        seq_name, prev_name, hash_name = chains.chain_fields(model)
+        if model not in counters:
+            top = model._base_manager.aggregate(top=Max(seq_name))["top"]
+            counters[model] = top or 0
+        for obj in objs:
+            for f in fields:
+                setattr(obj, f.attname, f.pre_save(obj, add=True))
+            counters[model] += 1
+            setattr(obj, seq_name, counters[model])
+            setattr(obj, prev_name, "")
+            setattr(obj, hash_name, "")
+
+    counters: dict = {}
+    sealing = chains.seal
+    chains.seal = evidence.seal = number
+    try:
+        yield
+    finally:
+        chains.seal = evidence.seal = sealing
+
+
 def timed(fn, calls: int) -> list[float]:
     times = []
     for _ in range(calls):
@@ -85,7 +120,6 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--calls", type=int, default=1000, help="per round and case")
     parser.add_argument("--rounds", type=int, default=4)
-    parser.add_argument("--chains", choices=("on", "off"), default="on")
     args = parser.parse_args()
     with throw_away_database("evidence_triggers", required=True) as ready:
         if not ready:
@@ -99,9 +133,6 @@ def main() -> None:
         from svc_archive_plugin.models import LoanEvent
         from svc_archive_plugin.models.evidence import AppendOnlyModel
 
-        chained = any("hash" in f.name for f in AccessLogEntry._meta.concrete_fields)
-        if args.chains == "off" and chained:
-            print("chains: no switch in this code to turn them off; measured with them")
         seed(args.rows)
         reader = User.objects.get(username="reader")
         loan = Loan.objects.create(
@@ -133,25 +164,28 @@ def main() -> None:
                 )
                 Loan.objects.filter(pk=loan.pk).update(renewals=0)
 
-        results = {(case, on): [] for case in ("log", "loan") for on in (True, False)}
+        modes = ("plain", "triggers", "triggers + chains")
+        results = {(case, mode): [] for case in ("log", "loan") for mode in modes}
         for _round in range(args.rounds):
-            for on in (True, False):
-                set_triggers(on=on)
-                results["log", on] += timed(log_row, args.calls)
-                results["loan", on] += timed(loan_step, args.calls)
+            for mode in modes:
+                set_triggers(on=mode != "plain")
+                chaining = mode == "triggers + chains"
+                with contextlib.nullcontext() if chaining else chains_off():
+                    results["log", mode] += timed(log_row, args.calls)
+                    results["loan", mode] += timed(loan_step, args.calls)
         set_triggers(on=True)
         print(
-            f"evidence triggers, {server}, {AccessLogEntry.objects.count():,} access-log "
-            f"rows, {len(AppendOnlyModel.__subclasses__())} evidence models, chains "
-            f"{'present' if chained else 'absent'}",
+            f"evidence, {server}, {AccessLogEntry.objects.count():,} access-log rows, "
+            f"{len(AppendOnlyModel.__subclasses__())} evidence models, "
+            f"{args.rounds} rounds x {args.calls} calls per mode",
         )
         for case, what in (("log", "access-log row"), ("loan", "loan step")):
-            on = statistics.median(results[case, True])
-            off = statistics.median(results[case, False])
-            print(
-                f"  per {what}: {on:8.1f} µs with triggers, {off:8.1f} µs without, "
-                f"ratio {on / off:.3f}",
-            )
+            plain = statistics.median(results[case, "plain"])
+            line = f"  per {what}: plain {plain:7.1f} µs"
+            for mode in modes[1:]:
+                median = statistics.median(results[case, mode])
+                line += f"; {mode} {median:7.1f} µs (x{median / plain:.3f})"
+            print(line)
 
 
 if __name__ == "__main__":
