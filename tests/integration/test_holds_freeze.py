@@ -39,6 +39,7 @@ from svc_archive_plugin.services import loans
 from svc_archive_plugin.services import retention
 from svc_archive_plugin.services.protection import RecordProtected
 from svc_archive_plugin.services.protection import check
+from svc_archive_plugin.services.records import RecordFrozen
 from tests.conftest import API_ACCEPT
 from tests.factories import DocumentFactory
 from tests.factories import UserFactory
@@ -153,14 +154,15 @@ def test_a_service_that_bypasses_the_api_cannot_strip_a_customer_hold(
     project_field = CustomField.objects.get(name="服务项目")
     customer_field = CustomField.objects.get(name="客户")
 
-    # paperless's own bulk edit, called as a function: no view, no guard in front of it.
-    bulk_edit.modify_custom_fields(
-        [record.pk],
-        add_custom_fields={project_field.pk: other_project.option_id},
-        remove_custom_fields=[customer_field.pk],
-    )
+    # paperless's own bulk edit, called as a function: no view, no guard in front of it;
+    # the backstop on the field values refuses (a held record is frozen).
+    with pytest.raises(RecordFrozen, match="客户冻结"):
+        bulk_edit.modify_custom_fields(
+            [record.pk],
+            add_custom_fields={project_field.pk: other_project.option_id},
+            remove_custom_fields=[customer_field.pk],
+        )
 
-    assert field_value(record, "服务项目") == other_project.option_id
     assert hold_names(record) == ["客户冻结"]
     with pytest.raises(RecordProtected, match="客户冻结"):
         Document.objects.get(pk=record.pk).delete()
