@@ -157,8 +157,8 @@ def seed_registers(world: Archive, today: datetime.date) -> None:
     from svc_archive_plugin.models import Dossier
     from svc_archive_plugin.models import ServiceProject
     from svc_archive_plugin.models import ServiceType
+    from svc_archive_plugin.services.provisioning import option_label
     from svc_archive_plugin.services.provisioning import provisioned
-    from svc_archive_plugin.services.registers import option_label
 
     rng = random.Random(20240601)  # reproducible
     types = {t.code: t for t in ServiceType.objects.select_related("category")}

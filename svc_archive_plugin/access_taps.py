@@ -26,6 +26,12 @@ from django.db.models.manager import BaseManager
 from python_ipware import IpWare
 
 from svc_archive_plugin.guards import _wrap
+from svc_archive_plugin.services.access import AccessForbidden
+from svc_archive_plugin.services.access import SharedRead
+from svc_archive_plugin.services.access import check_sharing
+from svc_archive_plugin.services.access import content_withheld
+from svc_archive_plugin.services.access import record_access
+from svc_archive_plugin.services.access import record_accesses
 
 LOGGED_STATUS = {200, 206, 304}
 # The records on the page being serialised whose full text is left out.
@@ -33,7 +39,6 @@ _WITHHELD = "svc_archive_content_withheld"
 
 
 def log_response(request, pk, kind: str, via: str, response) -> None:
-    from svc_archive_plugin.services.access import record_access
 
     if getattr(response, "status_code", None) not in LOGGED_STATUS:
         return
@@ -59,7 +64,6 @@ def _tap(kind: str):
 def _tap_bulk_download(original):
     # The zip's documents are those paperless resolved and checked; resolve them again.
     def post(self, request, *args, **kwargs):
-        from svc_archive_plugin.services.access import record_accesses
 
         response = original(self, request, *args, **kwargs)
         if getattr(response, "status_code", None) == 200:
@@ -79,8 +83,6 @@ def _tap_email(original):
     def email_documents(self, request, data=None, *args, **kwargs):
         from documents.serialisers import EmailSerializer
 
-        from svc_archive_plugin.services.access import record_accesses
-
         response = original(self, request, data, *args, **kwargs)
         if getattr(response, "status_code", None) == 200:
             serializer = EmailSerializer(data=data or request.data)
@@ -98,9 +100,6 @@ def _tap_email(original):
 
 def _refuse_sealed(document_ids) -> None:
     from rest_framework.exceptions import PermissionDenied
-
-    from svc_archive_plugin.services.access import AccessForbidden
-    from svc_archive_plugin.services.access import check_sharing
 
     try:
         check_sharing(document_ids)
@@ -140,9 +139,6 @@ def _tap_shared_link(original):
         from documents.models import ShareLink
         from documents.models import ShareLinkBundle
 
-        from svc_archive_plugin.services.access import SharedRead
-        from svc_archive_plugin.services.access import record_accesses
-
         response = original(self, request, slug, *args, **kwargs)
         if getattr(response, "status_code", None) not in LOGGED_STATUS:
             return response
@@ -178,9 +174,6 @@ def _tap_document_list(ids_of):
     def wrapper(original):
         def to_representation(self, data):
             from documents.serialisers import DocumentSerializer
-
-            from svc_archive_plugin.services.access import content_withheld
-            from svc_archive_plugin.services.access import record_accesses
 
             child = self.child
             if (

@@ -37,7 +37,11 @@ from django.db.models import ProtectedError
 from rest_framework.response import Response
 
 from svc_archive_plugin.services import records
+from svc_archive_plugin.services import vocabulary_in_use as in_use
 from svc_archive_plugin.services.people import deletion_refused
+from svc_archive_plugin.services.protection import check
+from svc_archive_plugin.services.protection import reasons
+from svc_archive_plugin.services.protection import record_refusal
 
 logger = logging.getLogger("paperless.svc_archive")
 
@@ -59,7 +63,6 @@ def _user(request) -> Any:
 
 def _guard_destroy(original):
     def destroy(self, request, *args, **kwargs):
-        from svc_archive_plugin.services.protection import check
 
         document = self.get_object()  # paperless's own permission check and 404
         check([document.pk], user=_user(request), path="api: delete")
@@ -70,7 +73,6 @@ def _guard_destroy(original):
 
 def _guard_delete_version(original):
     def delete_version(self, request, pk=None, version_id=None, *args, **kwargs):
-        from svc_archive_plugin.services.protection import check
 
         if pk is not None and version_id is not None:
             check([int(version_id)], user=_user(request), path="api: delete version")
@@ -97,7 +99,6 @@ def _guard_document_operation(original):
     # Both /api/documents/delete/ (and its siblings) and /api/documents/bulk_edit/ ask
     # this before acting, with the resolved document ids, superusers included.
     def _has_document_permissions(self, *, user, documents, method, parameters):
-        from svc_archive_plugin.services.protection import check
 
         if _deletes_documents(method, parameters or {}):
             check(documents, user=user, path=f"api: {method.__name__}")
@@ -119,7 +120,6 @@ def _guard_document_operation(original):
 
 def _guard_trash(original):
     def post(self, request, *args, **kwargs):
-        from svc_archive_plugin.services.protection import check
 
         if request.data.get("action") == "empty":
             ids = request.data.get("documents")
@@ -141,9 +141,6 @@ def _guard_trash(original):
 def _guard_move_to_trash(original):
     def execute_move_to_trash_action(action, document, logging_group, *args, **kwargs):
         from documents.models import Document
-
-        from svc_archive_plugin.services.protection import reasons
-        from svc_archive_plugin.services.protection import record_refusal
 
         if isinstance(document, Document) and document.pk:
             found = reasons([document.pk])
@@ -180,9 +177,6 @@ def spare_protected_from_purge(
     from django.conf import settings
     from django.utils import timezone
     from documents.models import Document
-
-    from svc_archive_plugin.services.protection import reasons
-    from svc_archive_plugin.services.protection import record_refusal
 
     if args:
         return  # paperless passes the ids by keyword; the pre_delete veto still holds
@@ -351,7 +345,6 @@ def _vocabulary_refused(exc) -> Any:
 
 def _guard_field_destroy(original):
     def destroy(self, request, *args, **kwargs):
-        from svc_archive_plugin.services import vocabulary_in_use as in_use
 
         try:
             in_use.check_field_change(self.get_object(), delete=True)
@@ -364,7 +357,6 @@ def _guard_field_destroy(original):
 
 def _guard_field_update(original):
     def update(self, request, *args, **kwargs):
-        from svc_archive_plugin.services import vocabulary_in_use as in_use
 
         data = request.data if isinstance(request.data, dict) else {}
         extra = data.get("extra_data")
@@ -384,7 +376,6 @@ def _guard_field_update(original):
 
 def _guard_tag_destroy(original):
     def destroy(self, request, *args, **kwargs):
-        from svc_archive_plugin.services import vocabulary_in_use as in_use
 
         try:
             in_use.check_tag_change(self.get_object(), delete=True)
@@ -397,7 +388,6 @@ def _guard_tag_destroy(original):
 
 def _guard_tag_update(original):
     def update(self, request, *args, **kwargs):
-        from svc_archive_plugin.services import vocabulary_in_use as in_use
 
         name = request.data.get("name") if isinstance(request.data, dict) else None
         try:
@@ -416,8 +406,6 @@ def _guard_bulk_edit_objects(original):
     def post(self, request, *args, **kwargs):
         from documents.filters import TagFilterSet
         from documents.models import Tag
-
-        from svc_archive_plugin.services import vocabulary_in_use as in_use
 
         data = request.data if isinstance(request.data, dict) else {}
         if data.get("object_type") == "tags" and data.get("operation") == "delete":

@@ -16,6 +16,41 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from svc_archive_plugin.conf import archive_settings
+from svc_archive_plugin.models import CaptureReport
+from svc_archive_plugin.models import RecordRetention
+from svc_archive_plugin.models import ServiceProject
+from svc_archive_plugin.services import record_facts
+from svc_archive_plugin.services import records
+from svc_archive_plugin.services.access import seal
+from svc_archive_plugin.services.capture import apply_to_overrides
+from svc_archive_plugin.services.capture import check_has_text
+from svc_archive_plugin.services.capture import check_readable
+from svc_archive_plugin.services.capture import classify_codes
+from svc_archive_plugin.services.capture import classify_folder
+from svc_archive_plugin.services.capture import consume_folder
+from svc_archive_plugin.services.capture import record_problems
+from svc_archive_plugin.services.capture import relative_path
+from svc_archive_plugin.services.capture import report_duplicate
+from svc_archive_plugin.services.capture import report_failed_scan
+from svc_archive_plugin.services.cover_sheets import read_cover_sheet
+from svc_archive_plugin.services.cover_sheets import remove_first_page
+from svc_archive_plugin.services.protection import check
+from svc_archive_plugin.services.protection import protection_tag_ids
+from svc_archive_plugin.services.protection import settle_tags
+from svc_archive_plugin.services.provisioning import sync_option
+from svc_archive_plugin.services.registers import RegisterInUse
+from svc_archive_plugin.services.registers import align_customer_with_project
+from svc_archive_plugin.services.registers import check_deletable
+from svc_archive_plugin.services.registers import ensure_dossier
+from svc_archive_plugin.services.registers import follow_field_edits
+from svc_archive_plugin.services.registers import keep_register_options
+from svc_archive_plugin.services.registers import refuse_frozen_save
+from svc_archive_plugin.services.registers import remove_option
+from svc_archive_plugin.services.retention import recompute
+from svc_archive_plugin.services.saved_views import offer
+from svc_archive_plugin.tasks import recompute_retention
+
 logger = logging.getLogger("paperless.svc_archive")
 
 CONSUME_TASK = "documents.tasks.consume_file"
@@ -37,8 +72,6 @@ def classify_consumed_file(
         return
     from documents.data_models import DocumentMetadataOverrides
 
-    from svc_archive_plugin.services.capture import apply_to_overrides
-
     input_doc = kwargs.get("input_doc", args[0] if args else None)
     if input_doc is None or input_doc.root_document_id:
         return
@@ -59,13 +92,6 @@ def classify_consumed_file(
 
 def _classify(input_doc: Any):
     from documents.data_models import DocumentSource
-
-    from svc_archive_plugin.conf import archive_settings
-    from svc_archive_plugin.models import CaptureReport
-    from svc_archive_plugin.services.capture import classify_codes
-    from svc_archive_plugin.services.capture import classify_folder
-    from svc_archive_plugin.services.cover_sheets import read_cover_sheet
-    from svc_archive_plugin.services.cover_sheets import remove_first_page
 
     path = Path(input_doc.original_file)
     if archive_settings.COVER_SHEETS and input_doc.mime_type == "application/pdf":
@@ -91,9 +117,6 @@ def _classify(input_doc: Any):
 def report_capture_problems(sender: Any, document: Any, **kwargs: Any) -> None:
     """Record what capture could not classify, and duplicates, naming the new document."""
     from celery import current_task
-
-    from svc_archive_plugin.services.capture import record_problems
-    from svc_archive_plugin.services.capture import report_duplicate
 
     task_id = getattr(getattr(current_task, "request", None), "id", None)
     classification = _pending_reports.pop(task_id, None) if task_id else None
@@ -128,9 +151,6 @@ def _current_original() -> Path | None:
 
 def refuse_unreadable_scan(sender: Any, filename: Any, **kwargs: Any) -> None:
     """Stop a password-protected PDF before OCR; the failure is then reported."""
-    from svc_archive_plugin.services.capture import check_readable
-    from svc_archive_plugin.services.capture import consume_folder
-    from svc_archive_plugin.services.capture import relative_path
 
     original = _current_original()
     folder = consume_folder(relative_path(original)) if original else "consume/"
@@ -140,7 +160,6 @@ def refuse_unreadable_scan(sender: Any, filename: Any, **kwargs: Any) -> None:
 
 def refuse_textless_record(sender: Any, document: Any, **kwargs: Any) -> None:
     """A record whose type needs text, with none: the consumption fails and is reported."""
-    from svc_archive_plugin.services.capture import check_has_text
 
     if document.root_document_id is None:
         with translation.override(settings.LANGUAGE_CODE):
@@ -156,7 +175,6 @@ def report_failed_consumption(
     **extra: Any,
 ) -> None:
     """A scan paperless refused: a capture report, and its file in the holding folder."""
-    from svc_archive_plugin.services.capture import report_failed_scan
 
     input_doc, overrides = _consume_task_input(sender, args, kwargs)
     if input_doc is None:
@@ -179,25 +197,18 @@ def forget_task(sender: Any = None, task_id: str | None = None, **kwargs: Any) -
 
 def register_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
     """Mirror a customer or project into its select field; give a project its dossier."""
-    from svc_archive_plugin.models import ServiceProject
-    from svc_archive_plugin.services.registers import ensure_dossier
-    from svc_archive_plugin.services.registers import sync_option
 
     if kwargs.get("raw"):
         return
     sync_option(instance)
     if isinstance(instance, ServiceProject):
-        from svc_archive_plugin.services.filing import dossier_documents
-        from svc_archive_plugin.services.retention import recompute
-
         dossier = ensure_dossier(instance)
         # The project's end date starts its records' retention clock.
-        recompute(dossier_documents(dossier).values_list("pk", flat=True))
+        recompute(records.dossier_documents(dossier).values_list("pk", flat=True))
 
 
 def register_saving(sender: Any, instance: Any, **kwargs: Any) -> None:
     """Refuse a change to register data that filed records depend on (the backstop)."""
-    from svc_archive_plugin.services.registers import refuse_frozen_save
 
     if not kwargs.get("raw"):
         refuse_frozen_save(instance, kwargs.get("update_fields"))
@@ -207,9 +218,6 @@ def register_deleting(sender: Any, instance: Any, **kwargs: Any) -> None:
     """Refuse to delete a customer or project that anything still refers to."""
     from django.db.models import ProtectedError
 
-    from svc_archive_plugin.services.registers import RegisterInUse
-    from svc_archive_plugin.services.registers import check_deletable
-
     try:
         check_deletable(instance)
     except RegisterInUse as exc:
@@ -217,20 +225,17 @@ def register_deleting(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 
 def register_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
-    from svc_archive_plugin.services.registers import remove_option
 
     remove_option(instance)
 
 
 def mirrored_field_saving(sender: Any, instance: Any, **kwargs: Any) -> None:
-    from svc_archive_plugin.services.registers import keep_register_options
 
     if not kwargs.get("raw"):
         keep_register_options(instance)
 
 
 def mirrored_field_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
-    from svc_archive_plugin.services.registers import follow_field_edits
 
     if not kwargs.get("raw"):
         follow_field_edits(instance)
@@ -242,10 +247,6 @@ def document_edited(sender: Any, document: Any, **kwargs: Any) -> None:
     A document the edit moved into a held scope joins the hold; protection tags taken
     off or put on by hand (PATCH, bulk edit) are put right.
     """
-    from svc_archive_plugin.services.access import seal
-    from svc_archive_plugin.services.protection import settle_tags
-    from svc_archive_plugin.services.registers import align_customer_with_project
-    from svc_archive_plugin.services.retention import recompute
 
     align_customer_with_project(document)
     recompute([document.pk])
@@ -261,9 +262,6 @@ def retention_for_new_document(sender: Any, document: Any, **kwargs: Any) -> Non
 
     Never fails the consumption over its retention.
     """
-    from svc_archive_plugin.services.access import seal
-    from svc_archive_plugin.services.protection import settle_tags
-    from svc_archive_plugin.services.retention import recompute
 
     try:
         recompute([document.pk])
@@ -288,8 +286,6 @@ def protection_tags_changed(
     """
     if action not in ("post_add", "post_remove", "post_clear"):
         return
-    from svc_archive_plugin.services.protection import protection_tag_ids
-    from svc_archive_plugin.services.protection import settle_tags
 
     if reverse:
         # tag.documents.add/remove(...): the tag is the instance, pk_set the documents.
@@ -301,7 +297,6 @@ def protection_tags_changed(
 
 def document_deleting(sender: Any, instance: Any, **kwargs: Any) -> None:
     """The backstop behind every guarded door: a protected document is never deleted."""
-    from svc_archive_plugin.services.protection import check
 
     path = "delete" if instance.deleted_at is None else "purge"
     check([instance.pk], path=f"{path} (pre_delete)")
@@ -312,7 +307,6 @@ def document_deleting(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 def document_saving(sender: Any, instance: Any, **kwargs: Any) -> None:
     """Refuse a save that changes a declared or held record's frozen facts, by any path."""
-    from svc_archive_plugin.services import records
 
     if not kwargs.get("raw"):
         records.check(
@@ -323,7 +317,6 @@ def document_saving(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 def field_value_saving(sender: Any, instance: Any, **kwargs: Any) -> None:
     """Refuse a changed value of a frozen plugin field on a declared or held record."""
-    from svc_archive_plugin.services import records
 
     if not kwargs.get("raw"):
         records.check(
@@ -340,8 +333,6 @@ def field_value_deleting(sender: Any, instance: Any, **kwargs: Any) -> None:
     from documents.models import CustomField
     from documents.models import Document
 
-    from svc_archive_plugin.services import records
-
     origin = kwargs.get("origin")
     model = getattr(origin, "model", type(origin))
     if model in (Document, CustomField):
@@ -356,8 +347,6 @@ def refuse_version_of_record(sender: Any, filename: Any, **kwargs: Any) -> None:
     """A consume task adding a version to a declared or held record fails before OCR."""
     from celery import current_task
 
-    from svc_archive_plugin.services import records
-
     request = getattr(current_task, "request", None)
     input_doc, _overrides = _consume_task_input(
         current_task,
@@ -371,8 +360,6 @@ def refuse_version_of_record(sender: Any, filename: Any, **kwargs: Any) -> None:
 
 def document_purged(sender: Any, instance: Any, **kwargs: Any) -> None:
     """A purged document leaves no retention behind (a destroyed one keeps its row)."""
-    from svc_archive_plugin.models import RecordRetention
-    from svc_archive_plugin.services import record_facts
 
     RecordRetention.objects.filter(document_id=instance.pk).exclude(
         state=RecordRetention.State.DESTROYED,
@@ -382,13 +369,11 @@ def document_purged(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 def document_trashed(sender: Any, instance: Any, **kwargs: Any) -> None:
     """A document in the trash is not counted by the statistics (paperless's view)."""
-    from svc_archive_plugin.services import record_facts
 
     record_facts.refresh([instance.pk])
 
 
 def document_restored(sender: Any, instance: Any, **kwargs: Any) -> None:
-    from svc_archive_plugin.services.retention import recompute
 
     recompute([instance.pk])
 
@@ -397,16 +382,12 @@ def schedule_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
     """A changed schedule rule or type code re-classifies records, in the background."""
     from django.db import transaction
 
-    from svc_archive_plugin.tasks import recompute_retention
-
     if not kwargs.get("raw"):
         transaction.on_commit(lambda: recompute_retention.delay())
 
 
 def dossier_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
     """A dossier's archive category classifies its records for the schedule."""
-    from svc_archive_plugin.services.filing import dossier_documents
-    from svc_archive_plugin.services.retention import recompute
 
     fields = kwargs.get("update_fields")
     if (
@@ -415,7 +396,7 @@ def dossier_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
         or (fields and "category" not in fields)
     ):
         return
-    recompute(dossier_documents(instance).values_list("pk", flat=True))
+    recompute(records.dossier_documents(instance).values_list("pk", flat=True))
 
 
 def group_membership_changed(
@@ -432,8 +413,6 @@ def group_membership_changed(
     from django.contrib.auth import get_user_model
     from django.db import transaction
 
-    from svc_archive_plugin.services.saved_views import offer
-
     user_ids = list(pk_set) if reverse else [instance.pk]
     transaction.on_commit(
         lambda: offer(get_user_model().objects.filter(pk__in=user_ids, is_active=True)),
@@ -442,6 +421,5 @@ def group_membership_changed(
 
 def signed_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     """At sign-in, views of roles given by any means (admin, API, superuser) are offered."""
-    from svc_archive_plugin.services.saved_views import offer
 
     offer([user])

@@ -7,7 +7,15 @@ import logging
 
 from celery import shared_task
 
+from svc_archive_plugin.services import capture
+from svc_archive_plugin.services import fixity
+from svc_archive_plugin.services.access import apply_periods
+from svc_archive_plugin.services.destruction import execute
+from svc_archive_plugin.services.loans import remind_overdue
 from svc_archive_plugin.services.reminders import remind_overdue_filings as _remind
+from svc_archive_plugin.services.retention import recompute_all
+from svc_archive_plugin.services.retention import sweep
+from svc_archive_plugin.services.saved_views import move_retention_window
 
 logger = logging.getLogger("paperless.svc_archive")
 
@@ -24,8 +32,6 @@ def sweep_retention() -> int:
 
     Also moves the "retention ends within a year" saved view on by a day.
     """
-    from svc_archive_plugin.services.retention import sweep
-    from svc_archive_plugin.services.saved_views import move_retention_window
 
     queued = sweep().queued
     move_retention_window()
@@ -35,7 +41,6 @@ def sweep_retention() -> int:
 @shared_task
 def recompute_retention() -> int:
     """After a schedule change: bring every record's retention up to date."""
-    from svc_archive_plugin.services.retention import recompute_all
 
     return recompute_all()
 
@@ -43,7 +48,6 @@ def recompute_retention() -> int:
 @shared_task
 def execute_destruction(destruction_list_id: int) -> int:
     """Carry out a supervised destruction list (re-runnable: skips what is destroyed)."""
-    from svc_archive_plugin.services.destruction import execute
 
     return execute(destruction_list_id)
 
@@ -58,7 +62,6 @@ def remind_overdue_loans(as_of: str | None = None) -> int:
 
     ``as_of`` (YYYY-MM-DD) runs it as on another day, to catch up or to try it out.
     """
-    from svc_archive_plugin.services.loans import remind_overdue
 
     return remind_overdue(_day(as_of))
 
@@ -66,7 +69,6 @@ def remind_overdue_loans(as_of: str | None = None) -> int:
 @shared_task
 def apply_access_periods(as_of: str | None = None) -> dict:
     """Daily: grant access whose period began; withdraw access whose period ended."""
-    from svc_archive_plugin.services.access import apply_periods
 
     return apply_periods(_day(as_of))
 
@@ -81,8 +83,6 @@ def check_fixity(user_id: int | None = None, *, resume: bool = True) -> dict | N
     Does nothing while another check runs.
     """
     from django.contrib.auth import get_user_model
-
-    from svc_archive_plugin.services import fixity
 
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     try:
@@ -105,7 +105,6 @@ def check_fixity(user_id: int | None = None, *, resume: bool = True) -> dict | N
 def summarise_capture() -> int:
     """Daily: hold the files the consumer passes over, then mail the archive managers the
     day's capture reports."""
-    from svc_archive_plugin.services import capture
 
     capture.hold_unsupported_files()
     return capture.daily_summary()

@@ -37,11 +37,10 @@ from svc_archive_plugin.models import ProvisionedObject
 from svc_archive_plugin.models import RecordRetention
 from svc_archive_plugin.models import ServiceProject
 from svc_archive_plugin.models import WithdrawnPermission
-from svc_archive_plugin.services import vocabulary as vocab
+from svc_archive_plugin.services import records
 from svc_archive_plugin.services.indexing import reindex
 from svc_archive_plugin.services.people import department_of
 from svc_archive_plugin.services.people import in_department
-from svc_archive_plugin.services.provisioning import provisioned
 
 if TYPE_CHECKING:
     import datetime
@@ -52,7 +51,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger("paperless.svc_archive")
 
 State = AccessRequest.State
-SEALED_LEVELS = ("confidential", "customer_private")
 VIEW = "view_document"
 CHANGE = "change_document"
 
@@ -266,12 +264,12 @@ def apply_periods(today: datetime.date | None = None, chunk: int = 500) -> dict:
 
 def requested_documents(request: AccessRequest) -> list[int]:
     """The documents a request covers now: those named, and those of the dossiers named."""
-    from svc_archive_plugin.services.filing import dossier_documents
-
     ids: set[int] = set()
     for item in request.items.select_related("dossier__project"):
         if item.dossier_id:
-            ids.update(dossier_documents(item.dossier).values_list("pk", flat=True))
+            ids.update(
+                records.dossier_documents(item.dossier).values_list("pk", flat=True),
+            )
         else:
             ids.add(item.document_id)
     return sorted(ids)
@@ -377,49 +375,13 @@ def _withdraw(grants) -> list[int]:
 # Sealing confidential records -------------------------------------------------------------
 
 
-def _sealed_options() -> tuple[int | None, set[str]]:
-    field = provisioned("custom_field.confidentiality")
-    if field is None:
-        return None, set()
-    labels = {
-        name
-        for key, term in vocab.CONFIDENTIALITY
-        if key in SEALED_LEVELS
-        for name in (term.zh_hans, term.zh_hant, term.en)
-    }
-    return field.pk, {
-        str(option.get("id"))
-        for option in field.extra_data.get("select_options", [])
-        if option.get("label") in labels
-    }
-
-
-def sealed(document_ids: Iterable[int]) -> set[int]:
-    """The documents among ``document_ids`` marked 机密 or 客户隐私."""
-    from documents.models import CustomFieldInstance
-
-    field_id, options = _sealed_options()
-    ids = list(document_ids)
-    if field_id is None or not options or not ids:
-        return set()
-    return set(
-        CustomFieldInstance.objects.filter(
-            field_id=field_id,
-            document_id__in=ids,
-            value_select__in=options,
-        ).values_list("document_id", flat=True),
-    )
-
-
 def seal(document_ids: Iterable[int]) -> list[int]:
     """Keep only the owner and current requests on confidential records; return changes."""
     from documents.models import Document
     from guardian.models import GroupObjectPermission
     from guardian.models import UserObjectPermission
 
-    from svc_archive_plugin.services.filing import records_account
-
-    ids = sealed(document_ids)
+    ids = records.sealed(document_ids)
     if not ids:
         return []
     changed: set[int] = set()
@@ -430,7 +392,9 @@ def seal(document_ids: Iterable[int]) -> list[int]:
         ),
     )
     if unowned:
-        Document.global_objects.filter(pk__in=unowned).update(owner=records_account())
+        Document.global_objects.filter(pk__in=unowned).update(
+            owner=records.records_account(),
+        )
         changed.update(unowned)
     codenames = (VIEW, CHANGE)
     keys = [str(d) for d in ids]
@@ -498,7 +462,7 @@ def seal(document_ids: Iterable[int]) -> list[int]:
 
 def check_sharing(document_ids: Iterable[int]) -> None:
     """Refuse a share link to a sealed record: it would open it to anyone with the link."""
-    if found := sealed(document_ids):
+    if found := records.sealed(document_ids):
         raise AccessForbidden(
             _(
                 "Document(s) %(ids)s are confidential or customer-private: they are not "
@@ -557,7 +521,7 @@ def content_withheld(
     ids = list(document_ids)
     if not ids:
         return set(), set()
-    guarded = sealed(ids) | set(
+    guarded = records.sealed(ids) | set(
         RecordRetention.objects.filter(document_id__in=ids, filed=True).values_list(
             "document_id",
             flat=True,

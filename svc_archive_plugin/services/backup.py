@@ -63,6 +63,7 @@ from svc_archive_plugin.models.chains import chain_fields
 from svc_archive_plugin.models.chains import row_hash
 from svc_archive_plugin.models.evidence import AppendOnlyModel
 from svc_archive_plugin.services import chains
+from svc_archive_plugin.services.register import verify
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -284,7 +285,6 @@ def _select_options() -> dict[str, dict[str, str]]:
 
 def _register_state() -> dict:
     from svc_archive_plugin.models import RegisterEntry
-    from svc_archive_plugin.services.register import verify
 
     last = RegisterEntry.objects.order_by("-sequence").first()
     return {

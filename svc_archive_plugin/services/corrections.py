@@ -40,11 +40,11 @@ from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models import RecordRetention
 from svc_archive_plugin.models import ServiceProject
 from svc_archive_plugin.services import filing
+from svc_archive_plugin.services import records
 from svc_archive_plugin.services import registers
 from svc_archive_plugin.services import retention
 from svc_archive_plugin.services import vocabulary
 from svc_archive_plugin.services.access import seal
-from svc_archive_plugin.services.access import sealed
 from svc_archive_plugin.services.indexing import reindex
 from svc_archive_plugin.services.people import role_group_ids
 from svc_archive_plugin.services.provisioning import provisioned
@@ -434,7 +434,7 @@ def _event(
 
 
 def _ids(dossier: Dossier) -> list[int]:
-    return list(filing.dossier_documents(dossier).values_list("pk", flat=True))
+    return list(records.dossier_documents(dossier).values_list("pk", flat=True))
 
 
 def _untils(document_ids: list[int]) -> dict[int, str | None]:
@@ -563,7 +563,7 @@ def _move_department_view(
     """Filing gave the department view of its records: the right department keeps it."""
     if old_department == new_department:
         return
-    confidential = sealed(document_ids)
+    confidential = records.sealed(document_ids)
     documents = list(
         Document.objects.filter(pk__in=document_ids).exclude(pk__in=confidential),
     )

@@ -33,7 +33,11 @@ from svc_archive_plugin.models import DestructionList
 from svc_archive_plugin.models import RecordRetention
 from svc_archive_plugin.services import records
 from svc_archive_plugin.services import register
+from svc_archive_plugin.services.holds import holds_on
+from svc_archive_plugin.services.loans import out_on_loan
+from svc_archive_plugin.services.protection import destroying
 from svc_archive_plugin.services.provisioning import provisioned
+from svc_archive_plugin.services.retention import retention_label
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -121,8 +125,6 @@ def _describe(document_ids: list[int]) -> list[DestructionItem]:
     """The list's description of each record, taken from paperless and the registers."""
     from documents.models import CustomFieldInstance
     from documents.models import Document
-
-    from svc_archive_plugin.services.retention import retention_label
 
     docs = {
         d.pk: d
@@ -387,8 +389,6 @@ def start_execution(destruction_list: DestructionList, user: User) -> Destructio
     The files are removed by ``execute`` (a celery task), which skips what is already
     destroyed: a list whose execution stopped half-way is started again the same way.
     """
-    from svc_archive_plugin.services.holds import holds_on
-    from svc_archive_plugin.services.loans import out_on_loan
 
     _require(user, "prepare_destruction", _("carry out destruction lists"))
     with transaction.atomic():
@@ -469,8 +469,6 @@ def _destroy_one(item: DestructionItem, signatories: dict) -> None:
     """Remove one record's files, index entry and rows; write its tombstone. Idempotent."""
     from documents.models import Document
     from documents.search import get_backend
-
-    from svc_archive_plugin.services.protection import destroying
 
     documents = list(
         Document.global_objects.filter(pk=item.document_id).order_by("pk"),

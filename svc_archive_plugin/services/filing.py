@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError
 from django.db import transaction
 from django.utils import timezone
@@ -28,10 +27,11 @@ from svc_archive_plugin.models.filing import RequiredDocumentType
 from svc_archive_plugin.services import records
 from svc_archive_plugin.services.indexing import reindex
 from svc_archive_plugin.services.provisioning import provisioned
+from svc_archive_plugin.services.retention import dossier_class
+from svc_archive_plugin.services.retention import recompute
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
-    from django.db.models import QuerySet
 
 State = Dossier.State
 Action = FilingEvent.Action
@@ -67,19 +67,6 @@ RETURN_FROM = {
 # Completeness -----------------------------------------------------------------------------
 
 
-def dossier_documents(dossier: Dossier) -> QuerySet:
-    """The documents (not in the trash) whose *Service project* field names the project."""
-    from documents.models import Document
-
-    field = provisioned("custom_field.project")
-    if field is None or not dossier.project.option_id:
-        return Document.objects.none()
-    return Document.objects.filter(
-        custom_fields__field=field,
-        custom_fields__value_select=dossier.project.option_id,
-    )
-
-
 @dataclass(frozen=True)
 class Completeness:
     required: tuple[str, ...]
@@ -98,7 +85,7 @@ def completeness(dossier: Dossier) -> Completeness:
             flat=True,
         ),
     )
-    documents = dossier_documents(dossier)
+    documents = records.dossier_documents(dossier)
     present = sorted(
         set(
             DocumentTypeCode.objects.filter(
@@ -293,8 +280,6 @@ def file_dossier(dossier: Dossier, user: User) -> FilingEvent:
     with transaction.atomic():
         dossier, to_state = _advance(dossier, user, Action.FILE)
         if not dossier.retention:
-            from svc_archive_plugin.services.retention import dossier_class
-
             dossier.retention = dossier_class(dossier) or ""
             if not dossier.retention:
                 raise FilingError(
@@ -306,13 +291,14 @@ def file_dossier(dossier: Dossier, user: User) -> FilingEvent:
                 )
             dossier.save(update_fields=["retention"])
         assign_archive_code(dossier)
-        document_ids = list(dossier_documents(dossier).values_list("pk", flat=True))
+        document_ids = list(
+            records.dossier_documents(dossier).values_list("pk", flat=True),
+        )
         with records.writing():
             _hand_over(dossier, document_ids)
         event = _record(dossier, user, Action.FILE, to_state)
         # From now on they are records whatever happens to the dossier or their fields.
         records.declare(dossier, document_ids)
-        from svc_archive_plugin.services.retention import recompute
 
         recompute(document_ids)  # the records are now filed, hence protected
     reindex(document_ids)
@@ -403,18 +389,6 @@ def archive_code_gaps() -> dict[str, list[int]]:
 # Hand-over ---------------------------------------------------------------------------------
 
 
-def records_account() -> User:
-    """The account that owns filed records; made on first use, unable to log in."""
-    user, created = get_user_model().objects.get_or_create(
-        username=archive_settings.RECORDS_ACCOUNT,
-        defaults={"is_active": False},
-    )
-    if created:
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-    return user
-
-
 def _hand_over(dossier: Dossier, document_ids: list[int]) -> None:
     """Make the records account the owner; former owners and the department keep view.
 
@@ -424,12 +398,10 @@ def _hand_over(dossier: Dossier, document_ids: list[int]) -> None:
     from documents.models import Document
     from documents.permissions import set_permissions_for_object
 
-    from svc_archive_plugin.services.access import sealed
-
-    owner = records_account()
+    owner = records.records_account()
     field = provisioned("custom_field.archive_code")
     department = dossier.project.department_id
-    confidential = sealed(document_ids)
+    confidential = records.sealed(document_ids)
     for document in Document.objects.filter(pk__in=document_ids).select_related(
         "owner",
     ):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from svc_archive_plugin.services.provisioning import provisioned
+
 
 def reindex(document_ids: list[int]) -> None:
     """Re-index the documents once the transaction commits (paperless has no post_save hook)."""
@@ -17,8 +19,6 @@ def reindex(document_ids: list[int]) -> None:
 def set_tag(key: str, document_ids: list[int], *, add: bool) -> list[int]:
     """Add or remove the provisioned tag ``key``; re-index only the documents it changed."""
     from documents.models import Document
-
-    from svc_archive_plugin.services.provisioning import provisioned
 
     tag = provisioned(key)
     if tag is None or not document_ids:

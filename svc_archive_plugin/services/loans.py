@@ -47,6 +47,7 @@ from svc_archive_plugin.models import Loan
 from svc_archive_plugin.models import LoanEvent
 from svc_archive_plugin.models import LoanLiability
 from svc_archive_plugin.models import LoanOccupancy
+from svc_archive_plugin.services import records
 from svc_archive_plugin.services.calendar import calendar_between
 from svc_archive_plugin.services.calendar import working_day_deadline
 from svc_archive_plugin.services.indexing import reindex
@@ -307,10 +308,10 @@ def cancel(loan: Loan, user: User, reason: str = "") -> Loan:
 
 def item_documents(loan: Loan) -> list[int]:
     """The documents the loan's item holds (a dossier's at this moment)."""
-    from svc_archive_plugin.services.filing import dossier_documents
-
     if loan.dossier_id:
-        return list(dossier_documents(loan.dossier).values_list("pk", flat=True))
+        return list(
+            records.dossier_documents(loan.dossier).values_list("pk", flat=True),
+        )
     return [loan.document_id]
 
 

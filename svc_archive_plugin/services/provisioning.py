@@ -24,10 +24,12 @@ from documents.models import Tag
 
 from svc_archive_plugin.conf import archive_settings
 from svc_archive_plugin.models import ArchiveCategory
+from svc_archive_plugin.models import Customer
 from svc_archive_plugin.models import DocumentTypeCode
 from svc_archive_plugin.models import ProvisionedObject
 from svc_archive_plugin.models import RequiredDocumentType
 from svc_archive_plugin.models import RetentionRule
+from svc_archive_plugin.models import ServiceProject
 from svc_archive_plugin.models import ServiceType
 from svc_archive_plugin.services import vocabulary as vocab
 
@@ -281,7 +283,52 @@ def provision(language: str = vocab.DEFAULT_LANGUAGE) -> ProvisioningReport:
         provisioner.retention_schedule()
         provisioner.groups()
         # Registers kept before the fields existed get their options now.
-        from svc_archive_plugin.services.registers import sync_all_options
-
         sync_all_options()
     return provisioner.report
+
+
+# The customer and project registers, mirrored as the fields' options ---------------------
+
+# Register model -> the provisioning key of the select field that mirrors it.
+MIRRORED = {Customer: "custom_field.customer", ServiceProject: "custom_field.project"}
+
+
+def option_label(entry: Customer | ServiceProject) -> str:
+    return f"{entry.code} {entry.name}"
+
+
+def mirror_field(model: type) -> CustomField | None:
+    return provisioned(MIRRORED[model])
+
+
+def sync_option(entry: Customer | ServiceProject) -> None:
+    """Add or relabel ``entry``'s option in its select field."""
+    field = mirror_field(type(entry))
+    if field is None:
+        return
+    options = field.extra_data.setdefault("select_options", [])
+    label = option_label(entry)
+    option = next(
+        (o for o in options if entry.option_id and o.get("id") == entry.option_id),
+        None,
+    )
+    if option is not None and option.get("label") == label:
+        return
+    if option is None:
+        entry.option_id = get_random_string(16)
+        type(entry).objects.filter(pk=entry.pk).update(option_id=entry.option_id)
+        options.append({"id": entry.option_id, "label": label})
+    else:
+        option["label"] = label
+    field.save(update_fields=["extra_data"])
+
+
+def sync_all_options() -> int:
+    """Mirror every register entry (after provisioning); return how many were written."""
+    count = 0
+    for model in MIRRORED:
+        for entry in model.objects.all():
+            before = entry.option_id
+            sync_option(entry)
+            count += before != entry.option_id
+    return count

@@ -17,6 +17,7 @@ from django.db import transaction
 
 from svc_archive_plugin.models import RecordFacts
 from svc_archive_plugin.models import RecordRetention
+from svc_archive_plugin.services import records
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -77,20 +78,17 @@ def store(document_ids: Iterable[int], facts: dict[int, dict]) -> None:
 
 def refresh(document_ids: Iterable[int]) -> None:
     """Rewrite the rows of these documents from what they are now."""
-    from svc_archive_plugin.services.retention import document_facts
 
     ids = sorted(set(document_ids))
     if ids:
-        store(ids, document_facts(ids))
+        store(ids, records.document_facts(ids))
 
 
 def rebuild(chunk: int = 2000) -> int:
     """Rewrite every row, in chunks of documents; returns the number of records."""
     from documents.models import Document
 
-    from svc_archive_plugin.services.retention import document_chunks
-
-    for ids in document_chunks(chunk):
+    for ids in records.document_chunks(chunk):
         refresh(ids)
     # Rows of documents gone meanwhile, or in the trash.
     RecordFacts.objects.exclude(

@@ -1,4 +1,9 @@
-"""A paperless document seen as an archive record: declaration and its frozen facts.
+"""A paperless document seen as an archive record: its dossier, facts and declaration.
+
+A document belongs to a dossier through its *服务项目* field; its facts (type, category,
+customer, project, 密级) are read from paperless's custom fields here, in a fixed number
+of queries, for every service above (filing, retention, access, loans, the statistics).
+Filed records are owned by the records account.
 
 Once a dossier is filed its documents are *declared records*: the facts that make them
 evidence (file, type, customer, project, category, 档号, retention, 密级, owner) no longer
@@ -16,24 +21,35 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import datetime
 import logging
 from typing import TYPE_CHECKING
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from svc_archive_plugin.conf import archive_settings
+from svc_archive_plugin.models import ArchiveCategory
+from svc_archive_plugin.models import Customer
 from svc_archive_plugin.models import DeclaredRecord
+from svc_archive_plugin.models import DocumentTypeCode
 from svc_archive_plugin.models import ProvisionedObject
 from svc_archive_plugin.models import RefusedChange
+from svc_archive_plugin.models import ServiceProject
+from svc_archive_plugin.services import vocabulary as vocab
 from svc_archive_plugin.services.holds import holds_on
+from svc_archive_plugin.services.provisioning import provisioned
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from collections.abc import Iterator
 
     from django.contrib.auth.models import User
+    from django.db.models import QuerySet
 
     from svc_archive_plugin.models import Dossier
 
@@ -76,6 +92,8 @@ COLUMNS = {
     "owner_id": "owner",
 }
 MISSING = object()
+# The 密级 levels whose records are seen through access requests only.
+SEALED_LEVELS = ("confidential", "customer_private")
 
 
 class RecordFrozen(PermissionDenied):
@@ -112,6 +130,165 @@ def writing() -> Iterator[None]:
 
 def _allowed(document_id: int) -> bool:
     return _writing.get() or being_corrected(document_id)
+
+
+# The record's dossier, owner and facts --------------------------------------------------
+
+
+def dossier_documents(dossier: Dossier) -> QuerySet:
+    """The documents (not in the trash) whose *Service project* field names the project."""
+    from documents.models import Document
+
+    field = provisioned("custom_field.project")
+    if field is None or not dossier.project.option_id:
+        return Document.objects.none()
+    return Document.objects.filter(
+        custom_fields__field=field,
+        custom_fields__value_select=dossier.project.option_id,
+    )
+
+
+def records_account() -> User:
+    """The account that owns filed records; made on first use, unable to log in."""
+    user, created = get_user_model().objects.get_or_create(
+        username=archive_settings.RECORDS_ACCOUNT,
+        defaults={"is_active": False},
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+def _sealed_options() -> tuple[int | None, set[str]]:
+    field = provisioned("custom_field.confidentiality")
+    if field is None:
+        return None, set()
+    labels = {
+        name
+        for key, term in vocab.CONFIDENTIALITY
+        if key in SEALED_LEVELS
+        for name in (term.zh_hans, term.zh_hant, term.en)
+    }
+    return field.pk, {
+        str(option.get("id"))
+        for option in field.extra_data.get("select_options", [])
+        if option.get("label") in labels
+    }
+
+
+def sealed(document_ids: Iterable[int]) -> set[int]:
+    """The documents among ``document_ids`` marked 机密 or 客户隐私."""
+    from documents.models import CustomFieldInstance
+
+    field_id, options = _sealed_options()
+    ids = list(document_ids)
+    if field_id is None or not options or not ids:
+        return set()
+    return set(
+        CustomFieldInstance.objects.filter(
+            field_id=field_id,
+            document_id__in=ids,
+            value_select__in=options,
+        ).values_list("document_id", flat=True),
+    )
+
+
+def document_facts(document_ids: list[int]) -> dict[int, dict]:
+    """What decides each document's retention and what statistics count it by.
+
+    A fixed number of queries, whatever the number of documents; documents in the trash
+    are not among them.
+    """
+    from documents.models import CustomFieldInstance
+    from documents.models import Document
+
+    docs = {
+        pk: {"type_id": type_id, "created": _created_date(created), "root_id": root_id}
+        for pk, type_id, created, root_id in Document.objects.filter(
+            pk__in=document_ids,
+        ).values_list("pk", "document_type_id", "created", "root_document_id")
+    }
+    if not docs:
+        return {}
+    field_ids = {
+        key: field.pk
+        for key in ("category", "project", "customer")
+        if (field := provisioned(f"custom_field.{key}")) is not None
+    }
+    by_field = {pk: key for key, pk in field_ids.items()}
+    options: dict[int, dict[str, str]] = {}
+    for doc_id, field_id, option in CustomFieldInstance.objects.filter(
+        document_id__in=docs,
+        field_id__in=by_field,
+    ).values_list("document_id", "field_id", "value_select"):
+        options.setdefault(doc_id, {})[by_field[field_id]] = option
+    categories = dict(ArchiveCategory.objects.values_list("option_id", "pk"))
+    codes = {
+        type_id: (code_id, default_category)
+        for code_id, type_id, default_category in DocumentTypeCode.objects.values_list(
+            "pk",
+            "document_type_id",
+            "default_category_id",
+        )
+    }
+    projects = {
+        row["option_id"]: row
+        for row in ServiceProject.objects.filter(
+            option_id__in={o.get("project") for o in options.values()} - {None, ""},
+        ).values(
+            "option_id",
+            "pk",
+            "customer_id",
+            "department_id",
+            "end_date",
+            "dossier__pk",
+            "dossier__state",
+            "dossier__category_id",
+            "dossier__retention",
+            "dossier__retention_override_reason",
+        )
+    }
+    customers = dict(
+        Customer.objects.filter(
+            option_id__in={o.get("customer") for o in options.values()} - {None, ""},
+        ).values_list("option_id", "pk"),
+    )
+    for doc_id, doc in docs.items():
+        own = options.get(doc_id, {})
+        code_id, default_category = codes.get(doc["type_id"], (None, None))
+        project = projects.get(own.get("project"))
+        category = categories.get(own.get("category"))
+        if category is None and project is not None:
+            category = project["dossier__category_id"]
+        customer = customers.get(own.get("customer"))
+        doc.update(
+            code_id=code_id,
+            category_id=category or default_category,
+            project=project,
+            customer_id=customer or (project["customer_id"] if project else None),
+        )
+    return docs
+
+
+def _created_date(value) -> datetime.date | None:
+    if isinstance(value, datetime.datetime):
+        return timezone.localdate(value) if timezone.is_aware(value) else value.date()
+    return value
+
+
+def document_chunks(chunk: int = 2000) -> Iterator[list[int]]:
+    """The ids of every document not in the trash, ``chunk`` at a time, by id."""
+    from documents.models import Document
+
+    last = 0
+    while ids := list(
+        Document.objects.filter(pk__gt=last)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:chunk],
+    ):
+        yield ids
+        last = ids[-1]
 
 
 # Which documents are records ------------------------------------------------------------

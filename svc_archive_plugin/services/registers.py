@@ -18,7 +18,6 @@ from typing import Any
 
 from django.db import models
 from django.db import transaction
-from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
 
 from svc_archive_plugin.models import Customer
@@ -26,6 +25,9 @@ from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models import ServiceProject
 from svc_archive_plugin.services import records
 from svc_archive_plugin.services.people import in_department
+from svc_archive_plugin.services.provisioning import MIRRORED
+from svc_archive_plugin.services.provisioning import mirror_field
+from svc_archive_plugin.services.provisioning import option_label
 from svc_archive_plugin.services.provisioning import provisioned
 
 if TYPE_CHECKING:
@@ -37,54 +39,11 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("paperless.svc_archive")
 
-# Register model -> the provisioning key of the select field that mirrors it.
-MIRRORED = {Customer: "custom_field.customer", ServiceProject: "custom_field.project"}
 AUTO_CODE_PREFIX = {Customer: "C-", ServiceProject: "P-"}
 
 
 class RegisterInUse(Exception):
     """A register entry is still referred to and cannot be deleted."""
-
-
-def option_label(entry: Customer | ServiceProject) -> str:
-    return f"{entry.code} {entry.name}"
-
-
-def mirror_field(model: type) -> CustomField | None:
-    return provisioned(MIRRORED[model])
-
-
-def sync_option(entry: Customer | ServiceProject) -> None:
-    """Add or relabel ``entry``'s option in its select field."""
-    field = mirror_field(type(entry))
-    if field is None:
-        return
-    options = field.extra_data.setdefault("select_options", [])
-    label = option_label(entry)
-    option = next(
-        (o for o in options if entry.option_id and o.get("id") == entry.option_id),
-        None,
-    )
-    if option is not None and option.get("label") == label:
-        return
-    if option is None:
-        entry.option_id = get_random_string(16)
-        type(entry).objects.filter(pk=entry.pk).update(option_id=entry.option_id)
-        options.append({"id": entry.option_id, "label": label})
-    else:
-        option["label"] = label
-    field.save(update_fields=["extra_data"])
-
-
-def sync_all_options() -> int:
-    """Mirror every register entry (after provisioning); return how many were written."""
-    count = 0
-    for model in MIRRORED:
-        for entry in model.objects.all():
-            before = entry.option_id
-            sync_option(entry)
-            count += before != entry.option_id
-    return count
 
 
 def documents_referring_to(entry: Customer | ServiceProject) -> int:

@@ -19,23 +19,21 @@ from django.utils.translation import gettext as _
 
 from svc_archive_plugin.conf import archive_settings
 from svc_archive_plugin.models import AppraisalDecision
-from svc_archive_plugin.models import ArchiveCategory
-from svc_archive_plugin.models import Customer
 from svc_archive_plugin.models import DocumentTypeCode
 from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models import RecordRetention
 from svc_archive_plugin.models import RetentionRule
-from svc_archive_plugin.models import ServiceProject
 from svc_archive_plugin.models import SweepRun
 from svc_archive_plugin.services import record_facts
 from svc_archive_plugin.services import record_links
 from svc_archive_plugin.services import records
 from svc_archive_plugin.services.indexing import reindex
 from svc_archive_plugin.services.provisioning import provisioned
+from svc_archive_plugin.services.vocabulary import DEFAULT_LANGUAGE
+from svc_archive_plugin.services.vocabulary import RETENTION_TAGS
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
-    from collections.abc import Iterator
 
     from django.contrib.auth.models import User
 
@@ -113,13 +111,12 @@ class Schedule:
 
 def dossier_class(dossier: Dossier) -> str | None:
     """The longest class among the dossier's records by the schedule (for its archive code)."""
-    from svc_archive_plugin.services.filing import dossier_documents
 
     schedule = Schedule()
     codes = dict(DocumentTypeCode.objects.values_list("document_type_id", "pk"))
     found = [
         schedule.retention(codes.get(type_id), dossier.category_id)
-        for type_id in dossier_documents(dossier)
+        for type_id in records.dossier_documents(dossier)
         .values_list("document_type_id", flat=True)
         .distinct()
     ]
@@ -128,89 +125,6 @@ def dossier_class(dossier: Dossier) -> str | None:
 
 
 # Keeping each record's retention right -------------------------------------------------------
-
-
-def document_facts(document_ids: list[int]) -> dict[int, dict]:
-    """What decides each document's retention and what statistics count it by.
-
-    A fixed number of queries, whatever the number of documents; documents in the trash
-    are not among them.
-    """
-    from documents.models import CustomFieldInstance
-    from documents.models import Document
-
-    docs = {
-        pk: {"type_id": type_id, "created": _created_date(created), "root_id": root_id}
-        for pk, type_id, created, root_id in Document.objects.filter(
-            pk__in=document_ids,
-        ).values_list("pk", "document_type_id", "created", "root_document_id")
-    }
-    if not docs:
-        return {}
-    field_ids = {
-        key: field.pk
-        for key in ("category", "project", "customer")
-        if (field := provisioned(f"custom_field.{key}")) is not None
-    }
-    by_field = {pk: key for key, pk in field_ids.items()}
-    options: dict[int, dict[str, str]] = {}
-    for doc_id, field_id, option in CustomFieldInstance.objects.filter(
-        document_id__in=docs,
-        field_id__in=by_field,
-    ).values_list("document_id", "field_id", "value_select"):
-        options.setdefault(doc_id, {})[by_field[field_id]] = option
-    categories = dict(ArchiveCategory.objects.values_list("option_id", "pk"))
-    codes = {
-        type_id: (code_id, default_category)
-        for code_id, type_id, default_category in DocumentTypeCode.objects.values_list(
-            "pk",
-            "document_type_id",
-            "default_category_id",
-        )
-    }
-    projects = {
-        row["option_id"]: row
-        for row in ServiceProject.objects.filter(
-            option_id__in={o.get("project") for o in options.values()} - {None, ""},
-        ).values(
-            "option_id",
-            "pk",
-            "customer_id",
-            "department_id",
-            "end_date",
-            "dossier__pk",
-            "dossier__state",
-            "dossier__category_id",
-            "dossier__retention",
-            "dossier__retention_override_reason",
-        )
-    }
-    customers = dict(
-        Customer.objects.filter(
-            option_id__in={o.get("customer") for o in options.values()} - {None, ""},
-        ).values_list("option_id", "pk"),
-    )
-    for doc_id, doc in docs.items():
-        own = options.get(doc_id, {})
-        code_id, default_category = codes.get(doc["type_id"], (None, None))
-        project = projects.get(own.get("project"))
-        category = categories.get(own.get("category"))
-        if category is None and project is not None:
-            category = project["dossier__category_id"]
-        customer = customers.get(own.get("customer"))
-        doc.update(
-            code_id=code_id,
-            category_id=category or default_category,
-            project=project,
-            customer_id=customer or (project["customer_id"] if project else None),
-        )
-    return docs
-
-
-def _created_date(value) -> datetime.date | None:
-    if isinstance(value, datetime.datetime):
-        return timezone.localdate(value) if timezone.is_aware(value) else value.date()
-    return value
 
 
 def recompute(document_ids: Iterable[int]) -> list[int]:
@@ -224,7 +138,7 @@ def recompute(document_ids: Iterable[int]) -> list[int]:
     schedule = Schedule()
     today = timezone.localdate()
     with transaction.atomic():
-        facts = document_facts(ids)
+        facts = records.document_facts(ids)
         existing = {
             row.document_id: row
             for row in RecordRetention.objects.select_for_update().filter(
@@ -298,23 +212,9 @@ def recompute(document_ids: Iterable[int]) -> list[int]:
     return touched
 
 
-def document_chunks(chunk: int = 2000) -> Iterator[list[int]]:
-    """The ids of every document not in the trash, ``chunk`` at a time, by id."""
-    from documents.models import Document
-
-    last = 0
-    while ids := list(
-        Document.objects.filter(pk__gt=last)
-        .order_by("pk")
-        .values_list("pk", flat=True)[:chunk],
-    ):
-        yield ids
-        last = ids[-1]
-
-
 def recompute_all(chunk: int = 2000) -> int:
     """Recompute every document's retention, in chunks (after a schedule change)."""
-    return sum(len(recompute(ids)) for ids in document_chunks(chunk))
+    return sum(len(recompute(ids)) for ids in records.document_chunks(chunk))
 
 
 # Showing it in paperless: the *Retention until* field and the retention tag ----------------
@@ -322,8 +222,6 @@ def recompute_all(chunk: int = 2000) -> int:
 
 def retention_label(retention: str, years: int | None) -> str:
     """How the archive writes a retention period: 永久, 定期10年 (the vocabulary's words)."""
-    from svc_archive_plugin.services.vocabulary import DEFAULT_LANGUAGE
-    from svc_archive_plugin.services.vocabulary import RETENTION_TAGS
 
     terms = dict(RETENTION_TAGS)
     if retention == Retention.PERMANENT or not years:
@@ -335,8 +233,6 @@ def _period_tag(years: int):
     """The tag 定期N年 under the retention root, made if an extension needs a new period."""
     from documents.models import MatchingModel
     from documents.models import Tag
-
-    from svc_archive_plugin.services.vocabulary import RETENTION_TAGS
 
     root = provisioned("tag.retention")
     if root is None:
@@ -563,10 +459,9 @@ def appraise_dossier(
     years: int | None = None,
 ) -> list[AppraisalDecision]:
     """Decide for every record of the dossier that is in the appraisal queue."""
-    from svc_archive_plugin.services.filing import dossier_documents
 
     ids = RecordRetention.objects.filter(
-        document__in=dossier_documents(dossier),
+        document__in=records.dossier_documents(dossier),
         state__in=(State.DUE, State.DESTROY),
     ).values_list("document_id", flat=True)
     if not ids:
@@ -584,7 +479,6 @@ def override_dossier_retention(
     reason: str,
 ) -> Dossier:
     """Give the dossier's records a class other than the schedule's, with the reason."""
-    from svc_archive_plugin.services.filing import dossier_documents
 
     if not user.has_perm("svc_archive_plugin.file_dossier"):
         raise RetentionForbidden(
@@ -618,5 +512,5 @@ def override_dossier_retention(
                 "retention_override_by",
             ],
         )
-        recompute(dossier_documents(dossier).values_list("pk", flat=True))
+        recompute(records.dossier_documents(dossier).values_list("pk", flat=True))
     return dossier

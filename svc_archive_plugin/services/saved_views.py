@@ -28,8 +28,8 @@ from documents.permissions import set_permissions_for_object
 
 from svc_archive_plugin.models import ProvisionedObject
 from svc_archive_plugin.models import SavedViewOffer
+from svc_archive_plugin.services import records
 from svc_archive_plugin.services import vocabulary as vocab
-from svc_archive_plugin.services.filing import records_account
 from svc_archive_plugin.services.provisioning import ProvisioningReport
 from svc_archive_plugin.services.provisioning import provisioned
 from svc_archive_plugin.services.provisioning import remember
@@ -149,7 +149,7 @@ def provision(language: str, report: ProvisioningReport) -> list[SavedView]:
     A view that exists is left as its owner (the records account) has it: only its
     sharing with the role groups is made complete.
     """
-    owner = records_account()
+    owner = records.records_account()
     groups = {key: provisioned(f"group.{key}") for key in ALL_ROLES}
     fields = {key: _field_id(key) for key in COLUMNS}
     views = []

@@ -56,6 +56,12 @@ from svc_archive_plugin.models import RecordFacts
 from svc_archive_plugin.models import RecordRetention
 from svc_archive_plugin.models import ServiceProject
 from svc_archive_plugin.models import ServiceType
+from svc_archive_plugin.services.access import visible_log_entries
+from svc_archive_plugin.services.deadlines import overdue
+from svc_archive_plugin.services.loans import ARCHIVE
+from svc_archive_plugin.services.loans import HEAD
+from svc_archive_plugin.services.loans import overdue_loans
+from svc_archive_plugin.services.loans import visible_loans
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -504,7 +510,6 @@ def record_figures(user: User, filters: Filters) -> dict[str, Figure]:
 
 
 def _accesses(user: User, filters: Filters) -> QuerySet:
-    from svc_archive_plugin.services.access import visible_log_entries
 
     entries = visible_log_entries(user, AccessLogEntry.objects.all())
     if filters.date_from:
@@ -535,7 +540,6 @@ def _loans_of_customer(customer: int) -> Q:
 
 
 def _loans(user: User, filters: Filters, queryset: QuerySet) -> QuerySet:
-    from svc_archive_plugin.services.loans import visible_loans
 
     loans = visible_loans(user, queryset)
     if filters.department:
@@ -774,8 +778,6 @@ def complaint_figures(user: User, filters: Filters) -> dict[str, Figure]:
 @_one_aggregate
 def attention_figures(user: User, filters: Filters) -> dict[str, Figure]:
     """Overdue filings and loans by department, retention ending soon by category."""
-    from svc_archive_plugin.services.deadlines import overdue
-    from svc_archive_plugin.services.loans import overdue_loans
 
     today = filters.today
     no_department = _no("department")
@@ -920,8 +922,6 @@ def dashboard(
 
 def scopes(user: User) -> dict[str, str]:
     """What the viewer's figures cover: ``all``, ``visible``, ``department`` or ``own``."""
-    from svc_archive_plugin.services.loans import ARCHIVE
-    from svc_archive_plugin.services.loans import HEAD
 
     def scope(everything: bool, head: bool) -> str:  # noqa: FBT001
         return "all" if everything else "department" if head else "own"

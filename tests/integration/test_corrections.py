@@ -19,6 +19,7 @@ from svc_archive_plugin.models import ServiceType
 from svc_archive_plugin.models.evidence import AppendOnlyError
 from svc_archive_plugin.services import corrections
 from svc_archive_plugin.services import filing
+from svc_archive_plugin.services import records
 from tests.factories import UserFactory
 from tests.factories import complete
 
@@ -256,7 +257,7 @@ def test_a_record_moves_only_into_a_filed_dossier(
     )
     corrections.approve(correction, second_manager, "核实")
 
-    assert record.pk in filing.dossier_documents(target).values_list("pk", flat=True)
+    assert record.pk in records.dossier_documents(target).values_list("pk", flat=True)
     assert archive_code(record) == target.archive_code
     assert until(record) == datetime.date(2055, 12, 31)
     assert RecordRetention.objects.get(document=record).filed

@@ -482,5 +482,5 @@ def test_the_migration_declares_records_filed_before_it(record, dossier):
     migration.declare_filed(apps, None)
 
     assert set(DeclaredRecord.objects.values_list("document_id", flat=True)) == set(
-        filing.dossier_documents(dossier).values_list("pk", flat=True),
+        records.dossier_documents(dossier).values_list("pk", flat=True),
     )
