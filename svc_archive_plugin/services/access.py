@@ -34,7 +34,6 @@ from svc_archive_plugin.models import AccessRequestItem
 from svc_archive_plugin.models import Customer
 from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models import ProvisionedObject
-from svc_archive_plugin.models import RecordRetention
 from svc_archive_plugin.models import ServiceProject
 from svc_archive_plugin.models import WithdrawnPermission
 from svc_archive_plugin.services import records
@@ -521,12 +520,7 @@ def content_withheld(
     ids = list(document_ids)
     if not ids:
         return set(), set()
-    guarded = records.sealed(ids) | set(
-        RecordRetention.objects.filter(document_id__in=ids, filed=True).values_list(
-            "document_id",
-            flat=True,
-        ),
-    )
+    guarded = records.sealed(ids) | records.declared(ids)
     if not guarded:
         return set(), set()
     granted = (

@@ -25,6 +25,7 @@ from django.db.models import Q
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from svc_archive_plugin.models import DeclaredRecord
 from svc_archive_plugin.models import DestructionItem
 from svc_archive_plugin.models import DestructionList
 from svc_archive_plugin.models import Dossier
@@ -155,11 +156,21 @@ def reasons(
                     "due": _day(loan.due),
                 },
             )
+    filed = set()
     for row in RecordRetention.objects.filter(
         Q(filed=True) | Q(state__in=APPRAISAL_STATES),
         document_id__in=roots - allowed,
     ):
         found[row.document_id].append(_retention_reason(row))
+        filed.add(row.document_id)
+    # A declared record stays one even where no retention rule covers its type.
+    for row in DeclaredRecord.objects.filter(
+        document_id__in=roots - allowed - filed,
+    ).select_related("dossier"):
+        found[row.document_id].append(
+            _("it is a record of the filed dossier %(code)s")
+            % {"code": row.dossier.archive_code or row.dossier_id},
+        )
     result = {}
     for pk, root in root_of.items():
         if root in found:

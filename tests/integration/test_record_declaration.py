@@ -484,3 +484,35 @@ def test_the_migration_declares_records_filed_before_it(record, dossier):
     assert set(DeclaredRecord.objects.values_list("document_id", flat=True)) == set(
         records.dossier_documents(dossier).values_list("pk", flat=True),
     )
+
+
+def test_a_declared_record_no_retention_rule_covers_stays_protected(
+    dossier,
+    people,
+    root,
+    api_client,
+):
+    """A record of a type the schedule does not cover has no retention row; it is still one."""
+    complete(dossier, owner=people["clerk"])
+    untyped = DocumentFactory(owner=people["clerk"], content="现场照片说明")
+    CustomFieldInstance.objects.create(
+        document=untyped,
+        field=field("服务项目"),
+        value_select=dossier.project.option_id,
+    )
+    filing.submit(dossier, people["clerk"])
+    filing.approve(dossier, people["head"])
+    filing.receive(dossier, people["manager"])
+    filing.file_dossier(dossier, people["manager"])
+    assert not RecordRetention.objects.filter(document_id=untyped.pk).exists()
+    assert records.declared([untyped.pk]) == {untyped.pk}
+    api_client.force_authenticate(root)
+
+    response = api_client.delete(f"/api/documents/{untyped.pk}/")
+
+    dossier.refresh_from_db()
+    assert refused(response, "record of the filed dossier", dossier.archive_code)
+    assert Document.objects.filter(pk=untyped.pk).exists()
+    # Its full text is left out of the list, as a filed record's is, for want of a grant.
+    listed = api_client.get("/api/documents/", {"id": untyped.pk}).json()["results"]
+    assert [d["content"] for d in listed] == [""]
