@@ -18,7 +18,6 @@ from svc_archive_plugin.admin.evidence import EvidenceAdmin
 from svc_archive_plugin.admin.evidence import EvidenceInline
 from svc_archive_plugin.admin.evidence import StepsAdmin
 from svc_archive_plugin.admin.evidence import form_page
-from svc_archive_plugin.admin.evidence import run_on_each
 from svc_archive_plugin.admin.links import document_link
 from svc_archive_plugin.models import AccessLogEntry
 from svc_archive_plugin.models import AccessRequest
@@ -27,6 +26,7 @@ from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models import WithdrawnPermission
 from svc_archive_plugin.reports.access_log_csv import access_log_csv_response
 from svc_archive_plugin.services import access
+from svc_archive_plugin.steps import ACCESS_REQUEST
 
 
 class AccessRequestForm(forms.Form):
@@ -62,31 +62,6 @@ class ReasonForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-
-
-# Step -> (label, whether a reason is required, how the service is called).
-STEPS = {
-    "approve": (
-        _("Approve the access request"),
-        False,
-        lambda r, u, reason: access.approve(r, u, reason),
-    ),
-    "refuse": (
-        _("Refuse the access request"),
-        True,
-        lambda r, u, reason: access.refuse(r, u, reason),
-    ),
-    "withdraw": (
-        _("Withdraw my request"),
-        False,
-        lambda r, u, reason: access.withdraw(r, u),
-    ),
-    "revoke": (
-        _("Revoke the access"),
-        True,
-        lambda r, u, reason: access.revoke(r, u, reason),
-    ),
-}
 
 
 def _steps(request: AccessRequest, user) -> list[str]:
@@ -162,7 +137,8 @@ class AccessRequestAdmin(StepsAdmin, EvidenceAdmin):
     inlines = (AccessRequestItemInline,)
     actions = ("approve_selected", "refuse_selected", "revoke_selected")
     change_form_template = "admin/svc_archive_plugin/accessrequest/change_form.html"
-    step_labels = {step: label for step, (label, _required, _run) in STEPS.items()}
+    steps = ACCESS_REQUEST
+    step_form = ReasonForm
 
     def has_view_permission(self, request, obj=None) -> bool:
         return any(
@@ -214,34 +190,16 @@ class AccessRequestAdmin(StepsAdmin, EvidenceAdmin):
     def next_steps(self, request, obj: AccessRequest) -> list[str]:
         return _steps(obj, request.user)
 
-    def step_view(self, request, pk: int, step: str):
-        item = get_object_or_404(self.get_queryset(request), pk=pk)
-        label, required, run = STEPS[step]
-        form = ReasonForm(request.POST or None)
-        form.fields["reason"].required = required
-        if request.method == "POST" and form.is_valid():
-            try:
-                run(item, request.user, form.cleaned_data["reason"])
-            except access.AccessError as exc:
-                form.add_error(None, str(exc))
-            else:
-                self.message_user(request, label, messages.SUCCESS)
-                return redirect("admin:svc_archive_plugin_accessrequest_change", pk)
-        return form_page(self, request, title=label, form=form, original=item)
+    def step_object(self, request, pk: int) -> AccessRequest:
+        return get_object_or_404(self.get_queryset(request), pk=pk)
 
     def _bulk(self, request, queryset, step: str):
-        label, required, run = STEPS[step]
-        form = ReasonForm(request.POST if "apply" in request.POST else None)
-        form.fields["reason"].required = required
-        return run_on_each(
-            self,
+        label = self.steps[step].label
+        return self.run_step_on_each(
             request,
             queryset,
-            label=label,
-            form=form,
-            run=lambda item, user, data: run(item, user, data["reason"]),
-            error=access.AccessError,
-            done_message=lambda n: (
+            step,
+            lambda n: (
                 ngettext(
                     "%(label)s: %(n)d request.",
                     "%(label)s: %(n)d requests.",

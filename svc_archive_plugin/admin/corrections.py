@@ -19,6 +19,7 @@ from svc_archive_plugin.models import CorrectionEvent
 from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models import ServiceProject
 from svc_archive_plugin.services import corrections
+from svc_archive_plugin.steps import CORRECTION
 
 
 class ProposalForm(forms.Form):
@@ -83,12 +84,6 @@ class CorrectionEventInline(EvidenceInline):
         return super().get_queryset(request).select_related("actor")
 
 
-STEPS = {
-    "approve": (_("Approve and apply the correction"), corrections.approve),
-    "refuse": (_("Refuse the correction"), corrections.refuse),
-}
-
-
 @admin.register(Correction)
 class CorrectionAdmin(StepsAdmin, EvidenceAdmin):
     """Corrections of frozen facts: the proposal, its decision and its evidence."""
@@ -124,7 +119,8 @@ class CorrectionAdmin(StepsAdmin, EvidenceAdmin):
     fields = readonly_fields
     inlines = (CorrectionEventInline,)
     change_form_template = "admin/svc_archive_plugin/correction/change_form.html"
-    step_labels = {step: label for step, (label, _run) in STEPS.items()}
+    steps = CORRECTION
+    step_form = DecisionForm
 
     @admin.display(description=_("corrects"))
     def target(self, obj: Correction) -> str:
@@ -169,20 +165,9 @@ class CorrectionAdmin(StepsAdmin, EvidenceAdmin):
         )
 
     def next_steps(self, request, obj: Correction) -> list[str]:
-        return list(STEPS) if corrections.may_decide(request.user, obj) else []
+        return list(self.steps) if corrections.may_decide(request.user, obj) else []
 
-    def step_view(self, request, pk: int, step: str):
+    def step_object(self, request, pk: int) -> Correction:
         if not self.has_view_permission(request):
             raise Http404
-        correction = get_object_or_404(Correction, pk=pk)
-        label, run = STEPS[step]
-        form = DecisionForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                run(correction, request.user, form.cleaned_data["reason"])
-            except corrections.CorrectionError as exc:
-                form.add_error(None, str(exc))
-            else:
-                self.message_user(request, label, messages.SUCCESS)
-                return redirect("admin:svc_archive_plugin_correction_change", pk)
-        return form_page(self, request, title=label, form=form, original=correction)
+        return get_object_or_404(Correction, pk=pk)

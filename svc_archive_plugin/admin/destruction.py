@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib import messages
-from django.db import transaction
 from django.db.models import Count
 from django.db.models import Sum
 from django.http import Http404
@@ -17,7 +16,6 @@ from svc_archive_plugin.admin.evidence import EvidenceAdmin
 from svc_archive_plugin.admin.evidence import EvidenceInline
 from svc_archive_plugin.admin.evidence import NoteForm
 from svc_archive_plugin.admin.evidence import StepsAdmin
-from svc_archive_plugin.admin.evidence import form_page
 from svc_archive_plugin.models import DestructionEvent
 from svc_archive_plugin.models import DestructionItem
 from svc_archive_plugin.models import DestructionList
@@ -26,46 +24,7 @@ from svc_archive_plugin.reports.pdf_download import pdf_response
 from svc_archive_plugin.reports.register_csv import register_csv_response
 from svc_archive_plugin.services import destruction
 from svc_archive_plugin.services import register
-
-# Step -> (label, whether a note is required, how the service is called).
-STEPS = {
-    "submit": (
-        _("Submit for approval"),
-        False,
-        lambda dl, u, n: destruction.submit(dl, u),
-    ),
-    "approve": (
-        _("Approve (company leader)"),
-        False,
-        lambda dl, u, n: destruction.approve(dl, u),
-    ),
-    "reject": (
-        _("Reject the list"),
-        True,
-        lambda dl, u, n: destruction.reject(dl, u, n),
-    ),
-    "check": (
-        _("Confirm the check against the files"),
-        False,
-        lambda dl, u, n: destruction.check(dl, u, note=n),
-    ),
-    "discrepancy": (
-        _("Report a discrepancy"),
-        True,
-        lambda dl, u, n: destruction.check(dl, u, matches=False, note=n),
-    ),
-    "supervise": (
-        _("Confirm as supervisor (监销)"),
-        False,
-        lambda dl, u, n: destruction.supervise(dl, u, n),
-    ),
-    "execute": (_("Carry out the destruction"), False, None),
-    "cancel": (
-        _("Cancel the list"),
-        True,
-        lambda dl, u, n: destruction.cancel(dl, u, n),
-    ),
-}
+from svc_archive_plugin.steps import DESTRUCTION_LIST
 
 
 class DestructionItemInline(EvidenceInline):
@@ -122,7 +81,8 @@ class DestructionListAdmin(StepsAdmin, EvidenceAdmin):
     fields = readonly_fields
     inlines = (DestructionItemInline, DestructionEventInline)
     change_form_template = "admin/svc_archive_plugin/destructionlist/change_form.html"
-    step_labels = {step: label for step, (label, _note, _run) in STEPS.items()}
+    steps = DESTRUCTION_LIST
+    step_form = NoteForm
 
     def get_queryset(self, request):
         return (
@@ -141,7 +101,7 @@ class DestructionListAdmin(StepsAdmin, EvidenceAdmin):
 
     def next_steps(self, request, obj: DestructionList) -> list[str]:
         available = destruction.NEXT_STEPS.get(obj.state, ())
-        return [step for step in STEPS if step in available]
+        return [step for step in self.steps if step in available]
 
     def get_urls(self):
         return [
@@ -153,42 +113,11 @@ class DestructionListAdmin(StepsAdmin, EvidenceAdmin):
             *super().get_urls(),
         ]
 
-    def step_view(self, request, pk: int, step: str):
+    def step_object(self, request, pk: int) -> DestructionList:
         destruction_list = get_object_or_404(DestructionList, pk=pk)
         if not self.has_view_permission(request, destruction_list):
             raise Http404
-        label, note_required, run = STEPS[step]
-        form = NoteForm(request.POST or None)
-        form.fields["note"].required = note_required
-        if request.method == "POST" and form.is_valid():
-            note = form.cleaned_data["note"]
-            try:
-                if step == "execute":
-                    self._execute(destruction_list, request.user)
-                else:
-                    run(destruction_list, request.user, note)
-            except destruction.DestructionError as exc:
-                form.add_error(None, str(exc))
-            else:
-                self.message_user(request, label, messages.SUCCESS)
-                return redirect("admin:svc_archive_plugin_destructionlist_change", pk)
-        return form_page(
-            self,
-            request,
-            title=label,
-            form=form,
-            original=destruction_list,
-        )
-
-    @staticmethod
-    def _execute(destruction_list, user) -> None:
-        from svc_archive_plugin.tasks import execute_destruction
-
-        with transaction.atomic():
-            destruction.start_execution(destruction_list, user)
-            transaction.on_commit(
-                lambda: execute_destruction.delay(destruction_list.pk),
-            )
+        return destruction_list
 
     def pdf_view(self, request, pk: int):
         from svc_archive_plugin.reports.destruction_register import (

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.contrib import admin
 from django.contrib import messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.utils import unquote
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+
+from svc_archive_plugin.services.refusals import Refused
+from svc_archive_plugin.steps import take
+
+if TYPE_CHECKING:
+    from svc_archive_plugin.steps import Step
 
 
 class EvidenceAdmin(admin.ModelAdmin):
@@ -29,18 +38,68 @@ class EvidenceAdmin(admin.ModelAdmin):
 class StepsAdmin:
     """Mixin for objects that move by steps (loans, requests, destruction lists).
 
-    Each step has a URL and a form page (``step_view(request, pk, step)``); the object's
-    page shows, as buttons, the steps ``next_steps(request, obj)`` says the viewer may take
-    now. Put it before the ``ModelAdmin`` in the bases.
+    ``steps`` is the object's table in ``svc_archive_plugin.steps``, shared with the API.
+    Each step has a URL and a form page (``step_view``): ``step_form`` (or the step's own
+    in ``step_forms``) with fields named as the step's inputs. The object's page shows, as
+    buttons, the steps ``next_steps(request, obj)`` says the viewer may take now. Put it
+    before the ``ModelAdmin`` in the bases.
     """
 
-    step_labels: dict[str, str]
+    steps: dict[str, Step]
+    step_form: type[forms.Form]
+    step_forms: dict[str, type[forms.Form]] = {}
+
+    @property
+    def step_labels(self) -> dict[str, str]:
+        return {name: step.label for name, step in self.steps.items()}
 
     def next_steps(self, request, obj) -> list[str]:
         raise NotImplementedError
 
-    def step_view(self, request, pk: int, step: str):
+    def step_object(self, request, pk: int):
+        """The object the step is taken on, if this person may see it (else ``Http404``)."""
         raise NotImplementedError
+
+    def step_form_for(self, name: str, data=None) -> forms.Form:
+        return step_form(
+            self.steps[name],
+            self.step_forms.get(name, self.step_form),
+            data,
+        )
+
+    def step_view(self, request, pk: int, step: str):
+        obj = self.step_object(request, pk)
+        form = self.step_form_for(step, request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                take(self.steps[step], obj, request.user, form.cleaned_data)
+            except Refused as exc:
+                form.add_error(None, str(exc))
+            else:
+                self.message_user(request, self.steps[step].label, messages.SUCCESS)
+                return redirect(
+                    f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
+                    pk,
+                )
+        return form_page(
+            self,
+            request,
+            title=self.steps[step].label,
+            form=form,
+            original=obj,
+        )
+
+    def run_step_on_each(self, request, queryset, name: str, done_message):
+        """The admin action that takes step ``name`` on each selected row."""
+        form_class = self.step_forms.get(name, self.step_form)
+        return take_on_each(
+            self,
+            request,
+            queryset,
+            self.steps[name],
+            form_class,
+            done_message,
+        )
 
     def step_url_name(self, step: str) -> str:
         return f"{self.opts.app_label}_{self.opts.model_name}_{step}"
@@ -78,6 +137,32 @@ class StepsAdmin:
             form_url,
             {**extra, **(extra_context or {})},
         )
+
+
+def step_form(step: Step, form_class: type[forms.Form], data=None) -> forms.Form:
+    """The step's form; its first input is required where the step needs it."""
+    form = form_class(data)
+    if step.required and step.inputs and step.inputs[0] in form.fields:
+        form.fields[step.inputs[0]].required = True
+    return form
+
+
+def take_on_each(modeladmin, request, queryset, step: Step, form_class, done_message):
+    """An admin action that takes ``step`` on each selected row (see ``run_on_each``)."""
+    return run_on_each(
+        modeladmin,
+        request,
+        queryset,
+        label=step.label,
+        form=step_form(
+            step,
+            form_class,
+            request.POST if "apply" in request.POST else None,
+        ),
+        run=lambda row, user, data: take(step, row, user, data),
+        error=Refused,
+        done_message=done_message,
+    )
 
 
 class EvidenceInline(admin.TabularInline):

@@ -27,7 +27,7 @@ from svc_archive_plugin.admin.evidence import EvidenceAdmin
 from svc_archive_plugin.admin.evidence import EvidenceInline
 from svc_archive_plugin.admin.evidence import StepsAdmin
 from svc_archive_plugin.admin.evidence import form_page
-from svc_archive_plugin.admin.evidence import run_on_each
+from svc_archive_plugin.admin.evidence import take_on_each
 from svc_archive_plugin.conf import archive_settings
 from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models import Loan
@@ -40,6 +40,7 @@ from svc_archive_plugin.models import LoanToIssue
 from svc_archive_plugin.models import OverdueLoan
 from svc_archive_plugin.reports.pdf_download import pdf_response
 from svc_archive_plugin.services import loans
+from svc_archive_plugin.steps import LOAN
 
 State = Loan.State
 
@@ -64,7 +65,7 @@ class LoanRequestForm(forms.Form):
 
 
 class StepForm(forms.Form):
-    note = forms.CharField(
+    reason = forms.CharField(
         label=_("Reason or note"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -72,7 +73,7 @@ class StepForm(forms.Form):
 
 
 class RefusalForm(forms.Form):
-    note = forms.CharField(
+    reason = forms.CharField(
         label=_("Reason for refusing"),
         widget=forms.Textarea(attrs={"rows": 3}),
     )
@@ -80,7 +81,7 @@ class RefusalForm(forms.Form):
 
 class RenewalForm(forms.Form):
     days = forms.IntegerField(label=_("Renew by (working days)"), min_value=1)
-    note = forms.CharField(
+    reason = forms.CharField(
         label=_("Reason for the renewal"),
         widget=forms.Textarea(attrs={"rows": 3}),
     )
@@ -105,58 +106,12 @@ class FoundForm(forms.Form):
     )
 
 
-# Step -> (button label, form, how the service is called with the form's data).
-STEPS = {
-    "approve": (
-        _("Approve the loan"),
-        StepForm,
-        lambda loan, user, data: loans.approve(loan, user, data["note"]),
-    ),
-    "refuse": (
-        _("Refuse the loan"),
-        RefusalForm,
-        lambda loan, user, data: loans.refuse(loan, user, data["note"]),
-    ),
-    "cancel": (
-        _("Cancel the loan"),
-        StepForm,
-        lambda loan, user, data: loans.cancel(loan, user, data["note"]),
-    ),
-    "issue": (
-        _("Issue at the desk"),
-        StepForm,
-        lambda loan, user, data: loans.issue(loan, user, data["note"]),
-    ),
-    "renew": (
-        _("Ask for a renewal (续借)"),
-        RenewalForm,
-        lambda loan, user, data: loans.request_renewal(
-            loan,
-            user,
-            data["days"],
-            data["note"],
-        ),
-    ),
-    "receive": (
-        _("Take the item back"),
-        StepForm,
-        lambda loan, user, data: loans.receive(loan, user, data["note"]),
-    ),
-    "inspect": (
-        _("Inspect the returned item"),
-        InspectionForm,
-        lambda loan, user, data: loans.inspect(
-            loan,
-            user,
-            data["condition"],
-            data["note"],
-        ),
-    ),
-    "found": (
-        _("Record the lost item found"),
-        FoundForm,
-        lambda loan, user, data: loans.found(loan, user, data["note"]),
-    ),
+# The steps whose form is not ``StepForm`` (fields named as the steps' inputs).
+STEP_FORMS = {
+    "refuse": RefusalForm,
+    "renew": RenewalForm,
+    "inspect": InspectionForm,
+    "found": FoundForm,
 }
 
 
@@ -228,16 +183,14 @@ class LoanListAdmin(EvidenceAdmin):
 
     def _bulk(self, request, queryset, step: str):
         """Run a step on each selected loan; each refusal is reported, not fatal."""
-        label, form_class, run = STEPS[step]
-        return run_on_each(
+        label = LOAN[step].label
+        return take_on_each(
             self,
             request,
             queryset,
-            label=label,
-            form=form_class(request.POST if "apply" in request.POST else None),
-            run=run,
-            error=loans.LoanError,
-            done_message=lambda n: (
+            LOAN[step],
+            STEP_FORMS.get(step, StepForm),
+            lambda n: (
                 ngettext(
                     "%(label)s: %(n)d loan.",
                     "%(label)s: %(n)d loans.",
@@ -307,7 +260,9 @@ class LoanAdmin(StepsAdmin, LoanListAdmin):
     fields = readonly_fields
     inlines = (LoanEventInline, LoanLiabilityInline)
     change_form_template = "admin/svc_archive_plugin/loan/change_form.html"
-    step_labels = {step: label for step, (label, _form, _run) in STEPS.items()}
+    steps = LOAN
+    step_form = StepForm
+    step_forms = STEP_FORMS
 
     def has_add_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("svc_archive_plugin.add_loan")
@@ -373,19 +328,8 @@ class LoanAdmin(StepsAdmin, LoanListAdmin):
             raise Http404
         return loan
 
-    def step_view(self, request, pk: int, step: str):
-        loan = self._visible(request, pk)
-        label, form_class, run = STEPS[step]
-        form = form_class(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                run(loan, request.user, form.cleaned_data)
-            except loans.LoanError as exc:
-                form.add_error(None, str(exc))
-            else:
-                self.message_user(request, label, messages.SUCCESS)
-                return redirect("admin:svc_archive_plugin_loan_change", pk)
-        return form_page(self, request, title=label, form=form, original=loan)
+    def step_object(self, request, pk: int) -> Loan:
+        return self._visible(request, pk)
 
     def slip_view(self, request, pk: int):
         from svc_archive_plugin.reports.loan_slip import loan_slip_pdf

@@ -22,11 +22,15 @@ from svc_archive_plugin.models import FilingEvent
 from svc_archive_plugin.models import RequiredDocumentType
 from svc_archive_plugin.models import ServiceProject
 from svc_archive_plugin.models import ServiceType
+from svc_archive_plugin.reports.cover_sheet import cover_sheet_response
 from svc_archive_plugin.services import deadlines
 from svc_archive_plugin.services import filing
 from svc_archive_plugin.services import registers
+from svc_archive_plugin.services.refusals import Refused
 from svc_archive_plugin.services.registers import RegisterInUse
 from svc_archive_plugin.services.registers import check_deletable
+from svc_archive_plugin.steps import FILING
+from svc_archive_plugin.steps import take
 
 
 class RegisterAdmin(admin.ModelAdmin):
@@ -125,7 +129,6 @@ class ServiceProjectAdmin(RegisterAdmin):
         return format_html('<a href="{}/cover_sheet/" target="_blank">PDF</a>', obj.pk)
 
     def cover_sheet_view(self, request, pk: int):
-        from svc_archive_plugin.api.views import cover_sheet_response
 
         project = get_object_or_404(ServiceProject, pk=pk)
         if not self.has_view_permission(request, project):
@@ -170,16 +173,17 @@ class FilingEventInline(admin.TabularInline):
         return False
 
 
-def _step_action(step, description):
-    """An admin action that runs a filing step on each selected dossier and reports each."""
+def _step_action(name: str):
+    """An admin action that takes a filing step on each selected dossier and reports each."""
+    step = FILING[name]
 
     def run(modeladmin, request, queryset):
         done = 0
         for dossier in queryset.select_related("project"):
             try:
-                step(dossier, request.user)
+                take(step, dossier, request.user, {})
                 done += 1
-            except filing.FilingError as exc:
+            except Refused as exc:
                 modeladmin.message_user(
                     request,
                     f"{dossier.project}: {exc}",
@@ -193,12 +197,12 @@ def _step_action(step, description):
                     "%(count)d dossiers: %(step)s.",
                     done,
                 )
-                % {"count": done, "step": description},
+                % {"count": done, "step": step.label},
                 messages.SUCCESS,
             )
 
-    run.__name__ = f"{step.__name__}_selected"
-    return admin.action(description=description)(run)
+    run.__name__ = f"{step.run.__name__}_selected"
+    return admin.action(description=step.label)(run)
 
 
 class ReasonForm(forms.Form):
@@ -269,10 +273,10 @@ class DossierAdmin(admin.ModelAdmin):
     )
     inlines = (FilingEventInline,)
     actions = (
-        _step_action(filing.submit, _("Submit for filing")),
-        _step_action(filing.approve, _("Approve (department head)")),
-        _step_action(filing.receive, _("Receive (archive department)")),
-        _step_action(filing.file_dossier, _("File the dossiers")),
+        _step_action("submit"),
+        _step_action("approve"),
+        _step_action("receive"),
+        _step_action("file"),
     )
     reason_template = "admin/svc_archive_plugin/dossier/reason.html"
 
@@ -362,18 +366,14 @@ class DossierAdmin(admin.ModelAdmin):
 
     def reason_view(self, request, pk: int, step: str):
         """Return a dossier, or accept it incomplete: both need a written reason."""
-        steps = {
-            "return": filing.return_dossier,
-            "accept_incomplete": filing.accept_incomplete,
-        }
-        if step not in steps:
+        if step not in ("return", "accept_incomplete"):
             raise Http404
         dossier = get_object_or_404(Dossier.objects.select_related("project"), pk=pk)
         form = ReasonForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                steps[step](dossier, request.user, form.cleaned_data["reason"])
-            except filing.FilingError as exc:
+                take(FILING[step], dossier, request.user, form.cleaned_data)
+            except Refused as exc:
                 form.add_error(None, str(exc))
             else:
                 self.message_user(request, _("Done."), messages.SUCCESS)
@@ -382,9 +382,7 @@ class DossierAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "original": dossier,
-            "title": _("Return with reasons")
-            if step == "return"
-            else _("Accept as incomplete"),
+            "title": FILING[step].label,
             "form": form,
         }
         return TemplateResponse(request, self.reason_template, context)

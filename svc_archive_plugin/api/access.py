@@ -22,32 +22,23 @@ from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 from rest_framework.viewsets import ReadOnlyModelViewSet
 
+from svc_archive_plugin import steps
 from svc_archive_plugin.api.filters import ArchiveFilterSet
 from svc_archive_plugin.api.serializers import AccessLogEntrySerializer
 from svc_archive_plugin.api.serializers import AccessRequestSerializer
 from svc_archive_plugin.api.serializers import FoundSerializer
 from svc_archive_plugin.api.serializers import InspectionSerializer
 from svc_archive_plugin.api.serializers import LoanSerializer
-from svc_archive_plugin.api.serializers import ReasonSerializer
 from svc_archive_plugin.api.serializers import RenewalSerializer
 from svc_archive_plugin.api.views import RegisterViewSetMixin
 from svc_archive_plugin.api.views import run_step
+from svc_archive_plugin.api.views import step_action
 from svc_archive_plugin.models import AccessLogEntry
 from svc_archive_plugin.models import AccessRequest
 from svc_archive_plugin.models import Loan
 from svc_archive_plugin.reports.pdf_download import pdf_response
 from svc_archive_plugin.services import access
 from svc_archive_plugin.services import loans
-
-
-def _run(step, *args, **kwargs):
-    return run_step(
-        step,
-        *args,
-        forbidden=(access.AccessForbidden, loans.LoanForbidden),
-        refused=(access.AccessError, loans.LoanError),
-        **kwargs,
-    )
 
 
 class _ScopedViewSet(
@@ -71,21 +62,6 @@ class AccessRequestFilterSet(ArchiveFilterSet):
             "starts": DATE_KWARGS,
             "ends": DATE_KWARGS,
         }
-
-
-def _request_step(name: str, step, *, reason: bool = True):
-    @extend_schema(request=ReasonSerializer, responses=AccessRequestSerializer)
-    def run(self, request, pk=None):
-        item = self.get_object()
-        data = ReasonSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        args = (data.validated_data["reason"],) if reason else ()
-        result = _run(step, item, request.user, *args)
-        return Response(self.get_serializer(result).data)
-
-    run.__name__ = name
-    run.__doc__ = step.__doc__
-    return action(detail=True, methods=["post"], url_path=name, url_name=name)(run)
 
 
 class AccessRequestViewSet(_ScopedViewSet):
@@ -112,7 +88,7 @@ class AccessRequestViewSet(_ScopedViewSet):
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        created = _run(
+        created = run_step(
             access.request_access,
             request.user,
             purpose=values["purpose"],
@@ -123,10 +99,10 @@ class AccessRequestViewSet(_ScopedViewSet):
         )
         return Response(self.get_serializer(created).data, status=201)
 
-    approve = _request_step("approve", access.approve)
-    refuse = _request_step("refuse", access.refuse)
-    revoke = _request_step("revoke", access.revoke)
-    withdraw = _request_step("withdraw", access.withdraw, reason=False)
+    approve = step_action(steps.ACCESS_REQUEST, "approve")
+    refuse = step_action(steps.ACCESS_REQUEST, "refuse")
+    revoke = step_action(steps.ACCESS_REQUEST, "revoke")
+    withdraw = step_action(steps.ACCESS_REQUEST, "withdraw")
 
 
 class AccessLogFilterSet(ArchiveFilterSet):
@@ -183,21 +159,6 @@ class LoanFilterSet(ArchiveFilterSet):
         }
 
 
-def _loan_step(name: str, step, serializer=ReasonSerializer, arguments=("reason",)):
-    @extend_schema(request=serializer, responses=LoanSerializer)
-    def run(self, request, pk=None):
-        loan = self.get_object()
-        data = serializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        args = [data.validated_data[a] for a in arguments]
-        result = _run(step, loan, request.user, *args)
-        return Response(self.get_serializer(result).data)
-
-    run.__name__ = name
-    run.__doc__ = step.__doc__
-    return action(detail=True, methods=["post"], url_path=name, url_name=name)(run)
-
-
 class LoanViewSet(_ScopedViewSet):
     """Loans 借阅 of paper originals (and electronic copies where configured)."""
 
@@ -226,7 +187,7 @@ class LoanViewSet(_ScopedViewSet):
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        loan = _run(
+        loan = run_step(
             loans.request_loan,
             request.user,
             reason=values["reason"],
@@ -237,24 +198,14 @@ class LoanViewSet(_ScopedViewSet):
         )
         return Response(self.get_serializer(loan).data, status=201)
 
-    approve = _loan_step("approve", loans.approve)
-    refuse = _loan_step("refuse", loans.refuse)
-    cancel = _loan_step("cancel", loans.cancel)
-    issue = _loan_step("issue", loans.issue)
-    renew = _loan_step(
-        "renew",
-        loans.request_renewal,
-        RenewalSerializer,
-        ("days", "reason"),
-    )
-    receive = _loan_step("receive", loans.receive)
-    inspect = _loan_step(
-        "inspect",
-        loans.inspect,
-        InspectionSerializer,
-        ("condition", "note"),
-    )
-    found = _loan_step("found", loans.found, FoundSerializer, ("note",))
+    approve = step_action(steps.LOAN, "approve")
+    refuse = step_action(steps.LOAN, "refuse")
+    cancel = step_action(steps.LOAN, "cancel")
+    issue = step_action(steps.LOAN, "issue")
+    renew = step_action(steps.LOAN, "renew", RenewalSerializer)
+    receive = step_action(steps.LOAN, "receive")
+    inspect = step_action(steps.LOAN, "inspect", InspectionSerializer)
+    found = step_action(steps.LOAN, "found", FoundSerializer)
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])

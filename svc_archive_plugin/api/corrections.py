@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from documents.filters import DATETIME_KWARGS
 from documents.filters import ID_KWARGS
-from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.decorators import action
 from rest_framework.mixins import CreateModelMixin
 from rest_framework.mixins import ListModelMixin
 from rest_framework.mixins import RetrieveModelMixin
@@ -18,12 +16,13 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
+from svc_archive_plugin import steps
 from svc_archive_plugin.api.bounds import LARGEST_INTEGER
 from svc_archive_plugin.api.bounds import IdField
 from svc_archive_plugin.api.filters import ArchiveFilterSet
-from svc_archive_plugin.api.serializers import ReasonSerializer
 from svc_archive_plugin.api.views import RegisterViewSetMixin
 from svc_archive_plugin.api.views import run_step
+from svc_archive_plugin.api.views import step_action
 from svc_archive_plugin.models import Correction
 from svc_archive_plugin.models import CorrectionEvent
 from svc_archive_plugin.models import Dossier
@@ -128,30 +127,6 @@ class CorrectionFilterSet(ArchiveFilterSet):
         }
 
 
-def _run(step, *args, **kwargs):
-    return run_step(
-        step,
-        *args,
-        forbidden=(corrections.CorrectionForbidden,),
-        refused=(corrections.CorrectionError,),
-        **kwargs,
-    )
-
-
-def _decision(name: str, step):
-    @extend_schema(request=ReasonSerializer, responses=CorrectionSerializer)
-    def run(self, request, pk=None):
-        correction = self.get_object()
-        data = ReasonSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        result = _run(step, correction, request.user, data.validated_data["reason"])
-        return Response(self.get_serializer(result).data)
-
-    run.__name__ = name
-    run.__doc__ = step.__doc__
-    return action(detail=True, methods=["post"], url_path=name, url_name=name)(run)
-
-
 class CorrectionViewSet(
     RegisterViewSetMixin,
     CreateModelMixin,
@@ -180,7 +155,7 @@ class CorrectionViewSet(
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        created = _run(
+        created = run_step(
             corrections.propose,
             request.user,
             fact=values["fact"],
@@ -192,5 +167,5 @@ class CorrectionViewSet(
         )
         return Response(self.get_serializer(created).data, status=201)
 
-    approve = _decision("approve", corrections.approve)
-    refuse = _decision("refuse", corrections.refuse)
+    approve = step_action(steps.CORRECTION, "approve")
+    refuse = step_action(steps.CORRECTION, "refuse")

@@ -35,16 +35,6 @@ from svc_archive_plugin.reports.pdf_download import pdf_response
 from svc_archive_plugin.services import inventory
 
 
-def _run(step, *args, **kwargs):
-    return run_step(
-        step,
-        *args,
-        forbidden=(inventory.InventoryForbidden,),
-        refused=(inventory.InventoryError,),
-        **kwargs,
-    )
-
-
 class InventoryPermission(BasePermission):
     """Reading needs ``view_inventoryround``; each step's service checks its own right
     (``add_inventoryround``, ``change_inventoryitem``) and answers 403 without it."""
@@ -87,7 +77,7 @@ class InventoryRoundViewSet(
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        created = _run(
+        created = run_step(
             inventory.start_round,
             request.user,
             values["name"],
@@ -106,7 +96,7 @@ class InventoryRoundViewSet(
         inventory_round = self.get_object()
         data = NoteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        _run(
+        run_step(
             inventory.close_round,
             inventory_round,
             request.user,
@@ -129,7 +119,7 @@ class InventoryRoundViewSet(
         data = InventoryUnlistedSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        item = _run(
+        item = run_step(
             inventory.record_unlisted,
             inventory_round,
             request.user,
@@ -233,7 +223,7 @@ class InventoryItemViewSet(
         data = InventoryCheckSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        item = _run(
+        item = run_step(
             inventory.record_check,
             item,
             request.user,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db import transaction
 from documents.filters import DATE_KWARGS
 from documents.filters import ID_KWARGS
 from drf_spectacular.types import OpenApiTypes
@@ -17,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 from rest_framework.viewsets import ReadOnlyModelViewSet
 
+from svc_archive_plugin import steps
 from svc_archive_plugin.api.filters import ArchiveFilterSet
 from svc_archive_plugin.api.serializers import AppraisalDecisionSerializer
 from svc_archive_plugin.api.serializers import AppraiseSerializer
@@ -28,6 +28,7 @@ from svc_archive_plugin.api.serializers import RecordRetentionSerializer
 from svc_archive_plugin.api.serializers import RegisterEntrySerializer
 from svc_archive_plugin.api.views import RegisterViewSetMixin
 from svc_archive_plugin.api.views import run_step
+from svc_archive_plugin.api.views import step_action
 from svc_archive_plugin.models import AppraisalDecision
 from svc_archive_plugin.models import DestructionList
 from svc_archive_plugin.models import LegalHold
@@ -38,24 +39,6 @@ from svc_archive_plugin.services import destruction
 from svc_archive_plugin.services import holds
 from svc_archive_plugin.services import register
 from svc_archive_plugin.services import retention
-
-
-def _run(step, *args, **kwargs):
-    return run_step(
-        step,
-        *args,
-        forbidden=(
-            destruction.DestructionForbidden,
-            retention.RetentionForbidden,
-            holds.HoldForbidden,
-        ),
-        refused=(
-            destruction.DestructionError,
-            retention.RetentionError,
-            holds.HoldError,
-        ),
-        **kwargs,
-    )
 
 
 class RecordRetentionFilterSet(ArchiveFilterSet):
@@ -106,7 +89,7 @@ class RecordRetentionViewSet(RegisterViewSetMixin, ReadOnlyModelViewSet):
         """Decide on records in the appraisal queue: destroy, extend or keep permanently."""
         data = AppraiseSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        decisions = _run(
+        decisions = run_step(
             retention.appraise,
             request.user,
             data.validated_data["documents"],
@@ -154,7 +137,7 @@ class LegalHoldViewSet(
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        hold = _run(
+        hold = run_step(
             holds.place_hold,
             request.user,
             name=values["name"],
@@ -177,39 +160,13 @@ class LegalHoldViewSet(
             raise exceptions.NotFound
         data = ReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        hold = _run(
+        hold = run_step(
             holds.release_hold,
             hold,
             request.user,
             data.validated_data["reason"],
         )
         return Response(self.get_serializer(hold).data)
-
-
-def _list_step(name: str, step):
-    """A POST action that runs one destruction step and answers with the list."""
-
-    @extend_schema(request=NoteSerializer, responses=DestructionListSerializer)
-    def run(self, request, pk=None):
-        destruction_list = self.get_object()
-        data = NoteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        _run(step, destruction_list, request.user, data.validated_data["note"])
-        destruction_list.refresh_from_db()
-        return Response(self.get_serializer(destruction_list).data)
-
-    run.__name__ = name
-    run.__doc__ = step.__doc__
-    return action(detail=True, methods=["post"], url_path=name, url_name=name)(run)
-
-
-def _execute(destruction_list, user, note):
-    from svc_archive_plugin.tasks import execute_destruction
-
-    with transaction.atomic():
-        event = destruction.start_execution(destruction_list, user)
-        transaction.on_commit(lambda: execute_destruction.delay(destruction_list.pk))
-    return event
 
 
 class DestructionListViewSet(
@@ -256,7 +213,7 @@ class DestructionListViewSet(
     def create(self, request, *args, **kwargs):
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
-        destruction_list = _run(
+        destruction_list = run_step(
             destruction.prepare,
             request.user,
             title=data.validated_data["title"],
@@ -265,17 +222,14 @@ class DestructionListViewSet(
         )
         return Response(self.get_serializer(destruction_list).data, status=201)
 
-    submit = _list_step("submit", lambda dl, u, n: destruction.submit(dl, u))
-    approve = _list_step("approve", lambda dl, u, n: destruction.approve(dl, u))
-    reject = _list_step("reject", destruction.reject)
-    check = _list_step("check", lambda dl, u, n: destruction.check(dl, u, note=n))
-    discrepancy = _list_step(
-        "discrepancy",
-        lambda dl, u, n: destruction.check(dl, u, matches=False, note=n),
-    )
-    supervise = _list_step("supervise", destruction.supervise)
-    cancel = _list_step("cancel", destruction.cancel)
-    execute = _list_step("execute", _execute)
+    submit = step_action(steps.DESTRUCTION_LIST, "submit", NoteSerializer)
+    approve = step_action(steps.DESTRUCTION_LIST, "approve", NoteSerializer)
+    reject = step_action(steps.DESTRUCTION_LIST, "reject", NoteSerializer)
+    check = step_action(steps.DESTRUCTION_LIST, "check", NoteSerializer)
+    discrepancy = step_action(steps.DESTRUCTION_LIST, "discrepancy", NoteSerializer)
+    supervise = step_action(steps.DESTRUCTION_LIST, "supervise", NoteSerializer)
+    cancel = step_action(steps.DESTRUCTION_LIST, "cancel", NoteSerializer)
+    execute = step_action(steps.DESTRUCTION_LIST, "execute", NoteSerializer)
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])

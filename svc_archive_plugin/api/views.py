@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import keyword
 
 from documents.permissions import PaperlessAdminPermissions
 from documents.permissions import PaperlessObjectPermissions
@@ -24,6 +24,7 @@ from rest_framework.viewsets import GenericViewSet
 from rest_framework.viewsets import ModelViewSet
 from rest_framework.viewsets import ReadOnlyModelViewSet
 
+from svc_archive_plugin import steps
 from svc_archive_plugin.api.filters import ArchiveFilterBackend
 from svc_archive_plugin.api.filters import CustomerFilterSet
 from svc_archive_plugin.api.filters import DossierFilterSet
@@ -41,16 +42,18 @@ from svc_archive_plugin.models import Customer
 from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models import ServiceProject
 from svc_archive_plugin.models import ServiceType
-from svc_archive_plugin.reports.pdf_download import pdf_response
+from svc_archive_plugin.reports.cover_sheet import cover_sheet_response
 from svc_archive_plugin.services import deadlines
 from svc_archive_plugin.services import filing
 from svc_archive_plugin.services import registers
+from svc_archive_plugin.services import retention
+from svc_archive_plugin.services.refusals import Forbidden
+from svc_archive_plugin.services.refusals import Refused
 from svc_archive_plugin.services.registers import RegisterInUse
 from svc_archive_plugin.services.registers import delete_entry
 from svc_archive_plugin.services.status import plugin_status
-
-if TYPE_CHECKING:
-    from django.http import HttpResponse
+from svc_archive_plugin.steps import Step
+from svc_archive_plugin.steps import take
 
 
 class StatusView(APIView):
@@ -61,16 +64,6 @@ class StatusView(APIView):
     @extend_schema(responses=StatusSerializer, operation_id="svc_archive_status")
     def get(self, request, *args, **kwargs):
         return Response(StatusSerializer(plugin_status()).data)
-
-
-def cover_sheet_response(
-    project: ServiceProject,
-    type_code: str | None,
-) -> HttpResponse:
-    """The cover sheet as an inline PDF."""
-    from svc_archive_plugin.reports.cover_sheet import cover_sheet_pdf
-
-    return pdf_response(*cover_sheet_pdf(project, type_code))
 
 
 class RegisterPagination(StandardPagination):
@@ -178,53 +171,39 @@ class StepRefused(exceptions.APIException):
     default_code = "step_refused"
 
 
-def run_step(step, *args, forbidden: tuple = (), refused: tuple = (), **kwargs):
-    """Call a service step; a ``forbidden`` error answers 403, a ``refused`` one 409."""
+def run_step(step, *args, **kwargs):
+    """Call a service; a forbidden step answers 403, a refused one 409."""
     try:
         return step(*args, **kwargs)
-    except forbidden as exc:
+    except Forbidden as exc:
         raise exceptions.PermissionDenied(str(exc)) from exc
-    except refused as exc:
+    except Refused as exc:
         raise StepRefused(str(exc)) from exc
 
 
-class FilingConflict(exceptions.APIException):
-    status_code = 409
-    default_code = "filing_refused"
+def step_action(
+    steps: dict[str, Step],
+    name: str,
+    request_serializer: type = ReasonSerializer,
+):
+    """A POST action ``<id>/<name>/`` that takes one step and answers with the object."""
+    step = steps[name]
 
-
-def _filing_step(name: str, step, url_path: str | None = None):
-    """Build a POST action that runs one filing step and answers with the dossier."""
-
-    @extend_schema(request=ReasonSerializer, responses=DossierSerializer)
+    @extend_schema(request=request_serializer)
     def run(self, request, pk=None):
-        dossier = self.get_object()
-        reason = ReasonSerializer(data=request.data)
-        reason.is_valid(raise_exception=True)
-        try:
-            step(
-                dossier,
-                request.user,
-                **(
-                    {"reason": reason.validated_data["reason"]}
-                    if step in NEEDS_REASON
-                    else {}
-                ),
-            )
-        except filing.FilingForbidden as exc:
-            raise exceptions.PermissionDenied(str(exc)) from exc
-        except filing.FilingError as exc:
-            raise FilingConflict(str(exc)) from exc
-        dossier.refresh_from_db()
-        return Response(DossierSerializer(dossier).data)
+        obj = self.get_object()
+        data = request_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = run_step(take, step, obj, request.user, data.validated_data)
+        if not isinstance(result, type(obj)):
+            obj.refresh_from_db()
+            result = obj
+        return Response(self.get_serializer(result).data)
 
-    run.__name__ = name
-    run.__doc__ = step.__doc__
-    path = url_path or name
-    return action(detail=True, methods=["post"], url_path=path, url_name=path)(run)
-
-
-NEEDS_REASON = {filing.return_dossier, filing.accept_incomplete}
+    # DRF dispatches to the attribute named like the function: ``return_`` for "return".
+    run.__name__ = f"{name}_" if keyword.iskeyword(name) else name
+    run.__doc__ = getattr(step.run, "__doc__", None) or str(step.label)
+    return action(detail=True, methods=["post"], url_path=name, url_name=name)(run)
 
 
 @extend_schema_view(
@@ -290,33 +269,27 @@ class DossierViewSet(
             return queryset.filter(pk__in=deadlines.due_soon().values("pk"))
         return queryset
 
-    submit = _filing_step("submit", filing.submit)
-    approve = _filing_step("approve", filing.approve)
-    receive = _filing_step("receive", filing.receive)
-    file = _filing_step("file", filing.file_dossier)
-    return_ = _filing_step("return_", filing.return_dossier, url_path="return")
-    accept_incomplete = _filing_step("accept_incomplete", filing.accept_incomplete)
+    submit = step_action(steps.FILING, "submit")
+    approve = step_action(steps.FILING, "approve")
+    receive = step_action(steps.FILING, "receive")
+    file = step_action(steps.FILING, "file")
+    return_ = step_action(steps.FILING, "return")
+    accept_incomplete = step_action(steps.FILING, "accept_incomplete")
 
     @extend_schema(request=RetentionOverrideSerializer, responses=DossierSerializer)
     @action(detail=True, methods=["post"], url_path="override_retention")
     def override_retention(self, request, pk=None):
         """Give the dossier's records a retention class other than the schedule's."""
-        from svc_archive_plugin.services import retention
-
         dossier = self.get_object()
         data = RetentionOverrideSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            dossier = retention.override_dossier_retention(
-                dossier,
-                request.user,
-                data.validated_data["retention"],
-                data.validated_data["reason"],
-            )
-        except retention.RetentionForbidden as exc:
-            raise exceptions.PermissionDenied(str(exc)) from exc
-        except retention.RetentionError as exc:
-            raise FilingConflict(str(exc)) from exc
+        dossier = run_step(
+            retention.override_dossier_retention,
+            dossier,
+            request.user,
+            data.validated_data["retention"],
+            data.validated_data["reason"],
+        )
         return Response(DossierSerializer(dossier).data)
 
     @extend_schema(responses=CompletenessSerializer)

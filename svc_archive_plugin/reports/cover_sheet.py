@@ -13,9 +13,12 @@ from fpdf import FPDF
 
 from svc_archive_plugin.conf import archive_settings
 from svc_archive_plugin.reports.labels import printed_on
+from svc_archive_plugin.reports.pdf_download import pdf_response
 from svc_archive_plugin.services.cover_sheets import CoverSheetCode
 
 if TYPE_CHECKING:
+    from django.http import HttpResponse
+
     from svc_archive_plugin.models import DocumentTypeCode
     from svc_archive_plugin.models import ServiceProject
 
@@ -117,3 +120,11 @@ def cover_sheet_pdf(
         project,
         document_type,
     ), f"cover-{project.code}{suffix}.pdf"
+
+
+def cover_sheet_response(
+    project: ServiceProject,
+    type_code: str | None,
+) -> HttpResponse:
+    """The cover sheet as an inline PDF (for the API and the admin)."""
+    return pdf_response(*cover_sheet_pdf(project, type_code))

@@ -40,6 +40,8 @@ from svc_archive_plugin.services import records
 from svc_archive_plugin.services.indexing import reindex
 from svc_archive_plugin.services.people import department_of
 from svc_archive_plugin.services.people import in_department
+from svc_archive_plugin.services.refusals import Forbidden
+from svc_archive_plugin.services.refusals import Refused
 
 if TYPE_CHECKING:
     import datetime
@@ -54,11 +56,11 @@ VIEW = "view_document"
 CHANGE = "change_document"
 
 
-class AccessError(Exception):
+class AccessError(Refused):
     """The step is not possible now; the message says why."""
 
 
-class AccessForbidden(AccessError):
+class AccessForbidden(AccessError, Forbidden):
     """The person may not take this step."""
 
 

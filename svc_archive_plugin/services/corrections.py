@@ -49,6 +49,8 @@ from svc_archive_plugin.services.indexing import reindex
 from svc_archive_plugin.services.people import role_group_ids
 from svc_archive_plugin.services.provisioning import provisioned
 from svc_archive_plugin.services.records import correcting
+from svc_archive_plugin.services.refusals import Forbidden
+from svc_archive_plugin.services.refusals import Refused
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -73,11 +75,11 @@ RECORD_SELECTS = {
 }
 
 
-class CorrectionError(Exception):
+class CorrectionError(Refused):
     """The correction cannot be proposed or decided now; the message says why."""
 
 
-class CorrectionForbidden(CorrectionError):
+class CorrectionForbidden(CorrectionError, Forbidden):
     """The person may not take this step (role, or their own proposal)."""
 
 

@@ -37,6 +37,8 @@ from svc_archive_plugin.services.holds import holds_on
 from svc_archive_plugin.services.loans import out_on_loan
 from svc_archive_plugin.services.protection import destroying
 from svc_archive_plugin.services.provisioning import provisioned
+from svc_archive_plugin.services.refusals import Forbidden
+from svc_archive_plugin.services.refusals import Refused
 from svc_archive_plugin.services.retention import retention_label
 
 if TYPE_CHECKING:
@@ -50,11 +52,11 @@ State = DestructionList.State
 Action = DestructionEvent.Action
 
 
-class DestructionError(Exception):
+class DestructionError(Refused):
     """The step is not allowed now; the message says why."""
 
 
-class DestructionForbidden(DestructionError):
+class DestructionForbidden(DestructionError, Forbidden):
     """The person may not take this step (role, or a person the rules keep out)."""
 
 

@@ -27,6 +27,8 @@ from svc_archive_plugin.models.filing import RequiredDocumentType
 from svc_archive_plugin.services import records
 from svc_archive_plugin.services.indexing import reindex
 from svc_archive_plugin.services.provisioning import provisioned
+from svc_archive_plugin.services.refusals import Forbidden
+from svc_archive_plugin.services.refusals import Refused
 from svc_archive_plugin.services.retention import dossier_class
 from svc_archive_plugin.services.retention import recompute
 
@@ -37,11 +39,11 @@ State = Dossier.State
 Action = FilingEvent.Action
 
 
-class FilingError(Exception):
+class FilingError(Refused):
     """The step is not allowed now; the message says why, for the person who tried it."""
 
 
-class FilingForbidden(FilingError):
+class FilingForbidden(FilingError, Forbidden):
     """The person may not take this step (role, department, or their own submission)."""
 
 

@@ -56,6 +56,7 @@ from svc_archive_plugin.services.language import by_language
 from svc_archive_plugin.services.language import in_language_of
 from svc_archive_plugin.services.language import with_languages
 from svc_archive_plugin.services.provisioning import provisioned
+from svc_archive_plugin.services.refusals import Refused
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -87,7 +88,7 @@ FIELDS = (
 )
 
 
-class FixityError(Exception):
+class FixityError(Refused):
     """A fixity check that cannot be started or resumed now."""
 
 

@@ -27,6 +27,8 @@ from svc_archive_plugin.models import LegalHold
 from svc_archive_plugin.models import ServiceProject
 from svc_archive_plugin.services.indexing import set_tag
 from svc_archive_plugin.services.provisioning import provisioned
+from svc_archive_plugin.services.refusals import Forbidden
+from svc_archive_plugin.services.refusals import Refused
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -34,11 +36,11 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 
-class HoldError(Exception):
+class HoldError(Refused):
     """The hold cannot be placed or released; the message says why."""
 
 
-class HoldForbidden(HoldError):
+class HoldForbidden(HoldError, Forbidden):
     """The person may not place or release holds."""
 
 

@@ -44,6 +44,8 @@ from svc_archive_plugin.models import Loan
 from svc_archive_plugin.models import LoanEvent
 from svc_archive_plugin.models import ServiceProject
 from svc_archive_plugin.services.provisioning import provisioned
+from svc_archive_plugin.services.refusals import Forbidden
+from svc_archive_plugin.services.refusals import Refused
 
 if TYPE_CHECKING:
     import datetime
@@ -60,11 +62,11 @@ Result = InventoryItem.Result
 HELD_STATES = (Dossier.State.RECEIVED, Dossier.State.FILED)
 
 
-class InventoryError(Exception):
+class InventoryError(Refused):
     """The step is not possible now; the message says why."""
 
 
-class InventoryForbidden(InventoryError):
+class InventoryForbidden(InventoryError, Forbidden):
     """The person may not take this step."""
 
 

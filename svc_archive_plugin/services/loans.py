@@ -59,6 +59,8 @@ from svc_archive_plugin.services.people import department_of
 from svc_archive_plugin.services.people import heads_of
 from svc_archive_plugin.services.people import in_department
 from svc_archive_plugin.services.provisioning import provisioned
+from svc_archive_plugin.services.refusals import Forbidden
+from svc_archive_plugin.services.refusals import Refused
 
 if TYPE_CHECKING:
     import datetime
@@ -74,11 +76,11 @@ ARCHIVE = "svc_archive_plugin.approve_loan_for_archive"
 DESK = "svc_archive_plugin.issue_loan"
 
 
-class LoanError(Exception):
+class LoanError(Refused):
     """The step is not possible now; the message says why."""
 
 
-class LoanForbidden(LoanError):
+class LoanForbidden(LoanError, Forbidden):
     """The person may not take this step."""
 
 

@@ -43,6 +43,7 @@ from svc_archive_plugin.models import ServiceProject
 from svc_archive_plugin.services import vocabulary as vocab
 from svc_archive_plugin.services.holds import holds_on
 from svc_archive_plugin.services.provisioning import provisioned
+from svc_archive_plugin.services.refusals import Forbidden
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -96,7 +97,7 @@ MISSING = object()
 SEALED_LEVELS = ("confidential", "customer_private")
 
 
-class RecordFrozen(PermissionDenied):
+class RecordFrozen(Forbidden, PermissionDenied):
     """The change would alter a frozen fact of a record; the message names the rule."""
 
     def __init__(self, messages: dict[int, str]) -> None:

@@ -29,6 +29,8 @@ from svc_archive_plugin.services.provisioning import MIRRORED
 from svc_archive_plugin.services.provisioning import mirror_field
 from svc_archive_plugin.services.provisioning import option_label
 from svc_archive_plugin.services.provisioning import provisioned
+from svc_archive_plugin.services.refusals import Forbidden
+from svc_archive_plugin.services.refusals import Refused
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -42,7 +44,7 @@ logger = logging.getLogger("paperless.svc_archive")
 AUTO_CODE_PREFIX = {Customer: "C-", ServiceProject: "P-"}
 
 
-class RegisterInUse(Exception):
+class RegisterInUse(Refused):
     """A register entry is still referred to and cannot be deleted."""
 
 
@@ -246,11 +248,11 @@ _amending: contextvars.ContextVar[frozenset[tuple[str, int]]] = contextvars.Cont
 )
 
 
-class RegisterFrozen(Exception):
+class RegisterFrozen(Refused):
     """Register data a filed record depends on; only a correction changes it."""
 
 
-class RegisterEditForbidden(Exception):
+class RegisterEditForbidden(Forbidden):
     """The person may not edit this register entry (another department's project)."""
 
 

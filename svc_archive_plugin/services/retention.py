@@ -29,6 +29,8 @@ from svc_archive_plugin.services import record_links
 from svc_archive_plugin.services import records
 from svc_archive_plugin.services.indexing import reindex
 from svc_archive_plugin.services.provisioning import provisioned
+from svc_archive_plugin.services.refusals import Forbidden
+from svc_archive_plugin.services.refusals import Refused
 from svc_archive_plugin.services.vocabulary import DEFAULT_LANGUAGE
 from svc_archive_plugin.services.vocabulary import RETENTION_TAGS
 
@@ -46,11 +48,11 @@ Decision = AppraisalDecision.Decision
 RANK = {Retention.PERMANENT: 3, Retention.IMPORTANT: 2, Retention.ORDINARY: 1}
 
 
-class RetentionError(Exception):
+class RetentionError(Refused):
     """The retention step is not allowed; the message says why."""
 
 
-class RetentionForbidden(RetentionError):
+class RetentionForbidden(RetentionError, Forbidden):
     """The person may not take this step."""
 
 
