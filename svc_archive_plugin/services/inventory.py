@@ -43,7 +43,7 @@ from svc_archive_plugin.models import InventoryRound
 from svc_archive_plugin.models import Loan
 from svc_archive_plugin.models import LoanEvent
 from svc_archive_plugin.models import ServiceProject
-from svc_archive_plugin.services.provisioning import provisioned
+from svc_archive_plugin.services import records
 from svc_archive_plugin.services.refusals import Forbidden
 from svc_archive_plugin.services.refusals import Refused
 
@@ -145,7 +145,6 @@ def _paper_loans_out() -> tuple[dict[int, int], dict[int, list[str]]]:
     An item is out from issue until it is inspected and shelved (``out_key`` is kept
     while a returned item waits at the desk). A few queries, however many dossiers.
     """
-    from documents.models import CustomFieldInstance
     from documents.models import Document
 
     dossier_loans: dict[int, int] = {}
@@ -159,16 +158,9 @@ def _paper_loans_out() -> tuple[dict[int, int], dict[int, list[str]]]:
         else:
             document_loans.append(loan)
     by_dossier: dict[int, list[str]] = defaultdict(list)
-    field = provisioned("custom_field.project")
-    if document_loans and field is not None:
+    if document_loans:
         ids = [loan["document_id"] for loan in document_loans]
-        options = dict(
-            CustomFieldInstance.objects.filter(
-                field=field,
-                document_id__in=ids,
-                value_select__isnull=False,
-            ).values_list("document_id", "value_select"),
-        )
+        options = records.field_values("project", ids)
         dossiers = dict(
             ServiceProject.objects.filter(
                 option_id__in=set(options.values()),

@@ -58,7 +58,6 @@ from svc_archive_plugin.services.language import with_languages
 from svc_archive_plugin.services.people import department_of
 from svc_archive_plugin.services.people import heads_of
 from svc_archive_plugin.services.people import in_department
-from svc_archive_plugin.services.provisioning import provisioned
 from svc_archive_plugin.services.refusals import Forbidden
 from svc_archive_plugin.services.refusals import Refused
 
@@ -321,36 +320,21 @@ def home_location(loan: Loan) -> str:
     """Where the paper original lives: its dossier's cabinet-shelf-box."""
     if loan.dossier_id:
         return loan.dossier.location
-    from documents.models import CustomFieldInstance
-
     dossier = _dossier_of(loan)
     if dossier is not None and dossier.location:
         return dossier.location
-    location = provisioned("custom_field.location")
-    if location is None:
-        return ""
-    return (
-        CustomFieldInstance.objects.filter(document_id=loan.document_id, field=location)
-        .values_list("value_text", flat=True)
-        .first()
-        or ""
-    )
+    return records.field_values(
+        "location",
+        [loan.document_id],
+        column="value_text",
+    ).get(loan.document_id, "")
 
 
 def _dossier_of(loan: Loan) -> Dossier | None:
     """The loan's dossier, or the dossier the lent document's project field names."""
-    from documents.models import CustomFieldInstance
-
     if loan.dossier_id:
         return loan.dossier
-    project = provisioned("custom_field.project")
-    if project is None:
-        return None
-    option = (
-        CustomFieldInstance.objects.filter(document_id=loan.document_id, field=project)
-        .values_list("value_select", flat=True)
-        .first()
-    )
+    option = records.field_values("project", [loan.document_id]).get(loan.document_id)
     return Dossier.objects.filter(project__option_id=option).first() if option else None
 
 
@@ -428,26 +412,10 @@ def _lock_dossier(dossier: Dossier | None) -> None:
 
 
 def _set_location(document_ids: list[int], text: str) -> None:
-    from documents.models import CustomFieldInstance
-
-    field = provisioned("custom_field.location")
-    if field is None or not document_ids:
-        return
-    have = set(
-        CustomFieldInstance.objects.filter(
-            field=field,
-            document_id__in=document_ids,
-        ).values_list("document_id", flat=True),
-    )
-    CustomFieldInstance.objects.filter(field=field, document_id__in=have).update(
-        value_text=text,
-    )
-    CustomFieldInstance.objects.bulk_create(
-        [
-            CustomFieldInstance(field=field, document_id=d, value_text=text)
-            for d in document_ids
-            if d not in have
-        ],
+    records.write_field(
+        "location",
+        dict.fromkeys(document_ids, text),
+        column="value_text",
     )
     reindex(document_ids)
 
@@ -670,8 +638,6 @@ def lost_and_not_found(loan: Loan) -> bool:
 
 def out_on_loan(document_ids: list[int]) -> dict[int, list[Loan]]:
     """Paper loans out now that hold each document (directly or through its dossier)."""
-    from documents.models import CustomFieldInstance
-
     ids = list(document_ids)
     if not ids:
         return {}
@@ -679,21 +645,15 @@ def out_on_loan(document_ids: list[int]) -> dict[int, list[Loan]]:
     out = Loan.objects.filter(out_key__isnull=False, medium=Loan.Medium.PAPER)
     for loan in out.filter(document_id__in=ids).select_related("borrower"):
         found[loan.document_id].append(loan)
-    field = provisioned("custom_field.project")
-    if field is not None:
-        options = defaultdict(list)
-        for doc, option in CustomFieldInstance.objects.filter(
-            field=field,
-            document_id__in=ids,
-            value_select__isnull=False,
-        ).values_list("document_id", "value_select"):
-            options[option].append(doc)
-        if options:
-            for loan in out.filter(
-                dossier__project__option_id__in=list(options),
-            ).select_related("borrower", "dossier__project"):
-                for doc in options[loan.dossier.project.option_id]:
-                    found[doc].append(loan)
+    options = defaultdict(list)
+    for doc, option in records.field_values("project", ids).items():
+        options[option].append(doc)
+    if options:
+        for loan in out.filter(
+            dossier__project__option_id__in=list(options),
+        ).select_related("borrower", "dossier__project"):
+            for doc in options[loan.dossier.project.option_id]:
+                found[doc].append(loan)
     return found
 
 

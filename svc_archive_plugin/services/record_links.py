@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.urls import reverse
-from documents.models import CustomFieldInstance
 
 from svc_archive_plugin.models import RecordRetention
+from svc_archive_plugin.services import records as records_service
 from svc_archive_plugin.services.provisioning import provisioned
 
 if TYPE_CHECKING:
@@ -45,28 +45,18 @@ def refresh(document_ids: Iterable[int]) -> int:
             "pk",
         ),
     )
-    instances = {
-        i.document_id: i
-        for i in CustomFieldInstance.objects.filter(field=field, document_id__in=ids)
+    links = {
+        doc_id: record_url(records[doc_id]) if doc_id in records else None
+        for doc_id in ids
     }
-    create, update, gone = [], [], []
-    for doc_id in ids:
-        instance = instances.get(doc_id)
-        url = record_url(records[doc_id]) if doc_id in records else None
-        if url is None:
-            if instance is not None:
-                gone.append(instance.pk)
-        elif instance is None:
-            create.append(
-                CustomFieldInstance(document_id=doc_id, field=field, value_url=url),
-            )
-        elif instance.value_url != url:
-            instance.value_url = url
-            update.append(instance)
-    CustomFieldInstance.objects.bulk_create(create)
-    CustomFieldInstance.objects.bulk_update(update, ["value_url"])
-    CustomFieldInstance.objects.filter(pk__in=gone).delete()
-    return len(create) + len(update) + len(gone)
+    return len(
+        records_service.write_field(
+            "record_link",
+            links,
+            column="value_url",
+            remove_empty=True,
+        ),
+    )
 
 
 def refresh_all(chunk: int = 2000) -> int:

@@ -292,6 +292,85 @@ def document_chunks(chunk: int = 2000) -> Iterator[list[int]]:
         last = ids[-1]
 
 
+# Reading and writing the plugin's custom fields ------------------------------------------
+
+
+def field_values(
+    key: str,
+    document_ids: Iterable[int],
+    *,
+    column: str = "value_select",
+    trashed: bool = False,
+) -> dict[int, Any]:
+    """Each document's value of the plugin's field ``custom_field.<key>`` (set ones only).
+
+    ``trashed`` counts documents in the trash too (their values are soft-deleted with them).
+    """
+    from documents.models import CustomFieldInstance
+
+    ids = list(document_ids)
+    if not ids:
+        return {}
+    manager = (
+        CustomFieldInstance.global_objects if trashed else CustomFieldInstance.objects
+    )
+    return dict(
+        manager.filter(
+            # One query: the field is found by its provisioning key in a subquery.
+            field_id__in=ProvisionedObject.objects.filter(
+                key=f"custom_field.{key}",
+            ).values("object_id"),
+            document_id__in=ids,
+            **{f"{column}__isnull": False},
+        ).values_list("document_id", column),
+    )
+
+
+def write_field(
+    key: str,
+    values: dict[int, Any],
+    *,
+    column: str,
+    remove_empty: bool = False,
+) -> list[int]:
+    """Set the plugin's field ``custom_field.<key>`` to ``values`` (document -> value).
+
+    For the facts the plugin derives (retention until, location, the record link), in a
+    fixed number of queries. A None value empties the field, or takes it off the document
+    with ``remove_empty``. Returns the documents whose value changed.
+    """
+    from documents.models import CustomFieldInstance
+
+    field = provisioned(f"custom_field.{key}")
+    if field is None or not values:
+        return []
+    instances = {
+        i.document_id: i
+        for i in CustomFieldInstance.objects.filter(field=field, document_id__in=values)
+    }
+    create, update, gone = [], [], []
+    for doc_id, value in values.items():
+        instance = instances.get(doc_id)
+        if instance is None:
+            if value is not None:
+                create.append(
+                    CustomFieldInstance(
+                        document_id=doc_id,
+                        field=field,
+                        **{column: value},
+                    ),
+                )
+        elif value is None and remove_empty:
+            gone.append(instance)
+        elif getattr(instance, column) != value:
+            setattr(instance, column, value)
+            update.append(instance)
+    CustomFieldInstance.objects.bulk_create(create)
+    CustomFieldInstance.objects.bulk_update(update, [column])
+    CustomFieldInstance.objects.filter(pk__in=[i.pk for i in gone]).delete()
+    return sorted(i.document_id for i in (*create, *update, *gone))
+
+
 # Which documents are records ------------------------------------------------------------
 
 

@@ -263,7 +263,6 @@ def _class_tags() -> dict[str, object]:
 
 def mirror(document_ids: list[int]) -> None:
     """Write *Retention until*, the 档案详情 link and the retention tags, then re-index."""
-    from documents.models import CustomFieldInstance
     from documents.models import Document
     from documents.models import Tag
 
@@ -273,33 +272,11 @@ def mirror(document_ids: list[int]) -> None:
         r.document_id: r
         for r in RecordRetention.objects.filter(document_id__in=document_ids)
     }
-    field = provisioned("custom_field.retention_until")
-    if field is not None:
-        instances = {
-            i.document_id: i
-            for i in CustomFieldInstance.objects.filter(
-                field=field,
-                document_id__in=document_ids,
-            )
-        }
-        update, create = [], []
-        for doc_id in document_ids:
-            until = rows[doc_id].until if doc_id in rows else None
-            instance = instances.get(doc_id)
-            if instance is None:
-                if until is not None:
-                    create.append(
-                        CustomFieldInstance(
-                            document_id=doc_id,
-                            field=field,
-                            value_date=until,
-                        ),
-                    )
-            elif instance.value_date != until:
-                instance.value_date = until
-                update.append(instance)
-        CustomFieldInstance.objects.bulk_create(create)
-        CustomFieldInstance.objects.bulk_update(update, ["value_date"])
+    records.write_field(
+        "retention_until",
+        {d: rows[d].until if d in rows else None for d in document_ids},
+        column="value_date",
+    )
     record_links.refresh(document_ids)
     class_tags = _class_tags()
     root = provisioned("tag.retention")
