@@ -34,6 +34,9 @@ import logging
 from typing import Any
 
 from django.db.models import ProtectedError
+from documents.filters import TagFilterSet
+from documents.models import Tag
+from rest_framework import exceptions
 from rest_framework.response import Response
 
 from svc_archive_plugin.services import records
@@ -337,99 +340,68 @@ def _guard_removal(original):
 # records' facts at once; ``services.vocabulary_in_use`` decides, these doors ask it.
 
 
-def _vocabulary_refused(exc) -> Any:
-    from rest_framework.exceptions import PermissionDenied
+def _asking(check):
+    """A guard that asks ``check(view, request)`` first; a vocabulary in use answers 403."""
 
-    return PermissionDenied(str(exc))
-
-
-def _guard_field_destroy(original):
-    def destroy(self, request, *args, **kwargs):
-
-        try:
-            in_use.check_field_change(self.get_object(), delete=True)
-        except in_use.VocabularyInUse as exc:
-            raise _vocabulary_refused(exc) from exc
-        return original(self, request, *args, **kwargs)
-
-    return destroy
-
-
-def _guard_field_update(original):
-    def update(self, request, *args, **kwargs):
-
-        data = request.data if isinstance(request.data, dict) else {}
-        extra = data.get("extra_data")
-        options = extra.get("select_options") if isinstance(extra, dict) else None
-        try:
-            in_use.check_field_change(
-                self.get_object(),
-                name=data.get("name") if isinstance(data.get("name"), str) else None,
-                options=options if isinstance(options, list) else None,
-            )
-        except in_use.VocabularyInUse as exc:
-            raise _vocabulary_refused(exc) from exc
-        return original(self, request, *args, **kwargs)
-
-    return update
-
-
-def _guard_tag_destroy(original):
-    def destroy(self, request, *args, **kwargs):
-
-        try:
-            in_use.check_tag_change(self.get_object(), delete=True)
-        except in_use.VocabularyInUse as exc:
-            raise _vocabulary_refused(exc) from exc
-        return original(self, request, *args, **kwargs)
-
-    return destroy
-
-
-def _guard_tag_update(original):
-    def update(self, request, *args, **kwargs):
-
-        name = request.data.get("name") if isinstance(request.data, dict) else None
-        try:
-            in_use.check_tag_change(
-                self.get_object(),
-                name=name if isinstance(name, str) else None,
-            )
-        except in_use.VocabularyInUse as exc:
-            raise _vocabulary_refused(exc) from exc
-        return original(self, request, *args, **kwargs)
-
-    return update
-
-
-def _guard_bulk_edit_objects(original):
-    def post(self, request, *args, **kwargs):
-        from documents.filters import TagFilterSet
-        from documents.models import Tag
-
-        data = request.data if isinstance(request.data, dict) else {}
-        if data.get("object_type") == "tags" and data.get("operation") == "delete":
-            if data.get("all"):
-                filters = data.get("filters")
-                tags = TagFilterSet(
-                    data=filters if isinstance(filters, dict) else {},
-                    queryset=Tag.objects.all(),
-                ).qs
-            else:
-                ids = data.get("objects")
-                ids = (
-                    [i for i in ids if isinstance(i, int)]
-                    if isinstance(ids, list)
-                    else []
-                )
-                tags = Tag.objects.filter(pk__in=ids)
+    def guard(original):
+        def run(self, request, *args, **kwargs):
             try:
-                in_use.check_tags_delete(tags)
+                check(self, request)
             except in_use.VocabularyInUse as exc:
-                raise _vocabulary_refused(exc) from exc
-        return original(self, request, *args, **kwargs)
+                raise exceptions.PermissionDenied(str(exc)) from exc
+            return original(self, request, *args, **kwargs)
 
-    return post
+        return run
+
+    return guard
+
+
+def _data(request) -> dict:
+    return request.data if isinstance(request.data, dict) else {}
+
+
+def _text(value) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _field_deleted(view, request) -> None:
+    in_use.check_field_change(view.get_object(), delete=True)
+
+
+def _field_updated(view, request) -> None:
+    data = _data(request)
+    extra = data.get("extra_data")
+    options = extra.get("select_options") if isinstance(extra, dict) else None
+    in_use.check_field_change(
+        view.get_object(),
+        name=_text(data.get("name")),
+        options=options if isinstance(options, list) else None,
+    )
+
+
+def _tag_deleted(view, request) -> None:
+    in_use.check_tag_change(view.get_object(), delete=True)
+
+
+def _tag_updated(view, request) -> None:
+    in_use.check_tag_change(view.get_object(), name=_text(_data(request).get("name")))
+
+
+def _tags_bulk_deleted(view, request) -> None:
+    data = _data(request)
+    if data.get("object_type") != "tags" or data.get("operation") != "delete":
+        return
+    if data.get("all"):
+        filters = data.get("filters")
+        tags = TagFilterSet(
+            data=filters if isinstance(filters, dict) else {},
+            queryset=Tag.objects.all(),
+        ).qs
+    else:
+        ids = data.get("objects")
+        ids = [i for i in ids if isinstance(i, int)] if isinstance(ids, list) else []
+        tags = Tag.objects.filter(pk__in=ids)
+    in_use.check_tags_delete(tags)
 
 
 def install_vocabulary_guards() -> None:
@@ -438,11 +410,11 @@ def install_vocabulary_guards() -> None:
     from documents.views import CustomFieldViewSet
     from documents.views import TagViewSet
 
-    _wrap(CustomFieldViewSet, "destroy", _guard_field_destroy)
-    _wrap(CustomFieldViewSet, "update", _guard_field_update)
-    _wrap(TagViewSet, "destroy", _guard_tag_destroy)
-    _wrap(TagViewSet, "update", _guard_tag_update)
-    _wrap(BulkEditObjectsView, "post", _guard_bulk_edit_objects)
+    _wrap(CustomFieldViewSet, "destroy", _asking(_field_deleted))
+    _wrap(CustomFieldViewSet, "update", _asking(_field_updated))
+    _wrap(TagViewSet, "destroy", _asking(_tag_deleted))
+    _wrap(TagViewSet, "update", _asking(_tag_updated))
+    _wrap(BulkEditObjectsView, "post", _asking(_tags_bulk_deleted))
 
 
 def install_guards() -> None:
