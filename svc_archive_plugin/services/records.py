@@ -340,6 +340,7 @@ def write_field(
     with ``remove_empty``. Returns the documents whose value changed.
     """
     from documents.models import CustomFieldInstance
+    from documents.models import Document
 
     field = provisioned(f"custom_field.{key}")
     if field is None or not values:
@@ -365,6 +366,14 @@ def write_field(
         elif getattr(instance, column) != value:
             setattr(instance, column, value)
             update.append(instance)
+    if create:
+        # A destroyed record keeps its retention row, not its document: nothing to write.
+        existing = set(
+            Document.global_objects.filter(
+                pk__in=[i.document_id for i in create],
+            ).values_list("pk", flat=True),
+        )
+        create = [i for i in create if i.document_id in existing]
     CustomFieldInstance.objects.bulk_create(create)
     CustomFieldInstance.objects.bulk_update(update, [column])
     CustomFieldInstance.objects.filter(pk__in=[i.pk for i in gone]).delete()

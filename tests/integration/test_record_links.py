@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 from documents.models import CustomFieldInstance
+from documents.models import Document
 
 from svc_archive_plugin.models import AccessLogEntry
 from svc_archive_plugin.models import RecordRetention
 from svc_archive_plugin.services import record_links
+from svc_archive_plugin.services.protection import destroying
 from svc_archive_plugin.services.provisioning import provisioned
 from tests.factories import add_document
 
@@ -103,3 +105,29 @@ def test_the_record_page_is_for_those_who_may_see_the_document(
     page = client.get(link_of(document).removeprefix(SITE))
 
     assert page.status_code in (302, 404)  # Django's "does not exist" redirect, or 404
+
+
+def test_setup_after_a_destruction_links_the_records_still_there(
+    settings,
+    dossier,
+    paperless_dirs,
+):
+    """A destroyed record keeps its retention row; the restarted instance must not fail."""
+    settings.PAPERLESS_URL = None
+    kept = add_document(dossier, "HT", title="维修合同")
+    destroyed = add_document(dossier, "FP", title="发票")
+    RecordRetention.objects.filter(document=destroyed).update(
+        state=RecordRetention.State.DESTROYED,
+    )
+    with destroying([destroyed.pk]):
+        destroyed.delete()
+        Document.deleted_objects.filter(pk=destroyed.pk).delete()
+    settings.PAPERLESS_URL = SITE
+
+    call_command("svc_archive_setup", verbosity=0)
+
+    assert link_of(kept).startswith(f"{SITE}/admin/")
+    assert RecordRetention.objects.filter(document_id=destroyed.pk).exists()
+    assert not CustomFieldInstance.global_objects.filter(
+        document_id=destroyed.pk,
+    ).exists()
