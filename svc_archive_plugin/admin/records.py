@@ -21,6 +21,7 @@ from svc_archive_plugin.models import DeclaredRecord
 from svc_archive_plugin.models import Loan
 from svc_archive_plugin.models import RecordFacts
 from svc_archive_plugin.models import RefusedChange
+from svc_archive_plugin.services.records import fact_labels
 from svc_archive_plugin.services.retention import retention_label
 from svc_archive_plugin.services.statistics import visible_document_ids
 
@@ -144,8 +145,13 @@ class DeclaredRecordAdmin(EvidenceAdmin):
 class RefusedChangeAdmin(EvidenceAdmin):
     """Attempts to change a record's frozen facts: who, through which door, what, why."""
 
-    list_display = ("at", "document_id", "user", "path", "facts", "reason")
+    list_display = ("at", "document_id", "user", "path", "fact_names", "reason")
     list_filter = ("path",)
     list_select_related = ("user",)
     search_fields = ("reason", "user__username")
     date_hierarchy = "at"
+
+    @admin.display(description=_("frozen facts"), ordering="facts")
+    def fact_names(self, obj: RefusedChange) -> str:
+        # Stored as keys (document_type, project, …); shown by their names.
+        return fact_labels(obj.facts.split(", ")) if obj.facts else ""

@@ -459,7 +459,8 @@ def frozen_field_ids() -> dict[int, str]:
     }
 
 
-def _labels(facts: Iterable[str]) -> str:
+def fact_labels(facts: Iterable[str]) -> str:
+    """The facts' names, in the order the rule lists them (the plugin's fields by name)."""
     from documents.models import CustomField
 
     field_keys = frozen_field_ids()
@@ -470,7 +471,10 @@ def _labels(facts: Iterable[str]) -> str:
     order = [*FACTS, *FROZEN_FIELDS]
     return ", ".join(
         str(FACTS.get(fact) or by_key.get(fact, fact))
-        for fact in sorted(set(facts), key=order.index)
+        for fact in sorted(
+            set(facts),
+            key=lambda f: (f not in order, order.index(f) if f in order else 0, f),
+        )
     )
 
 
@@ -498,7 +502,7 @@ def refusals(changes: dict[int, set[str]]) -> dict[int, str]:
         % {
             "id": pk,
             "title": titles.get(pk, ""),
-            "facts": _labels(wanted[pk]),
+            "facts": fact_labels(wanted[pk]),
             "why": text,
         }
         for pk, text in why.items()

@@ -10,6 +10,7 @@ other fields stay open, an unfiled document stays editable, and a held one is fr
 from __future__ import annotations
 
 import importlib
+import re
 from unittest import mock
 
 import pytest
@@ -516,3 +517,31 @@ def test_a_declared_record_no_retention_rule_covers_stays_protected(
     # Its full text is left out of the list, as a filed record's is, for want of a grant.
     listed = api_client.get("/api/documents/", {"id": untyped.pk}).json()["results"]
     assert [d["content"] for d in listed] == [""]
+
+
+def test_the_refused_changes_list_names_the_facts(
+    record,
+    other_project,
+    root,
+    client,
+    api_client,
+):
+    api_client.force_authenticate(root)
+    api_client.patch(
+        f"/api/documents/{record.pk}/",
+        {
+            "custom_fields": [
+                {"field": field("服务项目").pk, "value": other_project.option_id},
+            ],
+        },
+        format="json",
+    )
+    client.force_login(root)
+
+    page = client.get("/admin/svc_archive_plugin/refusedchange/").content.decode()
+
+    # Kept as keys, shown by the names staff know from paperless.
+    assert "project" in RefusedChange.objects.get().facts.split(", ")
+    [cell] = re.findall(r'<td class="field-fact_names">([^<]*)</td>', page)
+    assert "服务项目" in cell.split(", ")
+    assert "project" not in cell
