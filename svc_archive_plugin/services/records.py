@@ -345,9 +345,13 @@ def write_field(
     field = provisioned(f"custom_field.{key}")
     if field is None or not values:
         return []
+    # A trashed document's values are in the trash with it; they are written there too.
     instances = {
         i.document_id: i
-        for i in CustomFieldInstance.objects.filter(field=field, document_id__in=values)
+        for i in CustomFieldInstance.global_objects.filter(
+            field=field,
+            document_id__in=values,
+        )
     }
     create, update, gone = [], [], []
     for doc_id, value in values.items():
@@ -375,8 +379,8 @@ def write_field(
         )
         create = [i for i in create if i.document_id in existing]
     CustomFieldInstance.objects.bulk_create(create)
-    CustomFieldInstance.objects.bulk_update(update, [column])
-    CustomFieldInstance.objects.filter(pk__in=[i.pk for i in gone]).delete()
+    CustomFieldInstance.global_objects.bulk_update(update, [column])
+    CustomFieldInstance.global_objects.filter(pk__in=[i.pk for i in gone]).delete()
     return sorted(i.document_id for i in (*create, *update, *gone))
 
 

@@ -415,10 +415,29 @@ def appraised_in_trash(expired, people, paperless_dirs):
     queued.delete()
     doomed.delete()
     retention.sweep()
-    # (Appraisal writes the trashed record's fields; set its state as a decision would.)
-    RecordRetention.objects.filter(document_id=doomed.pk).update(state="destroy")
+    retention.appraise(people["manager"], [doomed.pk], "destroy", "保管期满")
     assert (state_of(queued), state_of(doomed)) == ("due", "destroy")
     return {"queued": queued, "doomed": doomed}
+
+
+def test_a_record_in_the_trash_can_be_appraised(expired, people, paperless_dirs):
+    """The sweep queues a trashed record too; appraising it writes its fields, in the trash."""
+    record = add_document(expired, "SS", title="到期维修记录")
+    record.delete()
+    retention.sweep()
+
+    retention.appraise(people["manager"], [record.pk], "extend", "仍有纠纷", years=5)
+
+    assert state_of(record) == "active"
+    until = RecordRetention.objects.get(document_id=record.pk).until
+    assert (
+        CustomFieldInstance.global_objects.get(
+            document_id=record.pk,
+            field__name="保管期限至",
+        ).value_date
+        == until
+    )
+    assert Document.deleted_objects.filter(pk=record.pk).exists()
 
 
 def test_emptying_the_trash_leaves_records_in_appraisal(appraised_in_trash, api):
