@@ -154,10 +154,15 @@ def recompute(document_ids: Iterable[int]) -> list[int]:
             row = existing.get(doc_id)
             project = fact["project"]
             filed = bool(project and project["dossier__state"] == Dossier.State.FILED)
-            # Declaration is sticky: only an approved correction can un-file a record.
-            if doc_id in declared and not records.being_corrected(doc_id):
+            # Declaration is sticky: only an approved correction can un-file a record,
+            # or change the retention it was filed with (a revised schedule does not;
+            # the record is appraised when its term runs out).
+            as_filed = doc_id in declared and not records.being_corrected(doc_id)
+            if as_filed:
                 filed = True
-            if row is not None and row.basis == Basis.APPRAISAL:
+            if row is not None and (
+                row.basis == Basis.APPRAISAL or (as_filed and row.filed)
+            ):
                 wanted = {"filed": filed}
             else:
                 if project and project["dossier__retention_override_reason"]:

@@ -28,6 +28,7 @@ from svc_archive_plugin.models import Customer
 from svc_archive_plugin.models import DeclaredRecord
 from svc_archive_plugin.models import RecordRetention
 from svc_archive_plugin.models import RefusedChange
+from svc_archive_plugin.models import RetentionRule
 from svc_archive_plugin.models import ServiceProject
 from svc_archive_plugin.models import ServiceType
 from svc_archive_plugin.services import filing
@@ -545,3 +546,27 @@ def test_the_refused_changes_list_names_the_facts(
     [cell] = re.findall(r'<td class="field-fact_names">([^<]*)</td>', page)
     assert "服务项目" in cell.split(", ")
     assert "project" not in cell
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_changed_schedule_leaves_filed_records_as_they_were_filed(
+    record,
+    other_project,
+    paperless_dirs,
+):
+    """A revised 保管期限表 applies to what is filed from then on; records are appraised."""
+    open_contract = add_document(other_project.dossier, "HT")
+    before = RecordRetention.objects.get(document_id=record.pk)
+    fields_before = values(record)
+    tags_before = set(record.tags.values_list("name", flat=True))
+    assert (before.retention, before.filed) == ("important", True)
+
+    rule = RetentionRule.objects.get(document_type__code="HT", category=None)
+    rule.retention = "ordinary"
+    rule.save()  # recomputed by the task the change queues
+
+    after = RecordRetention.objects.get(document_id=record.pk)
+    assert (after.retention, after.until) == (before.retention, before.until)
+    assert values(record) == fields_before  # 保管期限至 as filed
+    assert set(record.tags.values_list("name", flat=True)) == tags_before
+    assert RecordRetention.objects.get(document=open_contract).retention == "ordinary"
