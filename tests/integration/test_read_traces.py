@@ -223,3 +223,41 @@ def test_a_share_link_download_is_logged_with_link_creator_and_address(
     )
     assert client.get(f"/share/{slug}").status_code == 302
     assert AccessLogEntry.objects.count() == 1
+
+
+def test_a_share_link_bundle_download_logs_each_record_in_it(
+    dossier,
+    people,
+    paperless_dirs,
+    client,
+):
+    from django.conf import settings
+    from documents.models import ShareLinkBundle
+
+    head = people["head"]
+    report, invoice = (
+        add_document(dossier, code, owner=head, title=title)
+        for code, title in (("SS", "实施记录"), ("FP", "发票"))
+    )
+    bundle_dir = settings.SHARE_LINK_BUNDLE_DIR
+    bundle_dir.mkdir(parents=True, exist_ok=True)
+    (bundle_dir / "bundle.zip").write_bytes(b"PK\x05\x06" + b"\x00" * 18)
+    bundle = ShareLinkBundle.objects.create(
+        slug="bundleslug0123456789",
+        owner=head,
+        status=ShareLinkBundle.Status.READY,
+        file_path="bundle.zip",
+    )
+    bundle.documents.set([report, invoice])
+
+    opened = client.get(f"/share/{bundle.slug}", REMOTE_ADDR="198.51.100.24")
+
+    assert opened.status_code == 200
+    entries = AccessLogEntry.objects.order_by("document_id")
+    assert [(e.kind, e.via, e.document_id) for e in entries] == [
+        ("shared", "share", report.pk),
+        ("shared", "share", invoice.pk),
+    ]
+    assert {(e.share_link, e.shared_by, e.client_address) for e in entries} == {
+        (bundle.slug, head, "198.51.100.24"),
+    }
