@@ -181,18 +181,11 @@ def _join(pairs: set[tuple[int, int]], how: str, user: User | None = None) -> No
         _tag(sorted({d for d, _h in new}), add=True)
 
 
-def holds_on(document_ids: Iterable[int]) -> dict[int, list[LegalHold]]:
-    """The active holds covering each of ``document_ids`` (in the trash or not).
-
-    A hold covers its members; a document its scope names now and that is no member yet
-    joins it here. Root document ids in; a fixed number of queries.
-    """
-    ids = set(document_ids)
-    if not ids:
-        return {}
+def _covering(ids: set[int]) -> tuple[dict[int, LegalHold], dict[int, set[int]], set]:
+    """(active holds, holds covering each document, the (document, hold) not yet members)."""
     active = {h.pk: h for h in LegalHold.objects.filter(released_at=None)}
     if not active:
-        return {}
+        return {}, {}, set()
     found: dict[int, set[int]] = defaultdict(set)
     for doc_id, hold_id in HoldMember.objects.filter(
         hold_id__in=active,
@@ -205,14 +198,40 @@ def holds_on(document_ids: Iterable[int]) -> dict[int, list[LegalHold]]:
         for doc_id, hold_ids in matches.items()
         for hold_id in hold_ids - found[doc_id]
     }
-    _join(joining, HoldMember.How.JOINED)
     for doc_id, hold_id in joining:
         found[doc_id].add(hold_id)
+    return active, found, joining
+
+
+def holds_on(document_ids: Iterable[int]) -> dict[int, list[LegalHold]]:
+    """The active holds covering each of ``document_ids`` (in the trash or not).
+
+    A hold covers its members, and a document its scope names now (it joins the hold at
+    its next change: ``join_by_scope``). Only reads; root ids in; a fixed number of queries.
+    """
+    ids = set(document_ids)
+    if not ids:
+        return {}
+    active, found, _joining = _covering(ids)
     return {
         doc_id: sorted((active[h] for h in hold_ids), key=lambda h: h.pk)
         for doc_id, hold_ids in found.items()
         if hold_ids
     }
+
+
+def join_by_scope(document_ids: Iterable[int]) -> int:
+    """Record as members the documents an active hold's scope names now; returns how many.
+
+    Called where documents change (consumption, edits, restores, corrections: every
+    change ``retention.recompute`` follows); from then on no edit takes them out.
+    """
+    ids = set(document_ids)
+    if not ids:
+        return 0
+    _active, _found, joining = _covering(ids)
+    _join(joining, HoldMember.How.JOINED)
+    return len(joining)
 
 
 def held_documents(hold: LegalHold):

@@ -24,6 +24,7 @@ from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models import RecordRetention
 from svc_archive_plugin.models import RetentionRule
 from svc_archive_plugin.models import SweepRun
+from svc_archive_plugin.services import holds
 from svc_archive_plugin.services import record_facts
 from svc_archive_plugin.services import record_links
 from svc_archive_plugin.services import records
@@ -216,6 +217,8 @@ def recompute(document_ids: Iterable[int]) -> list[int]:
         touched = [r.document_id for r in created + changed]
         mirror(touched)
         record_facts.store(ids, facts)
+        # A document its project or customer brings under a hold joins it now.
+        holds.join_by_scope(facts)
     return touched
 
 

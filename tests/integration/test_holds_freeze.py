@@ -213,7 +213,10 @@ def test_a_document_that_comes_into_the_scope_later_joins_and_stays(
     assert HOLD_TAG in tags_of(later)
 
 
-def test_a_document_matching_the_scope_joins_when_protection_asks(dossier, people):
+def test_a_document_matching_the_scope_is_held_and_joins_at_its_next_change(
+    dossier,
+    people,
+):
     record = add_document(dossier, "SS", title="维修记录")
     hold = holds.place_hold(
         people["manager"],
@@ -223,7 +226,7 @@ def test_a_document_matching_the_scope_joins_when_protection_asks(dossier, peopl
     )
     newcomer = add_document(dossier, "HT", title="补充协议")
 
-    # Nobody reported this one's field value: the deletion check still finds it.
+    # Nobody reported this one's field value: the deletion check still finds it ...
     stray = DocumentFactory(title="直接写入")
     CustomFieldInstance.objects.create(
         document=stray,
@@ -232,12 +235,19 @@ def test_a_document_matching_the_scope_joins_when_protection_asks(dossier, peopl
     )
     with pytest.raises(RecordProtected, match="诉讼2026-04"):
         check([stray.pk], path="test")
+    # ... without writing anything: asking is a read.
+    members = set(hold.members.values_list("document_id", flat=True))
+    assert members == {record.pk, newcomer.pk}
+
+    # Its next change (as paperless reports an edit) records it as a member.
+    document_updated.send(sender=None, document=stray)
 
     assert set(hold.members.values_list("document_id", flat=True)) == {
         record.pk,
         newcomer.pk,
         stray.pk,
     }
+    assert hold.events.filter(action="joined", document_id=stray.pk).exists()
 
 
 def test_releasing_needs_a_reason_at_every_door(dossier, people, client, api_client):
