@@ -40,6 +40,8 @@ from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models import RecordRetention
 from svc_archive_plugin.models import ServiceProject
 from svc_archive_plugin.services import filing
+from svc_archive_plugin.services import holds
+from svc_archive_plugin.services import loans
 from svc_archive_plugin.services import records
 from svc_archive_plugin.services import registers
 from svc_archive_plugin.services import retention
@@ -384,6 +386,7 @@ def approve(correction: Correction, user: User, reason: str = "") -> Correction:
                     "value": _label(correction.fact, current_value(correction)),
                 },
             )
+        _check_free(correction)
         documents, effects = _apply(correction)
         _close(correction, user, State.APPLIED, (reason or "").strip())
         _event(
@@ -433,6 +436,38 @@ def _event(
 
 
 # Applying ------------------------------------------------------------------------------------
+
+
+def _check_free(correction: Correction) -> None:
+    """Refuse while a legal hold covers what the correction changes, or it moves a record out.
+
+    A hold keeps its records as they are until it is released; a record out on loan is
+    moved to another dossier only once it is back on its shelf.
+    """
+    if correction.document_id:
+        ids = [correction.document_id]
+    else:
+        ids = _ids(
+            Dossier.objects.select_related("project").get(pk=correction.dossier_id),
+        )
+    if held := holds.holds_on(ids):
+        found = next(iter(held.values()))[0]
+        raise CorrectionError(
+            _(
+                "A record it changes is under the legal hold “%(hold)s”: corrections "
+                "wait until the hold is released.",
+            )
+            % {"hold": found.name},
+        )
+    if correction.fact == Fact.PROJECT and (out := loans.out_on_loan(ids)):
+        loan = next(iter(out.values()))[0]
+        raise CorrectionError(
+            _(
+                "The record is out on loan %(number)s; move it to another dossier once "
+                "it is back.",
+            )
+            % {"number": loan.number},
+        )
 
 
 def _ids(dossier: Dossier) -> list[int]:

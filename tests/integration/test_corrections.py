@@ -19,6 +19,8 @@ from svc_archive_plugin.models import ServiceType
 from svc_archive_plugin.models.evidence import AppendOnlyError
 from svc_archive_plugin.services import corrections
 from svc_archive_plugin.services import filing
+from svc_archive_plugin.services import holds
+from svc_archive_plugin.services import loans
 from svc_archive_plugin.services import records
 from tests.factories import UserFactory
 from tests.factories import complete
@@ -419,3 +421,75 @@ def test_a_bad_new_value_is_refused_with_the_reason(api_client, dossier, people,
         assert response.status_code == 409
         assert "is not a valid new value" in response.json()["detail"]
     assert not Correction.objects.exists()
+
+
+def test_a_held_record_is_not_corrected_until_the_hold_is_released(
+    dossier,
+    people,
+    filed,
+    second_manager,
+):
+    log = next(d for d in filed if d.document_type.svc_archive_code.code == "SS")
+    contract_type = DocumentType.objects.get(svc_archive_code__code="HT")
+    correction = corrections.propose(
+        people["manager"],
+        fact="document_type",
+        value=str(contract_type.pk),
+        reason="实为补充协议",
+        document_id=log.pk,
+    )
+    hold = holds.place_hold(
+        people["manager"],
+        name="诉讼2026-05",
+        reason="合同纠纷",
+        documents=[log.pk],
+    )
+
+    with pytest.raises(corrections.CorrectionError, match="诉讼2026-05"):
+        corrections.approve(correction, second_manager)
+    log.refresh_from_db()
+    assert log.document_type.svc_archive_code.code == "SS"
+    assert not CorrectionEvent.objects.filter(action="apply").exists()
+
+    holds.release_hold(hold, people["manager"], "诉讼结案")
+    corrections.approve(correction, second_manager)
+    log.refresh_from_db()
+    assert log.document_type == contract_type
+
+
+def test_a_record_out_on_loan_is_not_moved_to_another_dossier(
+    dossier,
+    people,
+    filed,
+    second_manager,
+):
+    other = ServiceProject.objects.create(
+        code="P2026-09",
+        name="空调维修",
+        customer=dossier.project.customer,
+        service_type=ServiceType.objects.get(code="WX"),
+        department=people["engineering"],
+        end_date=datetime.date(2025, 5, 31),
+    )
+    file_it(other.dossier, people)
+    record = filed[0]
+    correction = corrections.propose(
+        people["manager"],
+        fact="project",
+        value=str(other.pk),
+        reason="归错项目",
+        document_id=record.pk,
+    )
+    desk = UserFactory(username="desk2")
+    desk.groups.add(Group.objects.get(name="档案管理员"))
+    loan = loans.request_loan(
+        people["clerk"], reason="核对原件", days=5, dossier=dossier,
+    )
+    loans.approve(loan, people["head"])
+    loans.approve(loan, people["manager"])
+    loans.issue(loan, desk)
+
+    with pytest.raises(corrections.CorrectionError, match=loan.number):
+        corrections.approve(correction, second_manager)
+
+    assert record.pk in records.dossier_documents(dossier).values_list("pk", flat=True)
