@@ -62,6 +62,18 @@ def filed(dossier, people):
     return file_it(dossier, people)
 
 
+def other_project(dossier, people) -> ServiceProject:
+    """Another project of the same customer and department, ended in 2025."""
+    return ServiceProject.objects.create(
+        code="P2026-09",
+        name="空调维修",
+        customer=dossier.project.customer,
+        service_type=ServiceType.objects.get(code="WX"),
+        department=people["engineering"],
+        end_date=datetime.date(2025, 5, 31),
+    )
+
+
 def as_user(api_client, user):
     api_client.force_authenticate(user)
     return api_client
@@ -228,14 +240,7 @@ def test_a_record_moves_only_into_a_filed_dossier(
     filed,
     second_manager,
 ):
-    other = ServiceProject.objects.create(
-        code="P2026-09",
-        name="空调维修",
-        customer=dossier.project.customer,
-        service_type=ServiceType.objects.get(code="WX"),
-        department=people["engineering"],
-        end_date=datetime.date(2025, 5, 31),
-    )
+    other = other_project(dossier, people)
     record = filed[0]
 
     with pytest.raises(corrections.CorrectionError, match="only into a filed dossier"):
@@ -463,14 +468,7 @@ def test_a_record_out_on_loan_is_not_moved_to_another_dossier(
     filed,
     second_manager,
 ):
-    other = ServiceProject.objects.create(
-        code="P2026-09",
-        name="空调维修",
-        customer=dossier.project.customer,
-        service_type=ServiceType.objects.get(code="WX"),
-        department=people["engineering"],
-        end_date=datetime.date(2025, 5, 31),
-    )
+    other = other_project(dossier, people)
     file_it(other.dossier, people)
     record = filed[0]
     correction = corrections.propose(
@@ -483,7 +481,10 @@ def test_a_record_out_on_loan_is_not_moved_to_another_dossier(
     desk = UserFactory(username="desk2")
     desk.groups.add(Group.objects.get(name="档案管理员"))
     loan = loans.request_loan(
-        people["clerk"], reason="核对原件", days=5, dossier=dossier,
+        people["clerk"],
+        reason="核对原件",
+        days=5,
+        dossier=dossier,
     )
     loans.approve(loan, people["head"])
     loans.approve(loan, people["manager"])
