@@ -12,13 +12,38 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from celery.signals import task_failure
+from celery.signals import task_postrun
+from celery.signals import task_prerun
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_in
+from django.db.models.signals import m2m_changed
+from django.db.models.signals import post_delete
+from django.db.models.signals import post_migrate
+from django.db.models.signals import post_save
+from django.db.models.signals import pre_delete
+from django.db.models.signals import pre_save
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django_softdelete.signals import post_restore
+from django_softdelete.signals import post_soft_delete
+from documents.models import CustomField
+from documents.models import CustomFieldInstance
+from documents.models import Document
+from documents.signals import document_consumption_finished
+from documents.signals import document_consumption_started
+from documents.signals import document_updated
 
 from svc_archive_plugin.conf import archive_settings
+from svc_archive_plugin.db_triggers import reinstall_after_migrate
+from svc_archive_plugin.guards import spare_protected_from_purge
 from svc_archive_plugin.models import CaptureReport
+from svc_archive_plugin.models import Customer
+from svc_archive_plugin.models import DocumentTypeCode
+from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models import RecordRetention
+from svc_archive_plugin.models import RetentionRule
 from svc_archive_plugin.models import ServiceProject
 from svc_archive_plugin.services import record_facts
 from svc_archive_plugin.services import records
@@ -330,9 +355,6 @@ def field_value_deleting(sender: Any, instance: Any, **kwargs: Any) -> None:
 
     Not when the document or the field itself is being deleted: their own guards decide.
     """
-    from documents.models import CustomField
-    from documents.models import Document
-
     origin = kwargs.get("origin")
     model = getattr(origin, "model", type(origin))
     if model in (Document, CustomField):
@@ -410,7 +432,6 @@ def group_membership_changed(
     """Someone joined a role group: the role's saved views go on their dashboard."""
     if action != "post_add" or not pk_set:
         return
-    from django.contrib.auth import get_user_model
     from django.db import transaction
 
     user_ids = list(pk_set) if reverse else [instance.pk]
@@ -423,3 +444,113 @@ def signed_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     """At sign-in, views of roles given by any means (admin, API, superuser) are offered."""
 
     offer([user])
+
+
+def connect_receivers(app_config) -> None:
+    """Connect every receiver to paperless's and Django's signals (from ``ready()``)."""
+    task_prerun.connect(
+        classify_consumed_file,
+        dispatch_uid="svc_archive_classify",
+    )
+    task_postrun.connect(forget_task, dispatch_uid="svc_archive_forget")
+    # Failed scans: refused early (password) or late (no text), reported on failure.
+    document_consumption_started.connect(
+        refuse_unreadable_scan,
+        dispatch_uid="svc_archive_refuse_unreadable",
+    )
+    document_consumption_finished.connect(
+        refuse_textless_record,
+        dispatch_uid="svc_archive_refuse_textless",
+    )
+    task_failure.connect(
+        report_failed_consumption,
+        dispatch_uid="svc_archive_failed_scan",
+    )
+    document_consumption_finished.connect(
+        report_capture_problems,
+        dispatch_uid="svc_archive_capture_report",
+    )
+    for register in (Customer, ServiceProject):
+        post_save.connect(register_saved, sender=register)
+        pre_delete.connect(register_deleting, sender=register)
+        post_delete.connect(register_deleted, sender=register)
+    document_updated.connect(
+        document_edited,
+        dispatch_uid="svc_archive_follow_edits",
+    )
+    pre_save.connect(mirrored_field_saving, sender=CustomField)
+    post_save.connect(mirrored_field_saved, sender=CustomField)
+    document_consumption_finished.connect(
+        retention_for_new_document,
+        dispatch_uid="svc_archive_retention",
+    )
+    m2m_changed.connect(
+        protection_tags_changed,
+        sender=Document.tags.through,
+        dispatch_uid="svc_archive_protection_tags",
+    )
+    pre_delete.connect(
+        document_deleting,
+        sender=Document,
+        dispatch_uid="svc_archive_protect",
+    )
+    # Record declaration's backstop: frozen facts change by no path.
+    pre_save.connect(
+        document_saving,
+        sender=Document,
+        dispatch_uid="svc_archive_declared_record",
+    )
+    pre_save.connect(
+        field_value_saving,
+        sender=CustomFieldInstance,
+        dispatch_uid="svc_archive_declared_field",
+    )
+    pre_delete.connect(
+        field_value_deleting,
+        sender=CustomFieldInstance,
+        dispatch_uid="svc_archive_declared_field_removed",
+    )
+    document_consumption_started.connect(
+        refuse_version_of_record,
+        dispatch_uid="svc_archive_refuse_new_version",
+    )
+    post_delete.connect(
+        document_purged,
+        sender=Document,
+        dispatch_uid="svc_archive_purged",
+    )
+    post_soft_delete.connect(
+        document_trashed,
+        sender=Document,
+        dispatch_uid="svc_archive_trashed",
+    )
+    post_restore.connect(
+        document_restored,
+        sender=Document,
+        dispatch_uid="svc_archive_restored",
+    )
+    # A type code makes its documents records, with a default category.
+    for change in (post_save, post_delete):
+        change.connect(schedule_changed, sender=RetentionRule)
+        change.connect(schedule_changed, sender=DocumentTypeCode)
+    post_save.connect(dossier_saved, sender=Dossier)
+    # Register data that filed records depend on is frozen (corrections excepted).
+    for register in (ServiceProject, Dossier):
+        pre_save.connect(register_saving, sender=register)
+    m2m_changed.connect(
+        group_membership_changed,
+        sender=get_user_model().groups.through,
+        dispatch_uid="svc_archive_role_views",
+    )
+    user_logged_in.connect(signed_in, dispatch_uid="svc_archive_sign_in")
+    task_prerun.connect(
+        spare_protected_from_purge,
+        dispatch_uid="svc_archive_spare_protected",
+    )
+    # SQLite drops a table's triggers when a migration rebuilds it; new evidence
+    # tables need them too.
+    post_migrate.connect(
+        reinstall_after_migrate,
+        sender=app_config,
+        dispatch_uid="svc_archive_evidence_triggers",
+    )
