@@ -39,7 +39,6 @@ _WITHHELD = "svc_archive_content_withheld"
 
 
 def log_response(request, pk, kind: str, via: str, response) -> None:
-
     if getattr(response, "status_code", None) not in LOGGED_STATUS:
         return
     try:
@@ -64,7 +63,6 @@ def _tap(kind: str):
 def _tap_bulk_download(original):
     # The zip's documents are those paperless resolved and checked; resolve them again.
     def post(self, request, *args, **kwargs):
-
         response = original(self, request, *args, **kwargs)
         if getattr(response, "status_code", None) == 200:
             serializer = self.get_serializer(data=request.data)

@@ -66,7 +66,6 @@ def _user(request) -> Any:
 
 def _guard_destroy(original):
     def destroy(self, request, *args, **kwargs):
-
         document = self.get_object()  # paperless's own permission check and 404
         check([document.pk], user=_user(request), path="api: delete")
         return original(self, request, *args, **kwargs)
@@ -76,7 +75,6 @@ def _guard_destroy(original):
 
 def _guard_delete_version(original):
     def delete_version(self, request, pk=None, version_id=None, *args, **kwargs):
-
         if pk is not None and version_id is not None:
             check([int(version_id)], user=_user(request), path="api: delete version")
         return original(self, request, pk, version_id, *args, **kwargs)
@@ -102,7 +100,6 @@ def _guard_document_operation(original):
     # Both /api/documents/delete/ (and its siblings) and /api/documents/bulk_edit/ ask
     # this before acting, with the resolved document ids, superusers included.
     def _has_document_permissions(self, *, user, documents, method, parameters):
-
         if _deletes_documents(method, parameters or {}):
             check(documents, user=user, path=f"api: {method.__name__}")
         records.check(
@@ -123,7 +120,6 @@ def _guard_document_operation(original):
 
 def _guard_trash(original):
     def post(self, request, *args, **kwargs):
-
         if request.data.get("action") == "empty":
             ids = request.data.get("documents")
             if ids is None:

@@ -176,7 +176,6 @@ def _current_original() -> Path | None:
 
 def refuse_unreadable_scan(sender: Any, filename: Any, **kwargs: Any) -> None:
     """Stop a password-protected PDF before OCR; the failure is then reported."""
-
     original = _current_original()
     folder = consume_folder(relative_path(original)) if original else "consume/"
     with translation.override(settings.LANGUAGE_CODE):
@@ -185,7 +184,6 @@ def refuse_unreadable_scan(sender: Any, filename: Any, **kwargs: Any) -> None:
 
 def refuse_textless_record(sender: Any, document: Any, **kwargs: Any) -> None:
     """A record whose type needs text, with none: the consumption fails and is reported."""
-
     if document.root_document_id is None:
         with translation.override(settings.LANGUAGE_CODE):
             check_has_text(document)
@@ -200,7 +198,6 @@ def report_failed_consumption(
     **extra: Any,
 ) -> None:
     """A scan paperless refused: a capture report, and its file in the holding folder."""
-
     input_doc, overrides = _consume_task_input(sender, args, kwargs)
     if input_doc is None:
         return
@@ -222,7 +219,6 @@ def forget_task(sender: Any = None, task_id: str | None = None, **kwargs: Any) -
 
 def register_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
     """Mirror a customer or project into its select field; give a project its dossier."""
-
     if kwargs.get("raw"):
         return
     sync_option(instance)
@@ -234,7 +230,6 @@ def register_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 def register_saving(sender: Any, instance: Any, **kwargs: Any) -> None:
     """Refuse a change to register data that filed records depend on (the backstop)."""
-
     if not kwargs.get("raw"):
         refuse_frozen_save(instance, kwargs.get("update_fields"))
 
@@ -250,18 +245,15 @@ def register_deleting(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 
 def register_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
-
     remove_option(instance)
 
 
 def mirrored_field_saving(sender: Any, instance: Any, **kwargs: Any) -> None:
-
     if not kwargs.get("raw"):
         keep_register_options(instance)
 
 
 def mirrored_field_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
-
     if not kwargs.get("raw"):
         follow_field_edits(instance)
 
@@ -272,7 +264,6 @@ def document_edited(sender: Any, document: Any, **kwargs: Any) -> None:
     A document the edit moved into a held scope joins the hold; protection tags taken
     off or put on by hand (PATCH, bulk edit) are put right.
     """
-
     align_customer_with_project(document)
     recompute([document.pk])
     settle_tags([document.pk])
@@ -287,7 +278,6 @@ def retention_for_new_document(sender: Any, document: Any, **kwargs: Any) -> Non
 
     Never fails the consumption over its retention.
     """
-
     try:
         recompute([document.pk])
         settle_tags([document.pk])
@@ -322,7 +312,6 @@ def protection_tags_changed(
 
 def document_deleting(sender: Any, instance: Any, **kwargs: Any) -> None:
     """The backstop behind every guarded door: a protected document is never deleted."""
-
     path = "delete" if instance.deleted_at is None else "purge"
     check([instance.pk], path=f"{path} (pre_delete)")
 
@@ -332,7 +321,6 @@ def document_deleting(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 def document_saving(sender: Any, instance: Any, **kwargs: Any) -> None:
     """Refuse a save that changes a declared or held record's frozen facts, by any path."""
-
     if not kwargs.get("raw"):
         records.check(
             records.save_changes(instance, kwargs.get("update_fields")),
@@ -342,7 +330,6 @@ def document_saving(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 def field_value_saving(sender: Any, instance: Any, **kwargs: Any) -> None:
     """Refuse a changed value of a frozen plugin field on a declared or held record."""
-
     if not kwargs.get("raw"):
         records.check(
             records.field_value_changes(instance, deleting=False),
@@ -382,7 +369,6 @@ def refuse_version_of_record(sender: Any, filename: Any, **kwargs: Any) -> None:
 
 def document_purged(sender: Any, instance: Any, **kwargs: Any) -> None:
     """A purged document leaves no retention behind (a destroyed one keeps its row)."""
-
     RecordRetention.objects.filter(document_id=instance.pk).exclude(
         state=RecordRetention.State.DESTROYED,
     ).delete()
@@ -391,12 +377,10 @@ def document_purged(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 def document_trashed(sender: Any, instance: Any, **kwargs: Any) -> None:
     """A document in the trash is not counted by the statistics (paperless's view)."""
-
     record_facts.refresh([instance.pk])
 
 
 def document_restored(sender: Any, instance: Any, **kwargs: Any) -> None:
-
     recompute([instance.pk])
 
 
@@ -410,7 +394,6 @@ def schedule_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 def dossier_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
     """A dossier's archive category classifies its records for the schedule."""
-
     fields = kwargs.get("update_fields")
     if (
         kwargs.get("raw")
@@ -442,7 +425,6 @@ def group_membership_changed(
 
 def signed_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     """At sign-in, views of roles given by any means (admin, API, superuser) are offered."""
-
     offer([user])
 
 

@@ -32,7 +32,6 @@ def sweep_retention() -> int:
 
     Also moves the "retention ends within a year" saved view on by a day.
     """
-
     queued = sweep().queued
     move_retention_window()
     return queued
@@ -41,14 +40,12 @@ def sweep_retention() -> int:
 @shared_task
 def recompute_retention() -> int:
     """After a schedule change: bring every record's retention up to date."""
-
     return recompute_all()
 
 
 @shared_task
 def execute_destruction(destruction_list_id: int) -> int:
     """Carry out a supervised destruction list (re-runnable: skips what is destroyed)."""
-
     return execute(destruction_list_id)
 
 
@@ -62,14 +59,12 @@ def remind_overdue_loans(as_of: str | None = None) -> int:
 
     ``as_of`` (YYYY-MM-DD) runs it as on another day, to catch up or to try it out.
     """
-
     return remind_overdue(_day(as_of))
 
 
 @shared_task
 def apply_access_periods(as_of: str | None = None) -> dict:
     """Daily: grant access whose period began; withdraw access whose period ended."""
-
     return apply_periods(_day(as_of))
 
 
@@ -105,6 +100,5 @@ def check_fixity(user_id: int | None = None, *, resume: bool = True) -> dict | N
 def summarise_capture() -> int:
     """Daily: hold the files the consumer passes over, then mail the archive managers the
     day's capture reports."""
-
     capture.hold_unsupported_files()
     return capture.daily_summary()

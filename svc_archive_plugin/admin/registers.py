@@ -129,7 +129,6 @@ class ServiceProjectAdmin(RegisterAdmin):
         return format_html('<a href="{}/cover_sheet/" target="_blank">PDF</a>', obj.pk)
 
     def cover_sheet_view(self, request, pk: int):
-
         project = get_object_or_404(ServiceProject, pk=pk)
         if not self.has_view_permission(request, project):
             raise PermissionDenied

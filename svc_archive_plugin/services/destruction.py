@@ -391,7 +391,6 @@ def start_execution(destruction_list: DestructionList, user: User) -> Destructio
     The files are removed by ``execute`` (a celery task), which skips what is already
     destroyed: a list whose execution stopped half-way is started again the same way.
     """
-
     _require(user, "prepare_destruction", _("carry out destruction lists"))
     with transaction.atomic():
         destruction_list = _locked(destruction_list, State.SUPERVISED, State.EXECUTING)

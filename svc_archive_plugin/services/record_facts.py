@@ -78,7 +78,6 @@ def store(document_ids: Iterable[int], facts: dict[int, dict]) -> None:
 
 def refresh(document_ids: Iterable[int]) -> None:
     """Rewrite the rows of these documents from what they are now."""
-
     ids = sorted(set(document_ids))
     if ids:
         store(ids, records.document_facts(ids))

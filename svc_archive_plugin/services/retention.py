@@ -114,7 +114,6 @@ class Schedule:
 
 def dossier_class(dossier: Dossier) -> str | None:
     """The longest class among the dossier's records by the schedule (for its archive code)."""
-
     schedule = Schedule()
     codes = dict(DocumentTypeCode.objects.values_list("document_type_id", "pk"))
     found = [
@@ -232,7 +231,6 @@ def recompute_all(chunk: int = 2000) -> int:
 
 def retention_label(retention: str, years: int | None) -> str:
     """How the archive writes a retention period: 永久, 定期10年 (the vocabulary's words)."""
-
     terms = dict(RETENTION_TAGS)
     if retention == Retention.PERMANENT or not years:
         return terms["permanent"].name(DEFAULT_LANGUAGE)
@@ -446,7 +444,6 @@ def appraise_dossier(
     years: int | None = None,
 ) -> list[AppraisalDecision]:
     """Decide for every record of the dossier that is in the appraisal queue."""
-
     ids = RecordRetention.objects.filter(
         document__in=records.dossier_documents(dossier),
         state__in=(State.DUE, State.DESTROY),
@@ -466,7 +463,6 @@ def override_dossier_retention(
     reason: str,
 ) -> Dossier:
     """Give the dossier's records a class other than the schedule's, with the reason."""
-
     if not user.has_perm("svc_archive_plugin.file_dossier"):
         raise RetentionForbidden(
             _("Only the archive department overrides the schedule."),

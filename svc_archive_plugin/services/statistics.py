@@ -510,7 +510,6 @@ def record_figures(user: User, filters: Filters) -> dict[str, Figure]:
 
 
 def _accesses(user: User, filters: Filters) -> QuerySet:
-
     entries = visible_log_entries(user, AccessLogEntry.objects.all())
     if filters.date_from:
         entries = entries.filter(at__gte=_start(filters.date_from))
@@ -540,7 +539,6 @@ def _loans_of_customer(customer: int) -> Q:
 
 
 def _loans(user: User, filters: Filters, queryset: QuerySet) -> QuerySet:
-
     loans = visible_loans(user, queryset)
     if filters.department:
         loans = loans.filter(department_id=filters.department)
@@ -778,7 +776,6 @@ def complaint_figures(user: User, filters: Filters) -> dict[str, Figure]:
 @_one_aggregate
 def attention_figures(user: User, filters: Filters) -> dict[str, Figure]:
     """Overdue filings and loans by department, retention ending soon by category."""
-
     today = filters.today
     no_department = _no("department")
     filings = Counter()
