@@ -336,13 +336,13 @@ def _guard_removal(original):
 # records' facts at once; ``services.vocabulary_in_use`` decides, these doors ask it.
 
 
-def _asking(check):
-    """A guard that asks ``check(view, request)`` first; a vocabulary in use answers 403."""
+def _asking(ask):
+    """A guard that calls ``ask(view, request)`` first; a vocabulary in use answers 403."""
 
     def guard(original):
         def run(self, request, *args, **kwargs):
             try:
-                check(self, request)
+                ask(self, request)
             except in_use.VocabularyInUse as exc:
                 raise exceptions.PermissionDenied(str(exc)) from exc
             return original(self, request, *args, **kwargs)

@@ -182,12 +182,12 @@ def run_step(step, *args, **kwargs):
 
 
 def step_action(
-    steps: dict[str, Step],
+    table: dict[str, Step],
     name: str,
     request_serializer: type = ReasonSerializer,
 ):
-    """A POST action ``<id>/<name>/`` that takes one step and answers with the object."""
-    step = steps[name]
+    """A POST action ``<id>/<name>/`` that takes a step of ``table`` and answers with the object."""
+    step = table[name]
 
     @extend_schema(request=request_serializer)
     def run(self, request, pk=None):

@@ -300,22 +300,15 @@ def field_values(
     document_ids: Iterable[int],
     *,
     column: str = "value_select",
-    trashed: bool = False,
 ) -> dict[int, Any]:
-    """Each document's value of the plugin's field ``custom_field.<key>`` (set ones only).
-
-    ``trashed`` counts documents in the trash too (their values are soft-deleted with them).
-    """
+    """Each document's value of the plugin's field ``custom_field.<key>`` (set ones only)."""
     from documents.models import CustomFieldInstance
 
     ids = list(document_ids)
     if not ids:
         return {}
-    manager = (
-        CustomFieldInstance.global_objects if trashed else CustomFieldInstance.objects
-    )
     return dict(
-        manager.filter(
+        CustomFieldInstance.objects.filter(
             # One query: the field is found by its provisioning key in a subquery.
             field_id__in=ProvisionedObject.objects.filter(
                 key=f"custom_field.{key}",
