@@ -85,3 +85,27 @@ def mark(document, level: str):
     )
     document_updated.send(sender=None, document=document)
     return document
+
+
+def lend(
+    people,
+    desk,
+    *,
+    dossier=None,
+    document_id=None,
+    reason="客户回访核对原件",
+    days=5,
+):
+    """A paper loan (of a dossier or one document), approved and issued by the loan service."""
+    from svc_archive_plugin.services import loans
+
+    loan = loans.request_loan(
+        people["clerk"],
+        reason=reason,
+        days=days,
+        dossier=dossier,
+        document_id=document_id,
+    )
+    loans.approve(loan, people["head"])
+    loans.approve(loan, people["manager"])
+    return loans.issue(loan, desk)

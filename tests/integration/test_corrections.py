@@ -20,10 +20,10 @@ from svc_archive_plugin.models.evidence import AppendOnlyError
 from svc_archive_plugin.services import corrections
 from svc_archive_plugin.services import filing
 from svc_archive_plugin.services import holds
-from svc_archive_plugin.services import loans
 from svc_archive_plugin.services import records
 from tests.factories import UserFactory
 from tests.factories import complete
+from tests.factories import lend
 
 pytestmark = pytest.mark.django_db
 API = "/api/svc_archive/corrections/"
@@ -71,6 +71,17 @@ def other_project(dossier, people) -> ServiceProject:
         service_type=ServiceType.objects.get(code="WX"),
         department=people["engineering"],
         end_date=datetime.date(2025, 5, 31),
+    )
+
+
+def propose_contract_type(people, log, contract_type) -> Correction:
+    """The archive manager proposes that the log is really a contract (补充协议)."""
+    return corrections.propose(
+        people["manager"],
+        fact="document_type",
+        value=str(contract_type.pk),
+        reason="实为补充协议",
+        document_id=log.pk,
     )
 
 
@@ -217,13 +228,7 @@ def test_a_wrong_document_type_is_corrected(
     assert until(log) == datetime.date(2036, 12, 31)
     contract_type = DocumentType.objects.get(svc_archive_code__code="HT")
 
-    correction = corrections.propose(
-        people["manager"],
-        fact="document_type",
-        value=str(contract_type.pk),
-        reason="实为补充协议",
-        document_id=log.pk,
-    )
+    correction = propose_contract_type(people, log, contract_type)
     corrections.approve(correction, second_manager)
 
     log.refresh_from_db()
@@ -436,13 +441,7 @@ def test_a_held_record_is_not_corrected_until_the_hold_is_released(
 ):
     log = next(d for d in filed if d.document_type.svc_archive_code.code == "SS")
     contract_type = DocumentType.objects.get(svc_archive_code__code="HT")
-    correction = corrections.propose(
-        people["manager"],
-        fact="document_type",
-        value=str(contract_type.pk),
-        reason="实为补充协议",
-        document_id=log.pk,
-    )
+    correction = propose_contract_type(people, log, contract_type)
     hold = holds.place_hold(
         people["manager"],
         name="诉讼2026-05",
@@ -480,15 +479,7 @@ def test_a_record_out_on_loan_is_not_moved_to_another_dossier(
     )
     desk = UserFactory(username="desk2")
     desk.groups.add(Group.objects.get(name="档案管理员"))
-    loan = loans.request_loan(
-        people["clerk"],
-        reason="核对原件",
-        days=5,
-        dossier=dossier,
-    )
-    loans.approve(loan, people["head"])
-    loans.approve(loan, people["manager"])
-    loans.issue(loan, desk)
+    loan = lend(people, desk, dossier=dossier, reason="核对原件")
 
     with pytest.raises(corrections.CorrectionError, match=loan.number):
         corrections.approve(correction, second_manager)

@@ -35,7 +35,6 @@ from svc_archive_plugin.models import ServiceProject
 from svc_archive_plugin.models import ServiceType
 from svc_archive_plugin.services import destruction
 from svc_archive_plugin.services import holds
-from svc_archive_plugin.services import loans
 from svc_archive_plugin.services import retention
 from svc_archive_plugin.services.protection import RecordProtected
 from svc_archive_plugin.services.protection import check
@@ -44,6 +43,7 @@ from tests.conftest import API_ACCEPT
 from tests.factories import DocumentFactory
 from tests.factories import UserFactory
 from tests.factories import add_document
+from tests.factories import lend
 
 pytestmark = pytest.mark.django_db
 
@@ -534,15 +534,7 @@ def protected(expired, people, paperless_dirs):
     )
     desk = UserFactory(username="desk2")
     desk.groups.add(Group.objects.get(name="档案管理员"))
-    loan = loans.request_loan(
-        people["clerk"],
-        reason="报销",
-        days=1,
-        document_id=lent.pk,
-    )
-    loans.approve(loan, people["head"])
-    loans.approve(loan, people["manager"])
-    loans.issue(loan, desk)
+    lend(people, desk, document_id=lent.pk, reason="报销", days=1)
     retention.sweep()
     retention.appraise(people["manager"], [doomed.pk], "destroy", "保管期满")
     documents = {"held": held, "lent": lent, "doomed": doomed, "loose": loose}

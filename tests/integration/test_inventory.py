@@ -32,6 +32,7 @@ from svc_archive_plugin.services import loans
 from svc_archive_plugin.services.inventory import Kind
 from tests.factories import UserFactory
 from tests.factories import add_document
+from tests.factories import lend
 
 pytestmark = pytest.mark.django_db
 ADMIN = "/admin/svc_archive_plugin/"
@@ -93,26 +94,13 @@ def make_dossier(people, code, name, state, where, pages, number):
     return Dossier.objects.get(project=project)
 
 
-def lend(people, dossier, desk):
-    """A paper loan of the dossier, approved and issued through the loan service."""
-    loan = loans.request_loan(
-        people["clerk"],
-        reason="客户回访核对原件",
-        days=5,
-        dossier=dossier,
-    )
-    loans.approve(loan, people["head"])
-    loans.approve(loan, people["manager"])
-    return loans.issue(loan, desk)
-
-
 @pytest.fixture
 def shelves(people, desk):
     dossiers = {
         code: make_dossier(people, code, name, state, where, pages, n)
         for n, (code, name, state, where, pages) in enumerate(SHELVES, 1)
     }
-    lent = {code: lend(people, dossiers[code], desk) for code in ("P03", "P04")}
+    lent = {code: lend(people, desk, dossier=dossiers[code]) for code in ("P03", "P04")}
     return dossiers, lent
 
 
