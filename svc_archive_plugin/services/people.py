@@ -21,6 +21,19 @@ if TYPE_CHECKING:
     from django.db.models import QuerySet
 
 
+def name_of(user: User | None) -> str:
+    """A person as people know them: the full name, in Chinese order without a space when the
+    name is Chinese; the user name only when no name is recorded; "" for nobody."""
+    if user is None:
+        return ""
+    first, last = (user.first_name or "").strip(), (user.last_name or "").strip()
+    if not (first or last):
+        return user.get_username()
+    if any("\u4e00" <= ch <= "\u9fff" for ch in first + last):
+        return f"{last}{first}"
+    return f"{first} {last}".strip()
+
+
 def _roles():
     return ProvisionedObject.objects.filter(key__startswith="group.").values(
         "object_id",
