@@ -64,24 +64,6 @@ class ReasonForm(forms.Form):
     )
 
 
-def _steps(request: AccessRequest, user) -> list[str]:
-    state = AccessRequest.State
-    steps = []
-    if request.state == state.PENDING and access.may_decide(user, request):
-        steps += ["approve", "refuse"]
-    if (
-        request.state in (state.PENDING, state.APPROVED)
-        and user.pk == request.requester_id
-    ):
-        steps.append("withdraw")
-    if request.state == state.APPROVED and (
-        user.has_perm("svc_archive_plugin.revoke_accessrequest")
-        or access.may_decide(user, request)
-    ):
-        steps.append("revoke")
-    return steps
-
-
 class AwaitingMeFilter(admin.SimpleListFilter):
     title = _("my decisions")
     parameter_name = "awaiting"
@@ -125,6 +107,7 @@ class AccessRequestAdmin(StepsAdmin, EvidenceAdmin):
         "starts",
         "ends",
         "state",
+        "waiting",
         "created_at",
         "decided_by",
         "decided_at",
@@ -188,7 +171,10 @@ class AccessRequestAdmin(StepsAdmin, EvidenceAdmin):
         )
 
     def next_steps(self, request, obj: AccessRequest) -> list[str]:
-        return _steps(obj, request.user)
+        return access.allowed_steps(obj, request.user)
+
+    def waiting_for(self, obj: AccessRequest) -> str:
+        return access.waiting_for(obj)
 
     def step_object(self, request, pk: int) -> AccessRequest:
         return get_object_or_404(self.get_queryset(request), pk=pk)

@@ -167,6 +167,9 @@ class CorrectionAdmin(StepsAdmin, EvidenceAdmin):
     def next_steps(self, request, obj: Correction) -> list[str]:
         return list(self.steps) if corrections.may_decide(request.user, obj) else []
 
+    def waiting_for(self, obj: Correction) -> str:
+        return corrections.waiting_for(obj)
+
     def step_object(self, request, pk: int) -> Correction:
         if not self.has_view_permission(request):
             raise Http404

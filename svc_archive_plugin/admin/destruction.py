@@ -74,6 +74,7 @@ class DestructionListAdmin(StepsAdmin, EvidenceAdmin):
         "title",
         "reason",
         "state",
+        "waiting",
         "prepared_by",
         "created_at",
         "round",
@@ -100,8 +101,10 @@ class DestructionListAdmin(StepsAdmin, EvidenceAdmin):
         return obj.page_count or 0
 
     def next_steps(self, request, obj: DestructionList) -> list[str]:
-        available = destruction.NEXT_STEPS.get(obj.state, ())
-        return [step for step in self.steps if step in available]
+        return destruction.allowed_steps(obj, request.user)
+
+    def waiting_for(self, obj: DestructionList) -> str:
+        return destruction.waiting_for(obj)
 
     def get_urls(self):
         return [

@@ -13,6 +13,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.urls import reverse
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from svc_archive_plugin.services.refusals import Refused
@@ -35,8 +36,60 @@ class EvidenceAdmin(admin.ModelAdmin):
         return False
 
 
-class StepsAdmin:
-    """Mixin for objects that move by steps (loans, requests, destruction lists).
+class NextStepsColumns:
+    """Mixin for a list of objects that move by steps: the row's buttons, what it waits for.
+
+    ``next_steps(request, obj)`` gives the steps the viewer may take on the row now (the
+    service's ``allowed_steps``), ``waiting_for(obj)`` what the row waits for; each button
+    opens the step's page on the admin of ``step_model_name`` (this list's own model
+    unless a desk screen names the register's). Put it before the ``ModelAdmin``.
+    """
+
+    step_model_name: str = ""
+    step_labels: dict[str, str]
+
+    def next_steps(self, request, obj) -> list[str]:
+        raise NotImplementedError
+
+    def waiting_for(self, obj) -> str:
+        raise NotImplementedError
+
+    def step_url_name(self, step: str) -> str:
+        model_name = self.step_model_name or self.opts.model_name
+        return f"{self.opts.app_label}_{model_name}_{step}"
+
+    def step_buttons(self, request, obj) -> list[tuple[str, str, str]]:
+        """(url, label, step) of each step the viewer may take on ``obj`` now."""
+        return [
+            (
+                reverse(f"admin:{self.step_url_name(step)}", args=[obj.pk]),
+                self.step_labels[step],
+                step,
+            )
+            for step in self.next_steps(request, obj)
+        ]
+
+    @admin.display(description=_("waiting for"))
+    def waiting(self, obj) -> str:
+        return self.waiting_for(obj) or "—"
+
+    def get_list_display(self, request):
+        @admin.display(description=_("next steps"))
+        def next_step_buttons(obj) -> str:
+            return format_html_join(
+                " ",
+                '<a class="button svc-step-button" data-step="{}" href="{}">{}</a>',
+                (
+                    (step, url, label)
+                    for url, label, step in self.step_buttons(request, obj)
+                ),
+            )
+
+        return (*super().get_list_display(request), "waiting", next_step_buttons)
+
+
+class StepsAdmin(NextStepsColumns):
+    """Mixin for objects that move by steps (dossiers, loans, requests, destruction lists).
 
     ``steps`` is the object's table in ``svc_archive_plugin.steps``, shared with the API.
     Each step has a URL and a form page (``step_view``): ``step_form`` (or the step's own
@@ -53,23 +106,22 @@ class StepsAdmin:
     def step_labels(self) -> dict[str, str]:
         return {name: step.label for name, step in self.steps.items()}
 
-    def next_steps(self, request, obj) -> list[str]:
-        raise NotImplementedError
-
     def step_object(self, request, pk: int):
         """The object the step is taken on, if this person may see it (else ``Http404``)."""
         raise NotImplementedError
 
     def step_form_for(self, name: str, data=None) -> forms.Form:
-        return step_form(
-            self.steps[name],
-            self.step_forms.get(name, self.step_form),
-            data,
-        )
+        step = self.steps[name]
+        # A step that takes nothing asks nothing: its page only confirms.
+        form_class = self.step_forms.get(name, self.step_form if step.inputs else None)
+        return step_form(step, form_class or forms.Form, data)
 
     def step_view(self, request, pk: int, step: str):
         obj = self.step_object(request, pk)
-        form = self.step_form_for(step, request.POST or None)
+        form = self.step_form_for(
+            step,
+            request.POST if request.method == "POST" else None,
+        )
         if request.method == "POST" and form.is_valid():
             try:
                 take(self.steps[step], obj, request.user, form.cleaned_data)
@@ -101,9 +153,6 @@ class StepsAdmin:
             done_message,
         )
 
-    def step_url_name(self, step: str) -> str:
-        return f"{self.opts.app_label}_{self.opts.model_name}_{step}"
-
     def get_urls(self):
         return [
             *(
@@ -121,16 +170,7 @@ class StepsAdmin:
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # get_object: None (Django's "does not exist") for a bad or foreign id, not a 500.
         obj = self.get_object(request, unquote(object_id))
-        steps = self.next_steps(request, obj) if obj is not None else []
-        extra = {
-            "steps": [
-                (
-                    reverse(f"admin:{self.step_url_name(step)}", args=[obj.pk]),
-                    self.step_labels[step],
-                )
-                for step in steps
-            ],
-        }
+        extra = {"steps": self.step_buttons(request, obj) if obj is not None else []}
         return super().change_view(
             request,
             object_id,

@@ -119,6 +119,7 @@ class InventoryRoundAdmin(StepsAdmin, admin.ModelAdmin):
         "started_at",
         "closed_by",
         "closed_at",
+        "waiting",
     )
     fields = readonly_fields
     change_form_template = "admin/svc_archive_plugin/inventoryround/change_form.html"
@@ -200,14 +201,10 @@ class InventoryRoundAdmin(StepsAdmin, admin.ModelAdmin):
         )
 
     def next_steps(self, request, obj: InventoryRound) -> list[str]:
-        if obj.closed_at is not None:
-            return []
-        steps = []
-        if inventory.can_check(request.user):
-            steps.append("unlisted")
-        if inventory.can_run(request.user):
-            steps.append("close")
-        return steps
+        return inventory.allowed_steps(obj, request.user)
+
+    def waiting_for(self, obj: InventoryRound) -> str:
+        return inventory.waiting_for(obj)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, unquote(object_id))

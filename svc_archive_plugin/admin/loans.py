@@ -25,6 +25,7 @@ from django.utils.translation import ngettext
 from svc_archive_plugin.admin.evidence import DepartmentFilter
 from svc_archive_plugin.admin.evidence import EvidenceAdmin
 from svc_archive_plugin.admin.evidence import EvidenceInline
+from svc_archive_plugin.admin.evidence import NextStepsColumns
 from svc_archive_plugin.admin.evidence import StepsAdmin
 from svc_archive_plugin.admin.evidence import form_page
 from svc_archive_plugin.admin.evidence import take_on_each
@@ -137,8 +138,12 @@ def _can_see_loans(user) -> bool:
     )
 
 
-class LoanListAdmin(EvidenceAdmin):
+class LoanListAdmin(NextStepsColumns, EvidenceAdmin):
     """What every loan list shows; the rows come with their people in one query."""
+
+    # Each row's buttons open the step's page in the loan register.
+    step_model_name = "loan"
+    step_labels = {name: step.label for name, step in LOAN.items()}
 
     list_display = (
         "number",
@@ -165,6 +170,12 @@ class LoanListAdmin(EvidenceAdmin):
 
     def get_queryset(self, request):
         return loans.visible_loans(request.user, super().get_queryset(request))
+
+    def next_steps(self, request, obj: Loan) -> list[str]:
+        return loans.allowed_steps(obj, request.user)
+
+    def waiting_for(self, obj: Loan) -> str:
+        return loans.waiting_for(obj)
 
     @admin.display(description=_("item lent"))
     def item(self, obj: Loan) -> str:
@@ -241,6 +252,7 @@ class LoanAdmin(StepsAdmin, LoanListAdmin):
         "reason",
         "days",
         "state",
+        "waiting",
         "requested_at",
         "head_approved_by",
         "archive_approved_by",
@@ -308,9 +320,6 @@ class LoanAdmin(StepsAdmin, LoanListAdmin):
             )
             % {"days": archive_settings.LOAN_MAX_DAYS},
         )
-
-    def next_steps(self, request, obj: Loan) -> list[str]:
-        return loans.next_steps(obj, request.user)
 
     def get_urls(self):
         return [

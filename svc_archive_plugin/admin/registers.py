@@ -10,12 +10,12 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.shortcuts import redirect
-from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from svc_archive_plugin.admin.evidence import StepsAdmin
 from svc_archive_plugin.models import Customer
 from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models import FilingEvent
@@ -223,8 +223,8 @@ class RetentionOverrideForm(forms.Form):
 
 
 @admin.register(Dossier)
-class DossierAdmin(admin.ModelAdmin):
-    """Dossier admin interface: filing moves through the filing actions, never by editing."""
+class DossierAdmin(StepsAdmin, admin.ModelAdmin):
+    """Dossier admin interface: filing moves through the filing steps, never by editing."""
 
     list_display = (
         "project",
@@ -246,6 +246,7 @@ class DossierAdmin(admin.ModelAdmin):
     readonly_fields = (
         "project",
         "state",
+        "waiting",
         "archive_code",
         "completeness_summary",
         "deadlines_summary",
@@ -259,6 +260,7 @@ class DossierAdmin(admin.ModelAdmin):
         "project",
         "category",
         "state",
+        "waiting",
         "retention",
         "archive_code",
         "deadlines_summary",
@@ -277,7 +279,23 @@ class DossierAdmin(admin.ModelAdmin):
         _step_action("receive"),
         _step_action("file"),
     )
-    reason_template = "admin/svc_archive_plugin/dossier/reason.html"
+    steps = FILING
+    step_form = ReasonForm
+
+    def get_queryset(self, request):
+        return filing.with_last_submitter(super().get_queryset(request))
+
+    def next_steps(self, request, obj: Dossier) -> list[str]:
+        return filing.allowed_steps(obj, request.user)
+
+    def waiting_for(self, obj: Dossier) -> str:
+        return filing.waiting_for(obj)
+
+    def step_object(self, request, pk: int) -> Dossier:
+        dossier = get_object_or_404(Dossier.objects.select_related("project"), pk=pk)
+        if not self.has_view_permission(request, dossier):
+            raise Http404
+        return dossier
 
     def get_form(self, request, obj=None, change=False, **kwargs):  # noqa: FBT002  (Django's signature)
         form = super().get_form(request, obj, change, **kwargs)
@@ -318,15 +336,6 @@ class DossierAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            *(
-                path(
-                    f"<int:pk>/{step}/",
-                    self.admin_site.admin_view(self.reason_view),
-                    {"step": step},
-                    name=f"svc_archive_plugin_dossier_{step}",
-                )
-                for step in ("return", "accept_incomplete")
-            ),
             path(
                 "<int:pk>/override_retention/",
                 self.admin_site.admin_view(self.override_retention_view),
@@ -362,29 +371,6 @@ class DossierAdmin(admin.ModelAdmin):
             form=form,
             original=dossier,
         )
-
-    def reason_view(self, request, pk: int, step: str):
-        """Return a dossier, or accept it incomplete: both need a written reason."""
-        if step not in ("return", "accept_incomplete"):
-            raise Http404
-        dossier = get_object_or_404(Dossier.objects.select_related("project"), pk=pk)
-        form = ReasonForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                take(FILING[step], dossier, request.user, form.cleaned_data)
-            except Refused as exc:
-                form.add_error(None, str(exc))
-            else:
-                self.message_user(request, _("Done."), messages.SUCCESS)
-                return redirect("admin:svc_archive_plugin_dossier_change", dossier.pk)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "original": dossier,
-            "title": FILING[step].label,
-            "form": form,
-        }
-        return TemplateResponse(request, self.reason_template, context)
 
     def has_add_permission(self, request) -> bool:
         # Every project has its dossier, made with the project.

@@ -174,19 +174,35 @@ def refuse(request: AccessRequest, user: User, reason: str) -> AccessRequest:
     return request
 
 
+def _withdraw_check(user: User, request: AccessRequest) -> None:
+    if user.pk != request.requester_id:
+        raise AccessForbidden(_("Only the requester withdraws a request."))
+    if request.state not in (State.PENDING, State.APPROVED):
+        raise AccessError(
+            _("The request is %(state)s already.")
+            % {"state": request.get_state_display()},
+        )
+
+
 def withdraw(request: AccessRequest, user: User) -> AccessRequest:
     """The requester takes back their request (ending any access it gave)."""
     with transaction.atomic():
         request = _locked(request)
-        if user.pk != request.requester_id:
-            raise AccessForbidden(_("Only the requester withdraws a request."))
-        if request.state not in (State.PENDING, State.APPROVED):
-            raise AccessError(
-                _("The request is %(state)s already.")
-                % {"state": request.get_state_display()},
-            )
+        _withdraw_check(user, request)
         _close(request, user, State.WITHDRAWN, "")
     return request
+
+
+def _revoke_check(user: User, request: AccessRequest) -> None:
+    if request.state != State.APPROVED:
+        raise AccessError(_("Only an approved request can be revoked."))
+    if not (
+        user.has_perm("svc_archive_plugin.revoke_accessrequest")
+        or may_decide(user, request)
+    ):
+        raise AccessForbidden(
+            _("Only the department head or the archive department revokes access."),
+        )
 
 
 def revoke(request: AccessRequest, user: User, reason: str) -> AccessRequest:
@@ -196,17 +212,45 @@ def revoke(request: AccessRequest, user: User, reason: str) -> AccessRequest:
         raise AccessError(_("Give the reason for revoking."))
     with transaction.atomic():
         request = _locked(request)
-        if request.state != State.APPROVED:
-            raise AccessError(_("Only an approved request can be revoked."))
-        if not (
-            user.has_perm("svc_archive_plugin.revoke_accessrequest")
-            or may_decide(user, request)
-        ):
-            raise AccessForbidden(
-                _("Only the department head or the archive department revokes access."),
-            )
+        _revoke_check(user, request)
         _close(request, user, State.REVOKED, reason)
     return request
+
+
+# Step name (``steps.ACCESS_REQUEST``) -> the check its service function makes first.
+STEP_CHECKS = {
+    "approve": _decide_check,
+    "refuse": _decide_check,
+    "withdraw": _withdraw_check,
+    "revoke": _revoke_check,
+}
+
+
+def allowed_steps(request: AccessRequest, user: User) -> list[str]:
+    """The steps ``user`` may take on the request now (the screens' buttons)."""
+    allowed = []
+    for name, check in STEP_CHECKS.items():
+        try:
+            check(user, request)
+        except AccessError:
+            continue
+        allowed.append(name)
+    return allowed
+
+
+def waiting_for(request: AccessRequest) -> str:
+    """What the request waits for."""
+    if request.state == State.PENDING:
+        if request.department_id is None:
+            return _("Waiting for the archive department's decision")
+        return _("Waiting for the decision of the head of %(department)s") % {
+            "department": request.department,
+        }
+    if request.state == State.APPROVED and request.starts > timezone.localdate():
+        return _("Approved; access opens on %(date)s") % {
+            "date": request.starts.isoformat(),
+        }
+    return ""
 
 
 def _close(request: AccessRequest, user: User | None, state: str, reason: str) -> None:

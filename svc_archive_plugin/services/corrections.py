@@ -339,6 +339,13 @@ def may_decide(user: User, correction: Correction) -> bool:
     )
 
 
+def waiting_for(correction: Correction) -> str:
+    """What the correction waits for."""
+    if correction.state == State.PROPOSED:
+        return _("Waiting for a second archive manager's decision")
+    return ""
+
+
 def _decide_check(user: User, correction: Correction) -> Correction:
     correction = Correction.objects.select_for_update().get(pk=correction.pk)
     if correction.state != State.PROPOSED:

@@ -70,17 +70,21 @@ def _require(user: User, permission: str, what: str) -> None:
 
 def _locked(destruction_list: DestructionList, *states: str) -> DestructionList:
     locked = DestructionList.objects.select_for_update().get(pk=destruction_list.pk)
-    if states and locked.state not in states:
+    _in_state(locked, *states)
+    return locked
+
+
+def _in_state(destruction_list: DestructionList, *states: str) -> None:
+    if states and destruction_list.state not in states:
         wanted = ", ".join(str(State(s).label) for s in states)
         raise DestructionError(
             _("The list %(number)s is %(state)s; this step needs it to be: %(wanted)s.")
             % {
-                "number": locked.number,
-                "state": locked.get_state_display().lower(),
+                "number": destruction_list.number,
+                "state": destruction_list.get_state_display().lower(),
                 "wanted": wanted,
             },
         )
-    return locked
 
 
 def _event(
@@ -232,25 +236,42 @@ def prepare(
     return destruction_list
 
 
+def _check_submit(destruction_list: DestructionList, user: User) -> None:
+    _in_state(destruction_list, State.DRAFT)
+    if destruction_list.prepared_by_id != user.pk:
+        raise DestructionForbidden(
+            _("Only the person who prepared the list submits it."),
+        )
+
+
 def submit(destruction_list: DestructionList, user: User) -> DestructionEvent:
     """The preparer hands the list to the company leaders; a new round starts."""
     with transaction.atomic():
-        destruction_list = _locked(destruction_list, State.DRAFT)
-        if destruction_list.prepared_by_id != user.pk:
-            raise DestructionForbidden(
-                _("Only the person who prepared the list submits it."),
-            )
+        destruction_list = _locked(destruction_list)
+        _check_submit(destruction_list, user)
         destruction_list.round += 1
         return _event(destruction_list, user, Action.SUBMIT, state=State.SUBMITTED)
 
 
+def _check_approve(destruction_list: DestructionList, user: User) -> None:
+    _require(user, "approve_destruction", _("approve destruction lists"))
+    _in_state(destruction_list, State.SUBMITTED)
+    if destruction_list.prepared_by_id == user.pk:
+        raise DestructionForbidden(_("Nobody approves a list they prepared."))
+
+
+def _check_reject(destruction_list: DestructionList, user: User) -> None:
+    _require(user, "approve_destruction", _("reject destruction lists"))
+    _in_state(destruction_list, State.SUBMITTED)
+    if destruction_list.prepared_by_id == user.pk:
+        raise DestructionForbidden(_("Nobody decides on a list they prepared."))
+
+
 def approve(destruction_list: DestructionList, user: User) -> DestructionEvent:
     """A company leader approves the list; never the person who prepared it."""
-    _require(user, "approve_destruction", _("approve destruction lists"))
     with transaction.atomic():
-        destruction_list = _locked(destruction_list, State.SUBMITTED)
-        if destruction_list.prepared_by_id == user.pk:
-            raise DestructionForbidden(_("Nobody approves a list they prepared."))
+        destruction_list = _locked(destruction_list)
+        _check_approve(destruction_list, user)
         return _event(destruction_list, user, Action.APPROVE, state=State.APPROVED)
 
 
@@ -264,13 +285,11 @@ def reject(
     reason: str,
 ) -> DestructionEvent:
     """A company leader refuses the list; its records can be appraised again."""
-    _require(user, "approve_destruction", _("reject destruction lists"))
-    if not reason.strip():
-        raise DestructionError(_("Say why the list is rejected."))
     with transaction.atomic():
-        destruction_list = _locked(destruction_list, State.SUBMITTED)
-        if destruction_list.prepared_by_id == user.pk:
-            raise DestructionForbidden(_("Nobody decides on a list they prepared."))
+        destruction_list = _locked(destruction_list)
+        _check_reject(destruction_list, user)
+        if not reason.strip():
+            raise DestructionError(_("Say why the list is rejected."))
         _release(destruction_list)
         return _event(
             destruction_list,
@@ -279,6 +298,13 @@ def reject(
             reason.strip(),
             state=State.REJECTED,
         )
+
+
+def _check_check(destruction_list: DestructionList, user: User) -> None:
+    _require(user, "check_destruction", _("check destruction lists"))
+    _in_state(destruction_list, State.APPROVED)
+    if user.pk in _round_actors(destruction_list, Action.CHECK):
+        raise DestructionForbidden(_("You have already checked this list."))
 
 
 def check(
@@ -292,11 +318,9 @@ def check(
 
     ``matches=False`` (with a note) sends the list back to the preparer for a new round.
     """
-    _require(user, "check_destruction", _("check destruction lists"))
     with transaction.atomic():
-        destruction_list = _locked(destruction_list, State.APPROVED)
-        if user.pk in _round_actors(destruction_list, Action.CHECK):
-            raise DestructionForbidden(_("You have already checked this list."))
+        destruction_list = _locked(destruction_list)
+        _check_check(destruction_list, user)
         if not matches:
             if not note.strip():
                 raise DestructionError(_("Describe the discrepancy."))
@@ -312,23 +336,28 @@ def check(
         return _event(destruction_list, user, Action.CHECK, note.strip(), state=state)
 
 
+def _check_supervise(destruction_list: DestructionList, user: User) -> None:
+    _require(user, "supervise_destruction", _("supervise destruction"))
+    _in_state(destruction_list, State.CHECKED)
+    if destruction_list.prepared_by_id == user.pk:
+        raise DestructionForbidden(
+            _("The preparer cannot supervise their own list."),
+        )
+    if user.pk in _round_actors(destruction_list, Action.SUPERVISE):
+        raise DestructionForbidden(
+            _("You have already confirmed this destruction."),
+        )
+
+
 def supervise(
     destruction_list: DestructionList,
     user: User,
     note: str = "",
 ) -> DestructionEvent:
     """A supervisor 监销人 confirms the destruction; not the preparer, each person once."""
-    _require(user, "supervise_destruction", _("supervise destruction"))
     with transaction.atomic():
-        destruction_list = _locked(destruction_list, State.CHECKED)
-        if destruction_list.prepared_by_id == user.pk:
-            raise DestructionForbidden(
-                _("The preparer cannot supervise their own list."),
-            )
-        if user.pk in _round_actors(destruction_list, Action.SUPERVISE):
-            raise DestructionForbidden(
-                _("You have already confirmed this destruction."),
-            )
+        destruction_list = _locked(destruction_list)
+        _check_supervise(destruction_list, user)
         done = len(_round_actors(destruction_list, Action.SUPERVISE)) + 1
         state = (
             State.SUPERVISED
@@ -344,24 +373,29 @@ def supervise(
         )
 
 
+def _check_cancel(destruction_list: DestructionList, user: User) -> None:
+    _require(user, "prepare_destruction", _("cancel destruction lists"))
+    _in_state(
+        destruction_list,
+        State.DRAFT,
+        State.SUBMITTED,
+        State.APPROVED,
+        State.CHECKED,
+        State.SUPERVISED,
+    )
+
+
 def cancel(
     destruction_list: DestructionList,
     user: User,
     reason: str,
 ) -> DestructionEvent:
     """The archive department withdraws the list before it is carried out."""
-    _require(user, "prepare_destruction", _("cancel destruction lists"))
-    if not reason.strip():
-        raise DestructionError(_("Say why the list is cancelled."))
     with transaction.atomic():
-        destruction_list = _locked(
-            destruction_list,
-            State.DRAFT,
-            State.SUBMITTED,
-            State.APPROVED,
-            State.CHECKED,
-            State.SUPERVISED,
-        )
+        destruction_list = _locked(destruction_list)
+        _check_cancel(destruction_list, user)
+        if not reason.strip():
+            raise DestructionError(_("Say why the list is cancelled."))
         _release(destruction_list)
         return _event(
             destruction_list,
@@ -372,15 +406,55 @@ def cancel(
         )
 
 
-# The steps a list in each state can take next (the screens offer only these).
-NEXT_STEPS = {
-    State.DRAFT: ("submit", "cancel"),
-    State.SUBMITTED: ("approve", "reject", "cancel"),
-    State.APPROVED: ("check", "discrepancy", "cancel"),
-    State.CHECKED: ("supervise", "cancel"),
-    State.SUPERVISED: ("execute", "cancel"),
-    State.EXECUTING: ("execute",),
+def _check_execute(destruction_list: DestructionList, user: User) -> None:
+    _require(user, "prepare_destruction", _("carry out destruction lists"))
+    _in_state(destruction_list, State.SUPERVISED, State.EXECUTING)
+
+
+# Step name (``steps.DESTRUCTION_LIST``) -> the check its service function makes first.
+STEP_CHECKS = {
+    "submit": _check_submit,
+    "approve": _check_approve,
+    "reject": _check_reject,
+    "check": _check_check,
+    "discrepancy": _check_check,
+    "supervise": _check_supervise,
+    "execute": _check_execute,
+    "cancel": _check_cancel,
 }
+
+
+def allowed_steps(destruction_list: DestructionList, user: User) -> list[str]:
+    """The steps ``user`` may take on the list now (the screens' buttons)."""
+    allowed = []
+    for name, rule in STEP_CHECKS.items():
+        try:
+            rule(destruction_list, user)
+        except DestructionError:
+            continue
+        allowed.append(name)
+    return allowed
+
+
+def waiting_for(destruction_list: DestructionList) -> str:
+    """What the list waits for, with the confirmations given so far."""
+    state = destruction_list.state
+    if state == State.APPROVED:
+        return _("Waiting for the check against the files (%(done)s of %(needed)s)") % {
+            "done": len(_round_actors(destruction_list, Action.CHECK)),
+            "needed": archive_settings.DESTRUCTION_CHECKERS,
+        }
+    if state == State.CHECKED:
+        return _("Waiting for the supervisors (%(done)s of %(needed)s)") % {
+            "done": len(_round_actors(destruction_list, Action.SUPERVISE)),
+            "needed": archive_settings.DESTRUCTION_SUPERVISORS,
+        }
+    return {
+        State.DRAFT: _("Waiting for the preparer to submit it"),
+        State.SUBMITTED: _("Waiting for a company leader's approval"),
+        State.SUPERVISED: _("Waiting for the archive department to carry it out"),
+        State.EXECUTING: _("Being carried out"),
+    }.get(state, "")
 
 
 def start_execution(destruction_list: DestructionList, user: User) -> DestructionEvent:
@@ -391,9 +465,9 @@ def start_execution(destruction_list: DestructionList, user: User) -> Destructio
     The files are removed by ``execute`` (a celery task), which skips what is already
     destroyed: a list whose execution stopped half-way is started again the same way.
     """
-    _require(user, "prepare_destruction", _("carry out destruction lists"))
     with transaction.atomic():
-        destruction_list = _locked(destruction_list, State.SUPERVISED, State.EXECUTING)
+        destruction_list = _locked(destruction_list)
+        _check_execute(destruction_list, user)
         ids = list(destruction_list.items.values_list("document_id", flat=True))
         if held := holds_on(ids):
             names = sorted({h.name for hs in held.values() for h in hs})

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 from django.db import IntegrityError
 from django.db import transaction
+from django.db.models import OuterRef
+from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +28,7 @@ from svc_archive_plugin.models.filing import FilingEvent
 from svc_archive_plugin.models.filing import RequiredDocumentType
 from svc_archive_plugin.services import records
 from svc_archive_plugin.services.indexing import reindex
+from svc_archive_plugin.services.people import in_department
 from svc_archive_plugin.services.provisioning import provisioned
 from svc_archive_plugin.services.refusals import Forbidden
 from svc_archive_plugin.services.refusals import Refused
@@ -108,10 +111,25 @@ def completeness(dossier: Dossier) -> Completeness:
 
 def _department_member(user: User, dossier: Dossier) -> bool:
     department_id = dossier.project.department_id
-    return department_id is None or user.groups.filter(pk=department_id).exists()
+    return department_id is None or in_department(user, department_id)
+
+
+def _last_submission():
+    return (
+        FilingEvent.objects.filter(dossier=OuterRef("pk"), action=Action.SUBMIT)
+        .order_by("-at", "-pk")
+        .values("actor_id")[:1]
+    )
+
+
+def with_last_submitter(queryset):
+    """The dossiers with their last submitter read in the same query (for lists)."""
+    return queryset.annotate(last_submitter_id=Subquery(_last_submission()))
 
 
 def _last_submitter_id(dossier: Dossier) -> int | None:
+    if hasattr(dossier, "last_submitter_id"):  # read with the list (with_last_submitter)
+        return dossier.last_submitter_id
     event = (
         dossier.filing_events.filter(action=Action.SUBMIT)
         .order_by("-at", "-pk")
@@ -189,9 +207,75 @@ def _advance(dossier: Dossier, user: User, action: str) -> tuple[Dossier, str]:
     Call inside a transaction; returns the locked dossier and the state it moves to.
     """
     dossier = _locked(dossier)
-    states, to_state, permission = STEPS[action]
+    check_step(user, dossier, action)
+    return dossier, STEPS[action][1]
+
+
+def check_step(user: User, dossier: Dossier, action: str) -> None:
+    """Refuse, with why, unless ``user`` may take step ``action`` on the dossier now.
+
+    The one statement of who may take which filing step in which state: the steps call
+    it, and ``allowed_steps`` asks it what the screens offer.
+    """
+    if action == Action.ACCEPT_INCOMPLETE:
+        if not user.has_perm("svc_archive_plugin.accept_incomplete_dossier"):
+            raise FilingForbidden(
+                _("Only the archive department may accept an incomplete dossier."),
+            )
+        if dossier.state == State.FILED:
+            raise FilingError(_("The dossier is already filed."))
+        return
+    if action == Action.RETURN:
+        if dossier.state not in RETURN_FROM:
+            raise FilingError(
+                _("A dossier that is %(state)s cannot be returned.")
+                % {"state": State(dossier.state).label.lower()},
+            )
+        _check(user, dossier, action, RETURN_FROM[dossier.state], {dossier.state})
+        return
+    states, _to_state, permission = STEPS[action]
     _check(user, dossier, action, permission, states)
-    return dossier, to_state
+
+
+# The screens' step names (``steps.FILING``) and the filing actions they take.
+STEP_ACTIONS = {
+    "submit": Action.SUBMIT,
+    "approve": Action.APPROVE,
+    "receive": Action.RECEIVE,
+    "file": Action.FILE,
+    "return": Action.RETURN,
+    "accept_incomplete": Action.ACCEPT_INCOMPLETE,
+}
+
+
+def allowed_steps(dossier: Dossier, user: User) -> list[str]:
+    """The filing steps ``user`` may take on the dossier in its state (``check_step``)."""
+    allowed = []
+    for name, action in STEP_ACTIONS.items():
+        try:
+            check_step(user, dossier, action)
+        except FilingError:
+            continue
+        allowed.append(name)
+    return allowed
+
+
+def waiting_for(dossier: Dossier) -> str:
+    """What the dossier waits for, in the reader's language."""
+    state = dossier.state
+    if state in (State.COLLECTING, State.RETURNED):
+        what = _("Waiting for the department to submit it")
+        if state == State.RETURNED:
+            what = _("Returned; waiting for the department to submit it again")
+        return what
+    return {
+        State.SUBMITTED: _("Waiting for the department head's approval"),
+        State.APPROVED: _(
+            "Waiting for the archive department to receive it (the department head "
+            "has approved)",
+        ),
+        State.RECEIVED: _("Waiting for the archive department to file it"),
+    }.get(state, "")
 
 
 def submit(dossier: Dossier, user: User) -> FilingEvent:
@@ -235,18 +319,7 @@ def return_dossier(dossier: Dossier, user: User, reason: str) -> FilingEvent:
         raise FilingError(_("Say why the dossier is returned."))
     with transaction.atomic():
         dossier = _locked(dossier)
-        if dossier.state not in RETURN_FROM:
-            raise FilingError(
-                _("A dossier that is %(state)s cannot be returned.")
-                % {"state": State(dossier.state).label.lower()},
-            )
-        _check(
-            user,
-            dossier,
-            Action.RETURN,
-            RETURN_FROM[dossier.state],
-            {dossier.state},
-        )
+        check_step(user, dossier, Action.RETURN)
         return _record(dossier, user, Action.RETURN, State.RETURNED, reason.strip())
 
 
@@ -254,14 +327,9 @@ def accept_incomplete(dossier: Dossier, user: User, reason: str) -> FilingEvent:
     """Record an archive manager's decision to file the dossier although it is incomplete."""
     if not reason.strip():
         raise FilingError(_("Say why the dossier may be filed incomplete."))
-    if not user.has_perm("svc_archive_plugin.accept_incomplete_dossier"):
-        raise FilingForbidden(
-            _("Only the archive department may accept an incomplete dossier."),
-        )
     with transaction.atomic():
         dossier = _locked(dossier)
-        if dossier.state == State.FILED:
-            raise FilingError(_("The dossier is already filed."))
+        check_step(user, dossier, Action.ACCEPT_INCOMPLETE)
         dossier.completeness_override = reason.strip()
         dossier.completeness_override_by = user
         dossier.save(

@@ -121,6 +121,31 @@ def _closed_message(inventory_round: InventoryRound) -> str:
     }
 
 
+def is_closed(inventory_round: InventoryRound) -> bool:
+    """A closed round's results no longer change: no step is taken on it."""
+    return inventory_round.closed_at is not None
+
+
+# Step name (the admin's) -> the permission it needs; neither is taken on a closed round.
+STEP_PERMISSIONS = {"unlisted": CHECK, "close": RUN}
+
+
+def allowed_steps(inventory_round: InventoryRound, user: User) -> list[str]:
+    """The steps ``user`` may take on the round now (the screens' buttons)."""
+    if is_closed(inventory_round):
+        return []
+    return [
+        name for name, permission in STEP_PERMISSIONS.items() if user.has_perm(permission)
+    ]
+
+
+def waiting_for(inventory_round: InventoryRound) -> str:
+    """What the round waits for."""
+    if is_closed(inventory_round):
+        return ""
+    return _("Open; waiting for the checks and for closing")
+
+
 def _lock_open(round_ids: Iterable[int]) -> dict[int, InventoryRound]:
     """Lock the rounds (checks and closing queue behind each other); refuse closed ones."""
     rounds = {
@@ -130,7 +155,7 @@ def _lock_open(round_ids: Iterable[int]) -> dict[int, InventoryRound]:
         .order_by("pk")
     }
     for r in rounds.values():
-        if r.closed_at is not None:
+        if is_closed(r):
             r = InventoryRound.objects.select_related("closed_by").get(pk=r.pk)
             raise InventoryError(_closed_message(r))
     return rounds
@@ -389,7 +414,7 @@ def record_unlisted(
     list: a dossier of the register (outside the round's cabinet, not held yet, no
     location), or a code the register does not know.
     """
-    _need(user, CHECK)
+    _need(user, STEP_PERMISSIONS["unlisted"])
     found_at, note = (found_at or "").strip(), (note or "").strip()
     archive_code = (archive_code or "").strip()
     if not found_at:
@@ -469,7 +494,7 @@ def close_round(
     note: str = "",
 ) -> InventoryRound:
     """Close the round: its results no longer change; unchecked items stay unchecked."""
-    _need(user, RUN)
+    _need(user, STEP_PERMISSIONS["close"])
     with transaction.atomic():
         locked = _lock_open([inventory_round.pk])[inventory_round.pk]
         note = (note or "").strip()

@@ -202,43 +202,43 @@ def _approvals(loan: Loan, stage: str) -> dict[str, int | None]:
     return {"head": loan.renewal_head_by_id, "archive": loan.renewal_archive_by_id}
 
 
-def awaiting(user: User, loan: Loan) -> bool:
-    """Whether the loan waits for an approval ``user`` may give."""
-    try:
-        stage = _stage(loan)
-    except LoanError:
-        return False
+def _approval_due(loan: Loan, user: User) -> str:
+    """The approval ``user`` gives the loan now (``head`` or ``archive``), or a refusal."""
+    stage = _stage(loan)
+    if user.pk == loan.borrower_id:
+        raise LoanForbidden(_("Nobody approves their own loan."))
     given = _approvals(loan, stage)
     if user.pk in given.values():
-        return False
-    return any(given[role] is None for role in roles(user, loan))
+        raise LoanForbidden(
+            _(
+                "You have approved this already; the other approval needs someone else.",
+            ),
+        )
+    open_roles = [r for r in ("head", "archive") if given[r] is None]
+    mine = [r for r in open_roles if r in roles(user, loan)]
+    if not mine:
+        raise LoanForbidden(
+            _(
+                "This needs the approval of the head of %(department)s and of the "
+                "archive department head; you are neither (or yours is given).",
+            )
+            % {"department": loan.department or _("the borrower's department")},
+        )
+    return mine[0]
+
+
+def awaiting(user: User, loan: Loan) -> bool:
+    """Whether the loan waits for an approval ``user`` may give."""
+    return _allows(_approval_due, loan, user)
 
 
 def approve(loan: Loan, user: User, note: str = "") -> Loan:
     """Give the department head's or the archive head's approval (whichever is due)."""
     with transaction.atomic():
         loan = _locked(loan)
+        role = _approval_due(loan, user)
         stage = _stage(loan)
-        if user.pk == loan.borrower_id:
-            raise LoanForbidden(_("Nobody approves their own loan."))
         given = _approvals(loan, stage)
-        if user.pk in given.values():
-            raise LoanForbidden(
-                _(
-                    "You have approved this already; the other approval needs someone else.",
-                ),
-            )
-        open_roles = [r for r in ("head", "archive") if given[r] is None]
-        mine = [r for r in open_roles if r in roles(user, loan)]
-        if not mine:
-            raise LoanForbidden(
-                _(
-                    "This needs the approval of the head of %(department)s and of the "
-                    "archive department head; you are neither (or yours is given).",
-                )
-                % {"department": loan.department or _("the borrower's department")},
-            )
-        role = mine[0]
         if stage == "loan" and loan.medium == Loan.Medium.PAPER:
             # Out with someone else: the loan waits for it; lost: nothing to wait for.
             _check_shelf(loan, _dossier_of(loan), out_too=False)
@@ -265,6 +265,14 @@ def approve(loan: Loan, user: User, note: str = "") -> Loan:
     return loan
 
 
+def _check_refuse(loan: Loan, user: User) -> None:
+    _stage(loan)
+    if not roles(user, loan):
+        raise LoanForbidden(
+            _("Only the department head or the archive department head refuses."),
+        )
+
+
 def refuse(loan: Loan, user: User, reason: str) -> Loan:
     """Refuse the loan, or the renewal it asks for; with a reason."""
     reason = (reason or "").strip()
@@ -272,11 +280,8 @@ def refuse(loan: Loan, user: User, reason: str) -> Loan:
         raise LoanError(_("Give the reason for refusing."))
     with transaction.atomic():
         loan = _locked(loan)
+        _check_refuse(loan, user)
         stage = _stage(loan)
-        if not roles(user, loan):
-            raise LoanForbidden(
-                _("Only the department head or the archive department head refuses."),
-            )
         if stage == "loan":
             _event(loan, Action.REFUSE, user, reason, to=State.REFUSED)
         else:
@@ -286,19 +291,23 @@ def refuse(loan: Loan, user: User, reason: str) -> Loan:
     return loan
 
 
+def _check_cancel(loan: Loan, user: User) -> None:
+    if user.pk != loan.borrower_id and not user.has_perm(DESK):
+        raise LoanForbidden(_("Only the borrower or the desk cancels a loan."))
+    if loan.state not in (State.REQUESTED, State.APPROVED):
+        raise LoanError(
+            _(
+                "Loan %(number)s is %(state)s; only a loan not yet issued is cancelled.",
+            )
+            % {"number": loan.number, "state": loan.get_state_display()},
+        )
+
+
 def cancel(loan: Loan, user: User, reason: str = "") -> Loan:
     """The borrower (or the desk) cancels a loan not yet issued."""
     with transaction.atomic():
         loan = _locked(loan)
-        if user.pk != loan.borrower_id and not user.has_perm(DESK):
-            raise LoanForbidden(_("Only the borrower or the desk cancels a loan."))
-        if loan.state not in (State.REQUESTED, State.APPROVED):
-            raise LoanError(
-                _(
-                    "Loan %(number)s is %(state)s; only a loan not yet issued is cancelled.",
-                )
-                % {"number": loan.number, "state": loan.get_state_display()},
-            )
+        _check_cancel(loan, user)
         _event(loan, Action.CANCEL, user, reason, to=State.CANCELLED)
         loan.save()
     return loan
@@ -420,19 +429,23 @@ def _set_location(document_ids: list[int], text: str) -> None:
     reindex(document_ids)
 
 
+def _check_issue(loan: Loan, user: User) -> None:
+    _need(user, DESK, _("Only the archive desk issues loans."))
+    if loan.state != State.APPROVED:
+        raise LoanError(
+            _("Loan %(number)s is %(state)s; only an approved loan is issued.")
+            % {"number": loan.number, "state": loan.get_state_display()},
+        )
+    if user.pk == loan.borrower_id:
+        raise LoanForbidden(_("Nobody issues a loan to themselves."))
+
+
 def issue(loan: Loan, user: User, note: str = "") -> Loan:
     """Hand the item out at the desk; refused while it, or a part of it, is out or lost."""
-    _need(user, DESK, _("Only the archive desk issues loans."))
     today = timezone.localdate()
     with transaction.atomic():
         loan = _locked(loan)
-        if loan.state != State.APPROVED:
-            raise LoanError(
-                _("Loan %(number)s is %(state)s; only an approved loan is issued.")
-                % {"number": loan.number, "state": loan.get_state_display()},
-            )
-        if user.pk == loan.borrower_id:
-            raise LoanForbidden(_("Nobody issues a loan to themselves."))
+        _check_issue(loan, user)
         paper = loan.medium == Loan.Medium.PAPER
         dossier = _dossier_of(loan) if paper else None
         if paper:
@@ -484,6 +497,28 @@ def issue(loan: Loan, user: User, note: str = "") -> Loan:
     return loan
 
 
+def _check_renewal(loan: Loan, user: User) -> None:
+    if user.pk != loan.borrower_id:
+        raise LoanForbidden(_("Only the borrower asks for a renewal."))
+    if loan.state != State.ISSUED:
+        raise LoanError(_("Only a loan that is out can be renewed."))
+    if loan.renewal_days:
+        raise LoanError(_("A renewal is already waiting for approval."))
+    if timezone.localdate() >= loan.due:
+        raise LoanError(
+            _(
+                "A renewal is asked for before the due date (%(due)s); return it now.",
+            )
+            % {"due": loan.due.isoformat()},
+        )
+    limit = archive_settings.LOAN_MAX_RENEWALS
+    if loan.renewals >= limit:
+        raise LoanError(
+            _("This loan has been renewed %(count)s time(s), the most allowed.")
+            % {"count": loan.renewals},
+        )
+
+
 def request_renewal(loan: Loan, user: User, days: int, reason: str) -> Loan:
     """The borrower asks for more time 续借, before the due date."""
     reason = (reason or "").strip()
@@ -492,25 +527,7 @@ def request_renewal(loan: Loan, user: User, days: int, reason: str) -> Loan:
     _check_days(days)
     with transaction.atomic():
         loan = _locked(loan)
-        if user.pk != loan.borrower_id:
-            raise LoanForbidden(_("Only the borrower asks for a renewal."))
-        if loan.state != State.ISSUED:
-            raise LoanError(_("Only a loan that is out can be renewed."))
-        if loan.renewal_days:
-            raise LoanError(_("A renewal is already waiting for approval."))
-        if timezone.localdate() >= loan.due:
-            raise LoanError(
-                _(
-                    "A renewal is asked for before the due date (%(due)s); return it now.",
-                )
-                % {"due": loan.due.isoformat()},
-            )
-        limit = archive_settings.LOAN_MAX_RENEWALS
-        if loan.renewals >= limit:
-            raise LoanError(
-                _("This loan has been renewed %(count)s time(s), the most allowed.")
-                % {"count": loan.renewals},
-            )
+        _check_renewal(loan, user)
         loan.renewal_days = days
         loan.renewal_reason = reason
         _event(loan, Action.REQUEST_RENEWAL, user, f"{days}: {reason}")
@@ -542,19 +559,29 @@ def _renew(loan: Loan, user: User) -> None:
         )
 
 
+def _check_receive(loan: Loan, user: User) -> None:
+    _need(user, DESK, _("Only the archive desk takes returns."))
+    if loan.state != State.ISSUED:
+        raise LoanError(_("Only a loan that is out can be returned."))
+
+
 def receive(loan: Loan, user: User, note: str = "") -> Loan:
     """The item is back at the desk; it is inspected next."""
-    _need(user, DESK, _("Only the archive desk takes returns."))
     with transaction.atomic():
         loan = _locked(loan)
-        if loan.state != State.ISSUED:
-            raise LoanError(_("Only a loan that is out can be returned."))
+        _check_receive(loan, user)
         loan.returned_at = timezone.now()
         loan.received_by = user
         _clear_renewal(loan)
         _event(loan, Action.RETURN, user, note, to=State.RETURNED)
         loan.save()
     return loan
+
+
+def _check_inspect(loan: Loan, user: User) -> None:
+    _need(user, DESK, _("Only the archive desk inspects returns."))
+    if loan.state != State.RETURNED:
+        raise LoanError(_("Only a returned loan is inspected."))
 
 
 def inspect(loan: Loan, user: User, condition: str, note: str = "") -> Loan:
@@ -567,8 +594,7 @@ def inspect(loan: Loan, user: User, condition: str, note: str = "") -> Loan:
         raise LoanError(_("Say what was found: the note is the liability record."))
     with transaction.atomic():
         loan = _locked(loan)
-        if loan.state != State.RETURNED:
-            raise LoanError(_("Only a returned loan is inspected."))
+        _check_inspect(loan, user)
         loan.condition = condition
         loan.inspection_note = note
         loan.inspected_by = user
@@ -604,6 +630,15 @@ def inspect(loan: Loan, user: User, condition: str, note: str = "") -> Loan:
     return loan
 
 
+def _check_found(loan: Loan, user: User) -> None:
+    _need(user, DESK, _("Only the archive desk records a lost item found."))
+    if not lost_and_not_found(loan):
+        raise LoanError(
+            _("Loan %(number)s has no lost item to bring back.")
+            % {"number": loan.number},
+        )
+
+
 def found(loan: Loan, user: User, note: str) -> Loan:
     """Bring back an item inspected lost: where and how it was found; it is lent again."""
     _need(user, DESK, _("Only the archive desk records a lost item found."))
@@ -614,11 +649,7 @@ def found(loan: Loan, user: User, note: str) -> Loan:
         )
     with transaction.atomic():
         loan = _locked(loan)
-        if not lost_and_not_found(loan):
-            raise LoanError(
-                _("Loan %(number)s has no lost item to bring back.")
-                % {"number": loan.number},
-            )
+        _check_found(loan, user)
         _event(loan, Action.FOUND, user, note)
         LoanOccupancy.objects.filter(loan=loan).delete()
         _set_location(item_documents(loan), loan.location_out)
@@ -838,28 +869,63 @@ def awaiting_approval(user: User, queryset=None):
     return queryset.filter(wanted).exclude(borrower=user)
 
 
-def next_steps(loan: Loan, user: User) -> list[str]:
-    """The steps ``user`` could take on ``loan`` now (for the screens' buttons)."""
-    steps = []
-    if awaiting(user, loan):
-        steps += ["approve", "refuse"]
-    desk = user.has_perm(DESK)
-    if loan.state in (State.REQUESTED, State.APPROVED) and (
-        desk or user.pk == loan.borrower_id
-    ):
-        steps.append("cancel")
-    if loan.state == State.APPROVED and desk and user.pk != loan.borrower_id:
-        steps.append("issue")
-    if (
-        loan.state == State.ISSUED
-        and user.pk == loan.borrower_id
-        and not loan.renewal_days
-    ):
-        steps.append("renew")
-    if loan.state == State.ISSUED and desk:
-        steps.append("receive")
-    if loan.state == State.RETURNED and desk:
-        steps.append("inspect")
-    if loan.state == State.CLOSED and desk and lost_and_not_found(loan):
-        steps.append("found")
-    return steps
+# Step name (``steps.LOAN``) -> the check its service function makes before it acts.
+STEP_CHECKS = {
+    "approve": _approval_due,
+    "refuse": _check_refuse,
+    "cancel": _check_cancel,
+    "issue": _check_issue,
+    "renew": _check_renewal,
+    "receive": _check_receive,
+    "inspect": _check_inspect,
+    "found": _check_found,
+}
+
+
+def _allows(check, loan: Loan, user: User) -> bool:
+    try:
+        check(loan, user)
+    except LoanError:
+        return False
+    return True
+
+
+def allowed_steps(loan: Loan, user: User) -> list[str]:
+    """The steps ``user`` may take on ``loan`` now (the screens' buttons)."""
+    return [name for name, check in STEP_CHECKS.items() if _allows(check, loan, user)]
+
+
+def waiting_for(loan: Loan) -> str:
+    """What the loan waits for, and which approval is given already."""
+    if loan.state == State.ISSUED and loan.renewal_days:
+        head, archive = loan.renewal_head_by_id, loan.renewal_archive_by_id
+        both = _("Renewal waiting for the department head and the archive department")
+        only_archive = _(
+            "Renewal waiting for the archive department (the department head has "
+            "approved)",
+        )
+        only_head = _(
+            "Renewal waiting for the department head (the archive department has "
+            "approved)",
+        )
+    elif loan.state == State.REQUESTED:
+        head, archive = loan.head_approved_by_id, loan.archive_approved_by_id
+        both = _("Waiting for the department head and the archive department")
+        only_archive = _(
+            "Waiting for the archive department's approval (the department head has "
+            "approved)",
+        )
+        only_head = _(
+            "Waiting for the department head's approval (the archive department has "
+            "approved)",
+        )
+    else:
+        return {
+            State.APPROVED: _("Waiting to be issued at the desk"),
+            State.ISSUED: _("Out; waiting to be returned by %(due)s")
+            % {"due": loan.due.isoformat() if loan.due else "?"},
+            State.RETURNED: _("Waiting for the desk's inspection"),
+        }.get(loan.state, "")
+    if head is None and archive is None:
+        return both
+    return only_archive if head is not None else only_head

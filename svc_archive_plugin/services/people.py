@@ -54,8 +54,17 @@ def department_of(user: User) -> Group | None:
     )
 
 
+def group_ids(user: User) -> frozenset[int]:
+    """The ids of the person's groups, read once per user object (lists ask per row)."""
+    cached = getattr(user, "_svc_archive_group_ids", None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("pk", flat=True))
+        user._svc_archive_group_ids = cached
+    return cached
+
+
 def in_department(user: User, department_id: int | None) -> bool:
-    return department_id is not None and user.groups.filter(pk=department_id).exists()
+    return department_id is not None and department_id in group_ids(user)
 
 
 def heads_of(department_id: int | None, permission: str) -> QuerySet:
