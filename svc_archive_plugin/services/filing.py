@@ -128,7 +128,9 @@ def with_last_submitter(queryset):
 
 
 def _last_submitter_id(dossier: Dossier) -> int | None:
-    if hasattr(dossier, "last_submitter_id"):  # read with the list (with_last_submitter)
+    if hasattr(
+        dossier, "last_submitter_id"
+    ):  # read with the list (with_last_submitter)
         return dossier.last_submitter_id
     event = (
         dossier.filing_events.filter(action=Action.SUBMIT)
@@ -160,10 +162,11 @@ def _check(
             _("You may not do this: it needs the permission '%(permission)s'.")
             % {"permission": permission},
         )
-    if action in (Action.SUBMIT, Action.APPROVE) and not _department_member(
-        user,
-        dossier,
-    ):
+    # The department's own review: submitting, approving, returning at its head's review.
+    departmental = action in (Action.SUBMIT, Action.APPROVE) or (
+        action == Action.RETURN and permission == "approve_dossier"
+    )
+    if departmental and not _department_member(user, dossier):
         raise FilingForbidden(
             _("Only members of %(department)s may do this.")
             % {"department": dossier.project.department},

@@ -135,7 +135,9 @@ def allowed_steps(inventory_round: InventoryRound, user: User) -> list[str]:
     if is_closed(inventory_round):
         return []
     return [
-        name for name, permission in STEP_PERMISSIONS.items() if user.has_perm(permission)
+        name
+        for name, permission in STEP_PERMISSIONS.items()
+        if user.has_perm(permission)
     ]
 
 
