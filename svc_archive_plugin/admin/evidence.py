@@ -78,7 +78,8 @@ class NextStepsColumns:
         def next_step_buttons(obj) -> str:
             return format_html_join(
                 " ",
-                '<a class="button svc-step-button" data-step="{}" href="{}">{}</a>',
+                '<a class="button svc-step-button" data-step="{}" href="{}" '
+                'style="display: inline-block; margin: 2px 0; white-space: nowrap">{}</a>',
                 (
                     (step, url, label)
                     for url, label, step in self.step_buttons(request, obj)
