@@ -129,7 +129,8 @@ def with_last_submitter(queryset):
 
 def _last_submitter_id(dossier: Dossier) -> int | None:
     if hasattr(
-        dossier, "last_submitter_id"
+        dossier,
+        "last_submitter_id",
     ):  # read with the list (with_last_submitter)
         return dossier.last_submitter_id
     event = (

@@ -144,7 +144,10 @@ def named(obj, state_name: str):
 
 
 def test_dossier_steps_for_each_role_in_each_state(
-    client, roles, dossier, paperless_dirs
+    client,
+    roles,
+    dossier,
+    paperless_dirs,
 ):
     complete(dossier)
     s = roles
@@ -205,7 +208,10 @@ def test_loan_steps_for_each_role_in_each_state(client, roles, dossier):
 
     def ask():
         return loans.request_loan(
-            s["staff"], reason="核对原件", days=5, dossier=dossier
+            s["staff"],
+            reason="核对原件",
+            days=5,
+            dossier=dossier,
         )
 
     loan = ask()
