@@ -236,7 +236,7 @@ class DossierAdmin(StepsAdmin, admin.ModelAdmin):
         "location",
     )
     list_filter = ("state", DeadlineFilter, "category", "retention")
-    list_select_related = ("project__customer", "category")
+    list_select_related = ("project__customer", "project__department", "category")
     search_fields = (
         "archive_code",
         "project__code",

@@ -9,11 +9,14 @@ import re
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection
 from django.db import transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils import translation
 
 from svc_archive_plugin.models import Dossier
+from svc_archive_plugin.models import ServiceProject
 from svc_archive_plugin.services import access
 from svc_archive_plugin.services import destruction
 from svc_archive_plugin.services import filing
@@ -407,3 +410,36 @@ def test_a_queue_row_says_which_approval_is_missing(client, roles, dossier):
         HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9",
     ).content.decode()
     assert "待档案部门审批（部门负责人已批准）" in page
+
+
+def test_the_dossier_list_with_its_buttons_stays_flat_in_queries(
+    client,
+    roles,
+    dossier,
+):
+    """Working out each row's buttons reads nothing more per row."""
+
+    def add(count):
+        for _ in range(count):
+            n = ServiceProject.objects.count()
+            project = ServiceProject.objects.create(
+                code=f"Q{n}",
+                name=f"项目{n}",
+                customer=dossier.project.customer,
+                service_type=dossier.project.service_type,
+                department=dossier.project.department,
+                end_date=dossier.project.end_date,
+            )
+            complete(project.dossier)
+            filing.submit(project.dossier, roles["staff"])
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(f"{ADMIN}dossier/").status_code == 200
+        return len(ctx.captured_queries)
+
+    client.force_login(roles["head"])
+    add(2)
+    few = queries()
+    add(6)
+    assert queries() == few
