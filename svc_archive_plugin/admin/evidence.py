@@ -13,6 +13,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -71,7 +72,12 @@ class NextStepsColumns:
 
     @admin.display(description=_("waiting for"))
     def waiting(self, obj) -> str:
-        return self.waiting_for(obj) or "—"
+        # Wide enough to read as a phrase, not one character a line, in a narrow table.
+        return format_html(
+            '<span class="svc-waiting" style="display: inline-block; min-width: 9em">'
+            "{}</span>",
+            self.waiting_for(obj) or "—",
+        )
 
     def get_list_display(self, request):
         @admin.display(description=_("next steps"))
@@ -79,14 +85,18 @@ class NextStepsColumns:
             return format_html_join(
                 " ",
                 '<a class="button svc-step-button" data-step="{}" href="{}" '
-                'style="display: inline-block; margin: 2px 0; white-space: nowrap">{}</a>',
+                'style="display: inline-block; margin: 2px 0; min-width: 6em">{}</a>',
                 (
                     (step, url, label)
                     for url, label, step in self.step_buttons(request, obj)
                 ),
             )
 
-        return (*super().get_list_display(request), "waiting", next_step_buttons)
+        # Next to the state, so they stay in view however wide the rest of the row is.
+        columns = list(super().get_list_display(request))
+        at = columns.index("state") + 1 if "state" in columns else len(columns)
+        columns[at:at] = ["waiting", next_step_buttons]
+        return columns
 
 
 class StepsAdmin(NextStepsColumns):
