@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from svc_archive_plugin.admin.work import WaitingFilter
 from svc_archive_plugin.models import Customer
 from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models import FilingEvent
@@ -235,7 +236,7 @@ class DossierAdmin(admin.ModelAdmin):
         "archive_code",
         "location",
     )
-    list_filter = ("state", DeadlineFilter, "category", "retention")
+    list_filter = ("state", DeadlineFilter, "category", "retention", WaitingFilter)
     list_select_related = ("project__customer", "category")
     search_fields = (
         "archive_code",
@@ -325,7 +326,7 @@ class DossierAdmin(admin.ModelAdmin):
                     {"step": step},
                     name=f"svc_archive_plugin_dossier_{step}",
                 )
-                for step in ("return", "accept_incomplete")
+                for step in FILING
             ),
             path(
                 "<int:pk>/override_retention/",
@@ -364,11 +365,12 @@ class DossierAdmin(admin.ModelAdmin):
         )
 
     def reason_view(self, request, pk: int, step: str):
-        """Return a dossier, or accept it incomplete: both need a written reason."""
-        if step not in ("return", "accept_incomplete"):
+        """A filing step's page: a written reason where the step needs one, else a button."""
+        if step not in FILING:
             raise Http404
         dossier = get_object_or_404(Dossier.objects.select_related("project"), pk=pk)
-        form = ReasonForm(request.POST or None)
+        form_class = ReasonForm if FILING[step].inputs else forms.Form
+        form = form_class(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             try:
                 take(FILING[step], dossier, request.user, form.cleaned_data)

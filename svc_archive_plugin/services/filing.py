@@ -15,6 +15,9 @@ from typing import TYPE_CHECKING
 
 from django.db import IntegrityError
 from django.db import transaction
+from django.db.models import OuterRef
+from django.db.models import Q
+from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,6 +37,7 @@ from svc_archive_plugin.services.retention import recompute
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+    from django.db.models import QuerySet
 
 State = Dossier.State
 Action = FilingEvent.Action
@@ -64,6 +68,9 @@ RETURN_FROM = {
     State.APPROVED: "file_dossier",
     State.RECEIVED: "file_dossier",
 }
+# Steps only members of the dossier's department take; steps its last submitter may not.
+DEPARTMENT_STEPS = (Action.SUBMIT, Action.APPROVE)
+NOT_BY_SUBMITTER = (Action.APPROVE, Action.FILE)
 
 
 # Completeness -----------------------------------------------------------------------------
@@ -111,12 +118,12 @@ def _department_member(user: User, dossier: Dossier) -> bool:
     return department_id is None or user.groups.filter(pk=department_id).exists()
 
 
+def _submissions():
+    return FilingEvent.objects.filter(action=Action.SUBMIT).order_by("-at", "-pk")
+
+
 def _last_submitter_id(dossier: Dossier) -> int | None:
-    event = (
-        dossier.filing_events.filter(action=Action.SUBMIT)
-        .order_by("-at", "-pk")
-        .first()
-    )
+    event = _submissions().filter(dossier=dossier).first()
     return event.actor_id if event else None
 
 
@@ -142,7 +149,7 @@ def _check(
             _("You may not do this: it needs the permission '%(permission)s'.")
             % {"permission": permission},
         )
-    if action in (Action.SUBMIT, Action.APPROVE) and not _department_member(
+    if action in DEPARTMENT_STEPS and not _department_member(
         user,
         dossier,
     ):
@@ -150,11 +157,42 @@ def _check(
             _("Only members of %(department)s may do this.")
             % {"department": dossier.project.department},
         )
-    if (
-        action in (Action.APPROVE, Action.FILE)
-        and _last_submitter_id(dossier) == user.pk
-    ):
+    if action in NOT_BY_SUBMITTER and _last_submitter_id(dossier) == user.pk:
         raise FilingForbidden(_("Nobody approves or files their own submission."))
+
+
+def waiting(user: User, action: str, queryset: QuerySet | None = None) -> QuerySet:
+    """Dossiers on which ``user`` may take step ``action`` now: ``_check``'s rules as a query."""
+    states, _to_state, permission = STEPS[action]
+    queryset = Dossier.objects.all() if queryset is None else queryset
+    if not user.has_perm(f"svc_archive_plugin.{permission}"):
+        return queryset.none()
+    queryset = queryset.filter(state__in=states)
+    if action in DEPARTMENT_STEPS:  # as ``_department_member``: no department, anyone
+        queryset = queryset.filter(
+            Q(project__department__isnull=True)
+            | Q(project__department__in=user.groups.all()),
+        )
+    if action in NOT_BY_SUBMITTER:
+        queryset = queryset.annotate(
+            last_submitter=Subquery(
+                _submissions().filter(dossier=OuterRef("pk")).values("actor")[:1],
+            ),
+        ).filter(Q(last_submitter__isnull=True) | ~Q(last_submitter=user.pk))
+    return queryset
+
+
+def in_scope(user: User, queryset: QuerySet | None = None) -> QuerySet:
+    """Dossiers whose filing ``user`` answers for: every one for the archive department,
+    their department's for those who submit or approve."""
+    queryset = Dossier.objects.all() if queryset is None else queryset
+    if user.has_perm("svc_archive_plugin.file_dossier"):
+        return queryset
+    if user.has_perm("svc_archive_plugin.submit_dossier") or user.has_perm(
+        "svc_archive_plugin.approve_dossier",
+    ):
+        return queryset.filter(project__department__in=user.groups.all())
+    return queryset.none()
 
 
 def _record(
