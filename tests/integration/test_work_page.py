@@ -409,3 +409,15 @@ def test_every_screen_of_the_plugin_is_in_a_group():
         if model._meta.app_label == "svc_archive_plugin"
     }
     assert registered <= named
+
+
+def test_the_work_page_in_traditional_chinese(client, people, projects):
+    staff(people["head"])
+    submitted(projects["first"], people)
+    client.force_login(people["head"])
+
+    html = client.get(WORK, HTTP_ACCEPT_LANGUAGE="zh-tw").content.decode()
+
+    assert "我的待辦" in html
+    assert "待審批的案卷" in section(html, "filing_approve")
+    assert ">歸檔</a>" in html  # the menu's groups too
