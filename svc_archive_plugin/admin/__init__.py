@@ -15,3 +15,4 @@ from svc_archive_plugin.admin import registers  # noqa: F401
 from svc_archive_plugin.admin import retention  # noqa: F401
 from svc_archive_plugin.admin import statistics  # noqa: F401
 from svc_archive_plugin.admin import vocabulary  # noqa: F401
+from svc_archive_plugin.admin import work  # noqa: F401

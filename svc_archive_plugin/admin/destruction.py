@@ -16,6 +16,7 @@ from svc_archive_plugin.admin.evidence import EvidenceAdmin
 from svc_archive_plugin.admin.evidence import EvidenceInline
 from svc_archive_plugin.admin.evidence import NoteForm
 from svc_archive_plugin.admin.evidence import StepsAdmin
+from svc_archive_plugin.admin.work import WaitingFilter
 from svc_archive_plugin.models import DestructionEvent
 from svc_archive_plugin.models import DestructionItem
 from svc_archive_plugin.models import DestructionList
@@ -66,7 +67,7 @@ class DestructionListAdmin(StepsAdmin, EvidenceAdmin):
         "items",
         "pages",
     )
-    list_filter = ("state",)
+    list_filter = ("state", WaitingFilter)
     list_select_related = ("prepared_by",)
     search_fields = ("number", "title")
     readonly_fields = (

@@ -29,6 +29,7 @@ from svc_archive_plugin.admin.evidence import NextStepsColumns
 from svc_archive_plugin.admin.evidence import StepsAdmin
 from svc_archive_plugin.admin.evidence import form_page
 from svc_archive_plugin.admin.evidence import take_on_each
+from svc_archive_plugin.admin.work import WaitingFilter
 from svc_archive_plugin.conf import archive_settings
 from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models import Loan
@@ -241,6 +242,7 @@ class LoanAdmin(StepsAdmin, LoanListAdmin):
         "medium",
         ("department", DepartmentFilter),
         "requested_at",
+        WaitingFilter,
     )
     readonly_fields = (
         "number",

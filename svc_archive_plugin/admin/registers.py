@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from svc_archive_plugin.admin.evidence import StepsAdmin
+from svc_archive_plugin.admin.work import WaitingFilter
 from svc_archive_plugin.models import Customer
 from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models import FilingEvent
@@ -235,7 +236,7 @@ class DossierAdmin(StepsAdmin, admin.ModelAdmin):
         "archive_code",
         "location",
     )
-    list_filter = ("state", DeadlineFilter, "category", "retention")
+    list_filter = ("state", DeadlineFilter, "category", "retention", WaitingFilter)
     list_select_related = ("project__customer", "project__department", "category")
     search_fields = (
         "archive_code",

@@ -88,14 +88,7 @@ class AppraisalQueueAdmin(EvidenceAdmin):
     actions = ("appraise_selected", "prepare_destruction_list")
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .filter(
-                state__in=(RecordRetention.State.DUE, RecordRetention.State.DESTROY),
-                document__deleted_at__isnull=True,
-            )
-        )
+        return retention.appraisal_queue(super().get_queryset(request))
 
     def has_view_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("svc_archive_plugin.appraise_record")

@@ -22,7 +22,9 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import IntegrityError
 from django.db import transaction
+from django.db.models import Exists
 from django.db.models import Max
+from django.db.models import OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -455,6 +457,41 @@ def waiting_for(destruction_list: DestructionList) -> str:
         State.SUPERVISED: _("Waiting for the archive department to carry it out"),
         State.EXECUTING: _("Being carried out"),
     }.get(state, "")
+
+
+# The steps that wait for someone other than the preparer: who takes each, and when.
+OVERSIGHT = {
+    "approve": ("approve_destruction", State.SUBMITTED, None),
+    "check": ("check_destruction", State.APPROVED, Action.CHECK),
+    "supervise": ("supervise_destruction", State.CHECKED, Action.SUPERVISE),
+}
+
+
+def awaiting(user: User, step: str, queryset=None):
+    """Lists waiting for ``user`` to take ``step`` (approve, check or supervise) now.
+
+    As the steps rule: never the preparer for approval and supervision, and each checker
+    and supervisor once per round.
+    """
+    permission, state, once_per_round = OVERSIGHT[step]
+    queryset = DestructionList.objects.all() if queryset is None else queryset
+    if not user.has_perm(f"svc_archive_plugin.{permission}"):
+        return queryset.none()
+    queryset = queryset.filter(state=state)
+    if step != "check":
+        queryset = queryset.exclude(prepared_by=user)
+    if once_per_round:
+        queryset = queryset.exclude(
+            Exists(
+                DestructionEvent.objects.filter(
+                    destruction_list=OuterRef("pk"),
+                    round=OuterRef("round"),
+                    action=once_per_round,
+                    actor=user,
+                ),
+            ),
+        )
+    return queryset
 
 
 def start_execution(destruction_list: DestructionList, user: User) -> DestructionEvent:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from django.db import IntegrityError
 from django.db import transaction
 from django.db.models import OuterRef
+from django.db.models import Q
 from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,6 +38,7 @@ from svc_archive_plugin.services.retention import recompute
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+    from django.db.models import QuerySet
 
 State = Dossier.State
 Action = FilingEvent.Action
@@ -67,6 +69,9 @@ RETURN_FROM = {
     State.APPROVED: "file_dossier",
     State.RECEIVED: "file_dossier",
 }
+# Steps only members of the dossier's department take; steps its last submitter may not.
+DEPARTMENT_STEPS = (Action.SUBMIT, Action.APPROVE)
+NOT_BY_SUBMITTER = (Action.APPROVE, Action.FILE)
 
 
 # Completeness -----------------------------------------------------------------------------
@@ -115,11 +120,7 @@ def _department_member(user: User, dossier: Dossier) -> bool:
 
 
 def _last_submission():
-    return (
-        FilingEvent.objects.filter(dossier=OuterRef("pk"), action=Action.SUBMIT)
-        .order_by("-at", "-pk")
-        .values("actor_id")[:1]
-    )
+    return _submissions().filter(dossier=OuterRef("pk")).values("actor_id")[:1]
 
 
 def with_last_submitter(queryset):
@@ -127,17 +128,14 @@ def with_last_submitter(queryset):
     return queryset.annotate(last_submitter_id=Subquery(_last_submission()))
 
 
+def _submissions():
+    return FilingEvent.objects.filter(action=Action.SUBMIT).order_by("-at", "-pk")
+
+
 def _last_submitter_id(dossier: Dossier) -> int | None:
-    if hasattr(
-        dossier,
-        "last_submitter_id",
-    ):  # read with the list (with_last_submitter)
+    if hasattr(dossier, "last_submitter_id"):  # read with the list (with_last_submitter)
         return dossier.last_submitter_id
-    event = (
-        dossier.filing_events.filter(action=Action.SUBMIT)
-        .order_by("-at", "-pk")
-        .first()
-    )
+    event = _submissions().filter(dossier=dossier).first()
     return event.actor_id if event else None
 
 
@@ -163,8 +161,8 @@ def _check(
             _("You may not do this: it needs the permission '%(permission)s'.")
             % {"permission": permission},
         )
-    # The department's own review: submitting, approving, returning at its head's review.
-    departmental = action in (Action.SUBMIT, Action.APPROVE) or (
+    # The department's own review: its steps, and returning at its head's review.
+    departmental = action in DEPARTMENT_STEPS or (
         action == Action.RETURN and permission == "approve_dossier"
     )
     if departmental and not _department_member(user, dossier):
@@ -172,11 +170,40 @@ def _check(
             _("Only members of %(department)s may do this.")
             % {"department": dossier.project.department},
         )
-    if (
-        action in (Action.APPROVE, Action.FILE)
-        and _last_submitter_id(dossier) == user.pk
-    ):
+    if action in NOT_BY_SUBMITTER and _last_submitter_id(dossier) == user.pk:
         raise FilingForbidden(_("Nobody approves or files their own submission."))
+
+
+def waiting(user: User, action: str, queryset: QuerySet | None = None) -> QuerySet:
+    """Dossiers on which ``user`` may take step ``action`` now: ``_check``'s rules as a query."""
+    states, _to_state, permission = STEPS[action]
+    queryset = Dossier.objects.all() if queryset is None else queryset
+    if not user.has_perm(f"svc_archive_plugin.{permission}"):
+        return queryset.none()
+    queryset = queryset.filter(state__in=states)
+    if action in DEPARTMENT_STEPS:  # as ``_department_member``: no department, anyone
+        queryset = queryset.filter(
+            Q(project__department__isnull=True)
+            | Q(project__department__in=user.groups.all()),
+        )
+    if action in NOT_BY_SUBMITTER:
+        queryset = with_last_submitter(queryset).filter(
+            Q(last_submitter_id__isnull=True) | ~Q(last_submitter_id=user.pk),
+        )
+    return queryset
+
+
+def in_scope(user: User, queryset: QuerySet | None = None) -> QuerySet:
+    """Dossiers whose filing ``user`` answers for: every one for the archive department,
+    their department's for those who submit or approve."""
+    queryset = Dossier.objects.all() if queryset is None else queryset
+    if user.has_perm("svc_archive_plugin.file_dossier"):
+        return queryset
+    if user.has_perm("svc_archive_plugin.submit_dossier") or user.has_perm(
+        "svc_archive_plugin.approve_dossier",
+    ):
+        return queryset.filter(project__department__in=user.groups.all())
+    return queryset.none()
 
 
 def _record(

@@ -833,8 +833,11 @@ def visible_loans(user: User, queryset=None):
     return queryset.filter(mine)
 
 
-def awaiting_approval(user: User, queryset=None):
-    """Loans and renewals waiting for an approval ``user`` may give (one flat query)."""
+def awaiting_approval(user: User, queryset=None, role: str | None = None):
+    """Loans and renewals waiting for an approval ``user`` may give (one flat query).
+
+    ``role`` (``head`` or ``archive``) keeps those waiting for that one of the two.
+    """
     from django.db.models import Q
 
     queryset = Loan.objects.all() if queryset is None else queryset
@@ -844,29 +847,49 @@ def awaiting_approval(user: User, queryset=None):
     departments = list(user.groups.values_list("pk", flat=True))
     new = Q(state=State.REQUESTED)
     renewal = Q(state=State.ISSUED, renewal_days__isnull=False)
-    wanted = Q(pk__in=[])
+    wanted = {"head": Q(pk__in=[]), "archive": Q(pk__in=[])}
     if is_head:
-        wanted |= (
+        wanted["head"] |= (
             new
             & Q(head_approved_by__isnull=True, department__in=departments)
             & ~Q(archive_approved_by=user)
         )
-        wanted |= (
+        wanted["head"] |= (
             renewal
             & Q(renewal_head_by__isnull=True, department__in=departments)
             & ~Q(renewal_archive_by=user)
         )
     if is_archive:
-        wanted |= new & Q(archive_approved_by__isnull=True) & ~Q(head_approved_by=user)
-        wanted |= (
+        wanted["archive"] |= (
+            new & Q(archive_approved_by__isnull=True) & ~Q(head_approved_by=user)
+        )
+        # A borrower in no department: the archive stands in for the head (``roles``).
+        wanted["head"] |= (
             new
             & Q(head_approved_by__isnull=True, department__isnull=True)
             & ~Q(archive_approved_by=user)
         )
-        wanted |= (
+        wanted["archive"] |= (
             renewal & Q(renewal_archive_by__isnull=True) & ~Q(renewal_head_by=user)
         )
-    return queryset.filter(wanted).exclude(borrower=user)
+    condition = wanted[role] if role else wanted["head"] | wanted["archive"]
+    return queryset.filter(condition).exclude(borrower=user)
+
+
+def to_issue(user: User, queryset=None):
+    """Approved loans ``user`` may hand out at the desk (never to themselves: ``issue``)."""
+    queryset = Loan.objects.all() if queryset is None else queryset
+    if not user.has_perm(DESK):
+        return queryset.none()
+    return queryset.filter(state=State.APPROVED).exclude(borrower=user)
+
+
+def to_inspect(user: User, queryset=None):
+    """Items back at the desk that ``user`` may inspect (``inspect``)."""
+    queryset = Loan.objects.all() if queryset is None else queryset
+    if not user.has_perm(DESK):
+        return queryset.none()
+    return queryset.filter(state=State.RETURNED)
 
 
 # Step name (``steps.LOAN``) -> the check its service function makes before it acts.

@@ -346,6 +346,23 @@ def sweep(today: datetime.date | None = None) -> SweepRun:
 # Appraisal 鉴定 -------------------------------------------------------------------------------
 
 
+def appraisal_queue(queryset=None):
+    """The appraisal queue: records due, or appraised for destruction, not in the trash."""
+    queryset = RecordRetention.objects.all() if queryset is None else queryset
+    return queryset.filter(
+        state__in=(State.DUE, State.DESTROY),
+        document__deleted_at__isnull=True,
+    )
+
+
+def awaiting_appraisal(user: User, queryset=None):
+    """Records of the queue still waiting for ``user``'s appraisal decision."""
+    queryset = appraisal_queue(queryset)
+    if not user.has_perm("svc_archive_plugin.appraise_record"):
+        return queryset.none()
+    return queryset.filter(state=State.DUE)
+
+
 def appraise(
     user: User,
     document_ids: Iterable[int],
