@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from svc_archive_plugin.admin.base import PluginAdmin
 from svc_archive_plugin.admin.evidence import StepsAdmin
 from svc_archive_plugin.admin.evidence import action_fields
 from svc_archive_plugin.admin.evidence import form_page
@@ -93,7 +94,7 @@ class MisplacedForm(forms.Form):
 
 
 @admin.register(InventoryRound)
-class InventoryRoundAdmin(StepsAdmin, admin.ModelAdmin):
+class InventoryRoundAdmin(StepsAdmin, PluginAdmin):
     """Inventory rounds: started from the add form, checked item by item, then closed."""
 
     list_display = (
@@ -326,7 +327,7 @@ class InventoryRoundAdmin(StepsAdmin, admin.ModelAdmin):
 
 
 @admin.register(InventoryItem)
-class InventoryItemAdmin(admin.ModelAdmin):
+class InventoryItemAdmin(PluginAdmin):
     """The items of the rounds: filter by round, tick off by action."""
 
     list_display = (

@@ -16,6 +16,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from svc_archive_plugin.admin.base import PeopleByName
+from svc_archive_plugin.admin.base import PluginAdmin
 from svc_archive_plugin.models import Customer
 from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models import FilingEvent
@@ -33,7 +35,7 @@ from svc_archive_plugin.steps import FILING
 from svc_archive_plugin.steps import take
 
 
-class RegisterAdmin(admin.ModelAdmin):
+class RegisterAdmin(PluginAdmin):
     """Shared by customers and projects: deletion is refused while anything refers to one."""
 
     def get_deleted_objects(self, objs, request):
@@ -66,7 +68,7 @@ def guarded_form(form_class, check, user, obj):
 
 
 @admin.register(ServiceType)
-class ServiceTypeAdmin(admin.ModelAdmin):
+class ServiceTypeAdmin(PluginAdmin):
     """Service type admin interface."""
 
     list_display = ("code", "name", "category")
@@ -153,7 +155,7 @@ class DeadlineFilter(admin.SimpleListFilter):
         return queryset
 
 
-class FilingEventInline(admin.TabularInline):
+class FilingEventInline(PeopleByName, admin.TabularInline):
     """The dossier's filing history: shown, never edited."""
 
     model = FilingEvent
@@ -223,7 +225,7 @@ class RetentionOverrideForm(forms.Form):
 
 
 @admin.register(Dossier)
-class DossierAdmin(admin.ModelAdmin):
+class DossierAdmin(PluginAdmin):
     """Dossier admin interface: filing moves through the filing actions, never by editing."""
 
     list_display = (
@@ -395,7 +397,7 @@ class DossierAdmin(admin.ModelAdmin):
 
 
 @admin.register(RequiredDocumentType)
-class RequiredDocumentTypeAdmin(admin.ModelAdmin):
+class RequiredDocumentTypeAdmin(PluginAdmin):
     """The checklist: document types each service type's dossiers must contain."""
 
     list_display = ("service_type", "document_type")

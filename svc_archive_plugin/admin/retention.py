@@ -12,6 +12,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from svc_archive_plugin.admin.base import PluginAdmin
 from svc_archive_plugin.admin.evidence import EvidenceAdmin
 from svc_archive_plugin.admin.evidence import EvidenceInline
 from svc_archive_plugin.admin.evidence import action_fields
@@ -35,7 +36,7 @@ from svc_archive_plugin.services import retention
 
 
 @admin.register(RetentionRule)
-class RetentionRuleAdmin(admin.ModelAdmin):
+class RetentionRuleAdmin(PluginAdmin):
     """The retention schedule: which class of records is kept how long."""
 
     list_display = ("document_type", "category", "retention")
@@ -303,7 +304,7 @@ class HoldEventAdmin(EvidenceAdmin):
 
 
 @admin.register(LegalHold)
-class LegalHoldAdmin(admin.ModelAdmin):
+class LegalHoldAdmin(PluginAdmin):
     """Legal holds 冻结: placed and released with reasons, never edited or deleted."""
 
     list_display = ("name", "placed_at", "placed_by", "released_at", "released_by")
