@@ -26,10 +26,12 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
+from svc_archive_plugin.services import records
 from svc_archive_plugin.services.people import name_of
 
-# Columns that show a person, named ``<foreign key>_person``.
+# Columns that show a person, named ``<foreign key>_person``, or a document (``_label``).
 PERSON = "_person"
+LABEL = "_label"
 # The list's own parameters; every other one is a filter.
 LIST_PARAMS = {*IGNORED_PARAMS, ORDER_VAR, PAGE_VAR, SEARCH_VAR, ERROR_FLAG}
 NOT_FOUND_TEMPLATE = "admin/svc_archive_plugin/not_found.html"
@@ -48,6 +50,40 @@ def _user_field(model, name: str):
     return field
 
 
+def _document_field(model, name: str):
+    """The model's foreign key ``name`` to a paperless document, or None."""
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    if not field.many_to_one or field.related_model is None:
+        return None
+    if field.related_model._meta.label != "documents.Document":
+        return None
+    return field
+
+
+def _document_column(field):
+    def column(obj) -> str:
+        pk = getattr(obj, field.attname)
+        return "" if pk is None else records.document_labels([pk])[pk]
+
+    column.short_description = field.verbose_name
+    column.admin_order_field = field.attname
+    return column
+
+
+def _shown_as(model, name) -> str | None:
+    """The column that shows field ``name`` by name, if it is a person or a document."""
+    if not isinstance(name, str):
+        return None
+    if _user_field(model, name):
+        return f"{name}{PERSON}"
+    if _document_field(model, name):
+        return f"{name}{LABEL}"
+    return None
+
+
 def _person_column(field):
     def column(obj) -> str:
         return name_of(getattr(obj, field.name))
@@ -58,38 +94,37 @@ def _person_column(field):
 
 
 class PeopleByName:
-    """Shows a foreign key to a user by the person's name (``name_of``), not the user name.
+    """Shows people by name (``name_of``), not user name, and documents by 档号 and title.
 
     A user key in ``list_display`` or among the read-only fields is shown through the
-    column ``<key>_person``; the key's own value is unchanged.
+    column ``<key>_person``; a read-only document key through ``<key>_label`` (lists label
+    their documents in their queryset instead, see ``records.with_document_labels``).
     """
 
     def __getattr__(self, name: str):
-        if name.endswith(PERSON) and not name.startswith("_"):
-            model = self.__dict__.get("model") or type(self).__dict__.get("model")
-            model = model or getattr(type(self), "model", None)
-            field = _user_field(model, name[: -len(PERSON)]) if model else None
-            if field is not None:
-                return _person_column(field)
+        if not name.startswith("_") and name.endswith((PERSON, LABEL)):
+            model = self.__dict__.get("model") or getattr(type(self), "model", None)
+            if model is not None and name.endswith(PERSON):
+                field = _user_field(model, name[: -len(PERSON)])
+                if field is not None:
+                    return _person_column(field)
+            if model is not None and name.endswith(LABEL):
+                field = _document_field(model, name[: -len(LABEL)])
+                if field is not None:
+                    return _document_column(field)
         raise AttributeError(name)
 
     def _by_name(self, names, readonly) -> list:
         return [
-            f"{name}{PERSON}"
-            if isinstance(name, str)
-            and name in readonly
-            and _user_field(self.model, name)
-            else name
-            for name in names
+            (name in readonly and _shown_as(self.model, name)) or name for name in names
         ]
 
     def get_list_display(self, request):
-        names = super().get_list_display(request)
         return [
             f"{name}{PERSON}"
             if isinstance(name, str) and _user_field(self.model, name)
             else name
-            for name in names
+            for name in super().get_list_display(request)
         ]
 
     def get_readonly_fields(self, request, obj=None):
