@@ -29,6 +29,7 @@ from svc_archive_plugin.models import WithdrawnPermission
 from svc_archive_plugin.reports.access_log_csv import access_log_csv_response
 from svc_archive_plugin.services import access
 from svc_archive_plugin.services import records
+from svc_archive_plugin.services.people import name_of
 from svc_archive_plugin.steps import ACCESS_REQUEST
 
 
@@ -273,7 +274,7 @@ class AccessLogAdmin(EvidenceAdmin):
 
     list_display = (
         "at",
-        "username",
+        "person",
         "department_name",
         "document_link",
         "customer",
@@ -291,11 +292,16 @@ class AccessLogAdmin(EvidenceAdmin):
         CustomerCodeFilter,
         ProjectCodeFilter,
     )
-    list_select_related = ("customer", "project")
+    list_select_related = ("user", "customer", "project")
     list_per_page = 100
     # A million rows: one COUNT for the page, not a second one for the total.
     show_full_result_count = False
     change_list_template = "admin/svc_archive_plugin/accesslogentry/change_list.html"
+
+    @admin.display(description=_("person"), ordering="username")
+    def person(self, obj: AccessLogEntry) -> str:
+        # The user name as logged, where the log names no account (a share link's visitor).
+        return name_of(obj.user) if obj.user_id else obj.username
 
     @admin.display(description=_("document"), ordering="document_id")
     def document_link(self, obj: AccessLogEntry) -> str:

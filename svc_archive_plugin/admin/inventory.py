@@ -27,6 +27,7 @@ from svc_archive_plugin.models import InventoryItem
 from svc_archive_plugin.models import InventoryRound
 from svc_archive_plugin.reports.pdf_download import pdf_response
 from svc_archive_plugin.services import inventory
+from svc_archive_plugin.services.people import name_of
 
 Result = InventoryItem.Result
 
@@ -393,7 +394,7 @@ class InventoryItemAdmin(PluginAdmin):
     def on_loan(self, obj: InventoryItem) -> str:
         if obj.loan_id is None:
             return ""
-        return f"{obj.loan.number} {obj.loan.borrower.get_username()}"
+        return f"{obj.loan.number} {name_of(obj.loan.borrower)}"
 
     def _record(self, request, queryset, result: str, data: dict) -> None:
         try:
