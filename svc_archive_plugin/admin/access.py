@@ -96,6 +96,10 @@ class AccessRequestItemInline(EvidenceInline):
     fields = ("dossier", "document")
     readonly_fields = fields
 
+    def has_view_permission(self, request, obj=None) -> bool:
+        # Whoever may open the request sees what it asks for (the requester too).
+        return True
+
 
 @admin.register(AccessRequest)
 class AccessRequestAdmin(StepsAdmin, EvidenceAdmin):

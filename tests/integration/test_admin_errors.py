@@ -34,7 +34,7 @@ def manager(people):
         "dossier/99999/change/",
         "dossier/99999/return/",
         "accessrequest/99999/change/",
-        "destructionlist/99999/delete/",
+        "destructionlist/99999/history/",
         "legalhold/99999/history/",
     ],
 )
@@ -66,7 +66,14 @@ def test_the_404_speaks_traditional_chinese(client, manager):
         ({"requested_at__gte": "2026-13-45"}, "requested_at__gte=2026-13-45"),
     ],
 )
-def test_a_bad_filter_value_is_named_on_the_list(client, manager, people, dossier, query, shown):
+def test_a_bad_filter_value_is_named_on_the_list(
+    client,
+    manager,
+    people,
+    dossier,
+    query,
+    shown,
+):
     loan = loans.request_loan(people["clerk"], reason="核对", days=3, dossier=dossier)
     client.force_login(manager)
     response = client.get(f"{ADMIN}loan/", query, **HANS)
