@@ -64,9 +64,9 @@ def _document_field(model, name: str):
 
 
 def _document_column(field):
-    def column(obj) -> str:
+    def column(obj) -> str | None:
         pk = getattr(obj, field.attname)
-        return "" if pk is None else records.document_labels([pk])[pk]
+        return None if pk is None else records.document_labels([pk])[pk]
 
     column.short_description = field.verbose_name
     column.admin_order_field = field.attname
@@ -85,8 +85,9 @@ def _shown_as(model, name) -> str | None:
 
 
 def _person_column(field):
-    def column(obj) -> str:
-        return name_of(getattr(obj, field.name))
+    def column(obj) -> str | None:
+        # None, not "", so that nobody shows as the admin's empty value ("-").
+        return name_of(getattr(obj, field.name)) or None
 
     column.short_description = field.verbose_name
     column.admin_order_field = field.name
