@@ -8,10 +8,20 @@ redirect to ``?e=1``).
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
 from svc_archive_plugin.services import loans
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    # A request in Chinese leaves Chinese active in this thread; later tests expect none.
+    yield
+    translation.deactivate()
+
+
 ADMIN = "/admin/svc_archive_plugin/"
 HANS = {"HTTP_ACCEPT_LANGUAGE": "zh-CN,zh;q=0.9"}
 HANT = {"HTTP_ACCEPT_LANGUAGE": "zh-TW,zh;q=0.9"}

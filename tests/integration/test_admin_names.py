@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.utils import translation
 
 from svc_archive_plugin.models import AccessRequest
 from svc_archive_plugin.models import Loan
@@ -20,6 +21,15 @@ from tests.factories import add_document
 from tests.factories import mark
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    # A request in Chinese leaves Chinese active in this thread; later tests expect none.
+    yield
+    translation.deactivate()
+
+
 ADMIN = "/admin/svc_archive_plugin/"
 HANS = {"HTTP_ACCEPT_LANGUAGE": "zh-CN,zh;q=0.9"}
 PICK = "/admin/documents/document/svc_archive_pick/"
