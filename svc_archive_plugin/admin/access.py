@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.contrib import messages
+from django.contrib.admin.widgets import AdminDateWidget
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.shortcuts import redirect
@@ -19,13 +20,16 @@ from svc_archive_plugin.admin.evidence import EvidenceInline
 from svc_archive_plugin.admin.evidence import StepsAdmin
 from svc_archive_plugin.admin.evidence import form_page
 from svc_archive_plugin.admin.links import document_link
+from svc_archive_plugin.admin.pickers import DocumentsField
+from svc_archive_plugin.admin.pickers import DossiersField
 from svc_archive_plugin.models import AccessLogEntry
 from svc_archive_plugin.models import AccessRequest
 from svc_archive_plugin.models import AccessRequestItem
-from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models import WithdrawnPermission
 from svc_archive_plugin.reports.access_log_csv import access_log_csv_response
 from svc_archive_plugin.services import access
+from svc_archive_plugin.services import records
+from svc_archive_plugin.services.people import name_of
 from svc_archive_plugin.steps import ACCESS_REQUEST
 
 
@@ -34,26 +38,18 @@ class AccessRequestForm(forms.Form):
         label=_("Purpose of consultation"),
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    starts = forms.DateField(label=_("Access from"), initial=timezone.localdate)
-    ends = forms.DateField(label=_("Access until (inclusive)"))
-    dossiers = forms.ModelMultipleChoiceField(
-        label=_("Dossiers to consult"),
-        queryset=Dossier.objects.select_related("project"),
-        required=False,
+    starts = forms.DateField(
+        label=_("Access from"),
+        initial=timezone.localdate,
+        widget=AdminDateWidget,
     )
-    documents = forms.CharField(
-        label=_("Documents (ids, separated by commas)"),
+    ends = forms.DateField(label=_("Access until (inclusive)"), widget=AdminDateWidget)
+    dossiers = DossiersField(label=_("Dossiers to consult"), required=False)
+    documents = DocumentsField(
+        label=_("Documents to consult"),
         required=False,
+        help_text=_("Type a word of its title or its archive code."),
     )
-
-    def clean_documents(self) -> list[int]:
-        raw = self.cleaned_data["documents"].replace("，", ",")
-        try:
-            return [int(part) for part in raw.split(",") if part.strip()]
-        except ValueError:
-            raise forms.ValidationError(
-                _("Give document ids as numbers separated by commas."),
-            ) from None
 
 
 class ReasonForm(forms.Form):
@@ -81,6 +77,10 @@ class AccessRequestItemInline(EvidenceInline):
     model = AccessRequestItem
     fields = ("dossier", "document")
     readonly_fields = fields
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        # Whoever may open the request sees what it asks for (the requester too).
+        return True
 
 
 @admin.register(AccessRequest)
@@ -151,7 +151,7 @@ class AccessRequestAdmin(StepsAdmin, EvidenceAdmin):
                     purpose=data["purpose"],
                     starts=data["starts"],
                     ends=data["ends"],
-                    document_ids=data["documents"],
+                    document_ids=[d.pk for d in data["documents"]],
                     dossiers=data["dossiers"],
                 )
             except access.AccessError as exc:
@@ -264,7 +264,7 @@ class AccessLogAdmin(EvidenceAdmin):
 
     list_display = (
         "at",
-        "username",
+        "person",
         "department_name",
         "document_link",
         "customer",
@@ -282,11 +282,16 @@ class AccessLogAdmin(EvidenceAdmin):
         CustomerCodeFilter,
         ProjectCodeFilter,
     )
-    list_select_related = ("customer", "project")
+    list_select_related = ("user", "customer", "project")
     list_per_page = 100
     # A million rows: one COUNT for the page, not a second one for the total.
     show_full_result_count = False
     change_list_template = "admin/svc_archive_plugin/accesslogentry/change_list.html"
+
+    @admin.display(description=_("person"), ordering="username")
+    def person(self, obj: AccessLogEntry) -> str:
+        # The user name as logged, where the log names no account (a share link's visitor).
+        return name_of(obj.user) if obj.user_id else obj.username
 
     @admin.display(description=_("document"), ordering="document_id")
     def document_link(self, obj: AccessLogEntry) -> str:
@@ -321,6 +326,13 @@ class WithdrawnPermissionAdmin(EvidenceAdmin):
     list_select_related = ("user", "group")
     list_filter = ("permission",)
 
-    @admin.display(description=_("document"))
+    def get_queryset(self, request):
+        return records.with_document_labels(super().get_queryset(request))
+
+    @admin.display(description=_("document"), ordering="document_id")
     def document(self, obj: WithdrawnPermission) -> str:
-        return f"#{obj.document_id}"
+        return records.document_label(
+            obj.document_id,
+            obj.document_title,
+            obj.document_code,
+        )

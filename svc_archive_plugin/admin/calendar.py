@@ -11,6 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from svc_archive_plugin.admin.base import PluginAdmin
 from svc_archive_plugin.models import CalendarDay
 from svc_archive_plugin.services.calendar import CalendarImportError
 from svc_archive_plugin.services.calendar import import_calendar_csv
@@ -33,7 +34,7 @@ class CalendarImportForm(forms.Form):
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(admin.ModelAdmin):
+class CalendarDayAdmin(PluginAdmin):
     """Working-day calendar admin interface."""
 
     list_display = ("date", "weekday", "kind", "name")

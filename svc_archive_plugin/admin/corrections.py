@@ -14,6 +14,7 @@ from svc_archive_plugin.admin.evidence import EvidenceAdmin
 from svc_archive_plugin.admin.evidence import EvidenceInline
 from svc_archive_plugin.admin.evidence import StepsAdmin
 from svc_archive_plugin.admin.evidence import form_page
+from svc_archive_plugin.admin.pickers import DocumentField
 from svc_archive_plugin.models import Correction
 from svc_archive_plugin.models import CorrectionEvent
 from svc_archive_plugin.models import Dossier
@@ -27,10 +28,10 @@ class ProposalForm(forms.Form):
         label=_("Fact to correct"),
         choices=Correction.Fact.choices,
     )
-    document = forms.IntegerField(
-        label=_("Record (document id), for a record's fact"),
+    document = DocumentField(
+        label=_("Record, for a record's fact"),
         required=False,
-        min_value=1,
+        help_text=_("Type a word of its title or its archive code."),
     )
     dossier = forms.ModelChoiceField(
         label=_("Dossier, for a dossier's fact"),
@@ -141,7 +142,7 @@ class CorrectionAdmin(StepsAdmin, EvidenceAdmin):
                     fact=data["fact"],
                     value=data["value"],
                     reason=data["reason"],
-                    document_id=data["document"],
+                    document_id=data["document"].pk if data["document"] else None,
                     dossier=data["dossier"],
                     project=data["project"],
                 )

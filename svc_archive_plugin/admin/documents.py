@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib import messages
+from django.urls import path
 from documents.admin import DocumentAdmin
 from documents.models import Document
 
@@ -24,6 +25,23 @@ class GuardedDocumentAdmin(DocumentAdmin):
     Django's delete page and the *delete selected* action then refuse to delete
     anything, before paperless's admin would drop the search-index entries.
     """
+
+    def get_urls(self):
+        from svc_archive_plugin.admin import pickers
+
+        return [
+            path(
+                "svc_archive_pick/",
+                self.admin_site.admin_view(pickers.pick_document),
+                name="svc_archive_pick_document",
+            ),
+            path(
+                "svc_archive_pick_dossier/",
+                self.admin_site.admin_view(pickers.pick_dossier),
+                name="svc_archive_pick_dossier",
+            ),
+            *super().get_urls(),
+        ]
 
     def get_readonly_fields(self, request, obj=None):
         fields = tuple(super().get_readonly_fields(request, obj))

@@ -17,6 +17,8 @@ from django.utils.html import format_html
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from svc_archive_plugin.admin.base import PeopleByName
+from svc_archive_plugin.admin.base import PluginAdmin
 from svc_archive_plugin.services.refusals import Refused
 from svc_archive_plugin.steps import take
 
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
     from svc_archive_plugin.steps import Step
 
 
-class EvidenceAdmin(admin.ModelAdmin):
+class EvidenceAdmin(PluginAdmin):
     """Read-only: the rows are written by the services, never through the admin."""
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -216,7 +218,7 @@ def take_on_each(modeladmin, request, queryset, step: Step, form_class, done_mes
     )
 
 
-class EvidenceInline(admin.TabularInline):
+class EvidenceInline(PeopleByName, admin.TabularInline):
     extra = 0
     can_delete = False
 

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from svc_archive_plugin.admin.base import PluginAdmin
 from svc_archive_plugin.admin.evidence import StepsAdmin
 from svc_archive_plugin.admin.evidence import action_fields
 from svc_archive_plugin.admin.evidence import form_page
@@ -26,6 +27,7 @@ from svc_archive_plugin.models import InventoryItem
 from svc_archive_plugin.models import InventoryRound
 from svc_archive_plugin.reports.pdf_download import pdf_response
 from svc_archive_plugin.services import inventory
+from svc_archive_plugin.services.people import name_of
 
 Result = InventoryItem.Result
 
@@ -93,7 +95,7 @@ class MisplacedForm(forms.Form):
 
 
 @admin.register(InventoryRound)
-class InventoryRoundAdmin(StepsAdmin, admin.ModelAdmin):
+class InventoryRoundAdmin(StepsAdmin, PluginAdmin):
     """Inventory rounds: started from the add form, checked item by item, then closed."""
 
     list_display = (
@@ -323,7 +325,7 @@ class InventoryRoundAdmin(StepsAdmin, admin.ModelAdmin):
 
 
 @admin.register(InventoryItem)
-class InventoryItemAdmin(admin.ModelAdmin):
+class InventoryItemAdmin(PluginAdmin):
     """The items of the rounds: filter by round, tick off by action."""
 
     list_display = (
@@ -389,7 +391,7 @@ class InventoryItemAdmin(admin.ModelAdmin):
     def on_loan(self, obj: InventoryItem) -> str:
         if obj.loan_id is None:
             return ""
-        return f"{obj.loan.number} {obj.loan.borrower.get_username()}"
+        return f"{obj.loan.number} {name_of(obj.loan.borrower)}"
 
     def _record(self, request, queryset, result: str, data: dict) -> None:
         try:

@@ -29,9 +29,11 @@ from svc_archive_plugin.admin.evidence import NextStepsColumns
 from svc_archive_plugin.admin.evidence import StepsAdmin
 from svc_archive_plugin.admin.evidence import form_page
 from svc_archive_plugin.admin.evidence import take_on_each
+from svc_archive_plugin.admin.pickers import DocumentField
+from svc_archive_plugin.admin.pickers import DossierField
+from svc_archive_plugin.admin.pickers import dossier_label
 from svc_archive_plugin.admin.work import WaitingFilter
 from svc_archive_plugin.conf import archive_settings
-from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models import Loan
 from svc_archive_plugin.models import LoanApprovalQueue
 from svc_archive_plugin.models import LoanEvent
@@ -42,21 +44,18 @@ from svc_archive_plugin.models import LoanToIssue
 from svc_archive_plugin.models import OverdueLoan
 from svc_archive_plugin.reports.pdf_download import pdf_response
 from svc_archive_plugin.services import loans
+from svc_archive_plugin.services import records
 from svc_archive_plugin.steps import LOAN
 
 State = Loan.State
 
 
 class LoanRequestForm(forms.Form):
-    dossier = forms.ModelChoiceField(
-        label=_("Dossier to borrow"),
-        queryset=Dossier.objects.select_related("project"),
+    dossier = DossierField(label=_("Dossier to borrow"), required=False)
+    document = DocumentField(
+        label=_("or one document"),
         required=False,
-    )
-    document = forms.IntegerField(
-        label=_("or one document (its id)"),
-        required=False,
-        min_value=1,
+        help_text=_("Type a word of its title or its archive code."),
     )
     medium = forms.ChoiceField(label=_("What is lent"), choices=Loan.Medium.choices)
     reason = forms.CharField(
@@ -162,7 +161,14 @@ class LoanListAdmin(NextStepsColumns, EvidenceAdmin):
         "department",
         "dossier__project__customer",
     )
-    search_fields = ("number", "borrower__username", "dossier__project__code")
+    search_fields = (
+        "number",
+        "borrower__username",
+        "borrower__first_name",
+        "borrower__last_name",
+        "dossier__archive_code",
+        "dossier__project__code",
+    )
     list_per_page = 50
     show_full_result_count = False
 
@@ -170,7 +176,9 @@ class LoanListAdmin(NextStepsColumns, EvidenceAdmin):
         return _can_see_loans(request.user)
 
     def get_queryset(self, request):
-        return loans.visible_loans(request.user, super().get_queryset(request))
+        return records.with_document_labels(
+            loans.visible_loans(request.user, super().get_queryset(request)),
+        )
 
     def next_steps(self, request, obj: Loan) -> list[str]:
         return loans.allowed_steps(obj, request.user)
@@ -181,9 +189,12 @@ class LoanListAdmin(NextStepsColumns, EvidenceAdmin):
     @admin.display(description=_("item lent"))
     def item(self, obj: Loan) -> str:
         if obj.dossier_id:
-            project = obj.dossier.project
-            return f"{obj.dossier.archive_code or project.code} {project.name}"
-        return f"#{obj.document_id}"
+            return dossier_label(obj.dossier)
+        return records.document_label(
+            obj.document_id,
+            obj.document_title,
+            obj.document_code,
+        )
 
     @admin.display(description=_("loan slip"))
     def slip_link(self, obj: Loan) -> str:
@@ -299,7 +310,7 @@ class LoanAdmin(StepsAdmin, LoanListAdmin):
                     reason=data["reason"],
                     days=data["days"],
                     dossier=data["dossier"],
-                    document_id=data["document"],
+                    document_id=data["document"].pk if data["document"] else None,
                     medium=data["medium"],
                 )
             except loans.LoanError as exc:

@@ -125,9 +125,11 @@ class ArchiveRecordAdmin(EvidenceAdmin):
                     .order_by("-requested_at")[:LATEST]
                 )
             if can("svc_archive_plugin.view_accesslogentry"):
-                extra["accesses"] = AccessLogEntry.objects.filter(
-                    document_id=record.document_id,
-                ).order_by("-at")[:LATEST]
+                extra["accesses"] = (
+                    AccessLogEntry.objects.filter(document_id=record.document_id)
+                    .select_related("user")
+                    .order_by("-at")[:LATEST]
+                )
         return super().change_view(request, object_id, form_url, extra)
 
 

@@ -15,6 +15,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from svc_archive_plugin.admin.base import PeopleByName
+from svc_archive_plugin.admin.base import PluginAdmin
 from svc_archive_plugin.admin.evidence import StepsAdmin
 from svc_archive_plugin.admin.work import WaitingFilter
 from svc_archive_plugin.models import Customer
@@ -34,7 +36,7 @@ from svc_archive_plugin.steps import FILING
 from svc_archive_plugin.steps import take
 
 
-class RegisterAdmin(admin.ModelAdmin):
+class RegisterAdmin(PluginAdmin):
     """Shared by customers and projects: deletion is refused while anything refers to one."""
 
     def get_deleted_objects(self, objs, request):
@@ -67,7 +69,7 @@ def guarded_form(form_class, check, user, obj):
 
 
 @admin.register(ServiceType)
-class ServiceTypeAdmin(admin.ModelAdmin):
+class ServiceTypeAdmin(PluginAdmin):
     """Service type admin interface."""
 
     list_display = ("code", "name", "category")
@@ -154,7 +156,7 @@ class DeadlineFilter(admin.SimpleListFilter):
         return queryset
 
 
-class FilingEventInline(admin.TabularInline):
+class FilingEventInline(PeopleByName, admin.TabularInline):
     """The dossier's filing history: shown, never edited."""
 
     model = FilingEvent
@@ -224,7 +226,7 @@ class RetentionOverrideForm(forms.Form):
 
 
 @admin.register(Dossier)
-class DossierAdmin(StepsAdmin, admin.ModelAdmin):
+class DossierAdmin(StepsAdmin, PluginAdmin):
     """Dossier admin interface: filing moves through the filing steps, never by editing."""
 
     list_display = (
@@ -382,7 +384,7 @@ class DossierAdmin(StepsAdmin, admin.ModelAdmin):
 
 
 @admin.register(RequiredDocumentType)
-class RequiredDocumentTypeAdmin(admin.ModelAdmin):
+class RequiredDocumentTypeAdmin(PluginAdmin):
     """The checklist: document types each service type's dossiers must contain."""
 
     list_display = ("service_type", "document_type")

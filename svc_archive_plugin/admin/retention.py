@@ -12,14 +12,16 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from svc_archive_plugin.admin.base import PluginAdmin
 from svc_archive_plugin.admin.evidence import EvidenceAdmin
 from svc_archive_plugin.admin.evidence import EvidenceInline
 from svc_archive_plugin.admin.evidence import action_fields
 from svc_archive_plugin.admin.evidence import form_page
 from svc_archive_plugin.admin.links import document_link
+from svc_archive_plugin.admin.pickers import DocumentsField
+from svc_archive_plugin.admin.pickers import DossiersField
 from svc_archive_plugin.models import AppraisalDecision
 from svc_archive_plugin.models import Customer
-from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models import HoldEvent
 from svc_archive_plugin.models import HoldScope
 from svc_archive_plugin.models import LegalHold
@@ -31,11 +33,12 @@ from svc_archive_plugin.models import SweepRun
 from svc_archive_plugin.models.retention import AppraisalQueueEntry
 from svc_archive_plugin.services import destruction
 from svc_archive_plugin.services import holds
+from svc_archive_plugin.services import records
 from svc_archive_plugin.services import retention
 
 
 @admin.register(RetentionRule)
-class RetentionRuleAdmin(admin.ModelAdmin):
+class RetentionRuleAdmin(PluginAdmin):
     """The retention schedule: which class of records is kept how long."""
 
     list_display = ("document_type", "category", "retention")
@@ -227,8 +230,12 @@ class PlaceHoldForm(forms.Form):
         help_text=_("Separated by spaces or commas, e.g. C001 C002."),
     )
     projects = forms.CharField(label=_("Service project codes"), required=False)
-    dossiers = forms.CharField(label=_("Archive codes of dossiers"), required=False)
-    documents = forms.CharField(label=_("Document ids"), required=False)
+    dossiers = DossiersField(label=_("Dossiers"), required=False)
+    documents = DocumentsField(
+        label=_("Documents"),
+        required=False,
+        help_text=_("Type a word of its title or its archive code."),
+    )
 
     def _lookup(self, field: str, model, key: str):
         codes = _codes(self.cleaned_data.get(field, ""))
@@ -243,11 +250,8 @@ class PlaceHoldForm(forms.Form):
         data = super().clean()
         data["customer_objects"] = self._lookup("customers", Customer, "code")
         data["project_objects"] = self._lookup("projects", ServiceProject, "code")
-        data["dossier_objects"] = self._lookup("dossiers", Dossier, "archive_code")
-        ids = _codes(data.get("documents", ""))
-        if bad := [i for i in ids if not i.isdigit()]:
-            self.add_error("documents", _("Not a document id: %s") % ", ".join(bad))
-        data["document_ids"] = [int(i) for i in ids if i.isdigit()]
+        data["dossier_objects"] = list(data.get("dossiers") or [])
+        data["document_ids"] = [d.pk for d in data.get("documents") or []]
         return data
 
 
@@ -288,15 +292,28 @@ class ReleaseHoldForm(forms.Form):
 class HoldEventAdmin(EvidenceAdmin):
     """What happened to each hold: placed, documents joined, released, by whom and why."""
 
-    list_display = ("at", "hold", "action", "document_id", "actor", "reason")
+    list_display = ("at", "hold", "action", "document_shown", "actor", "reason")
     list_filter = ("action",)
     list_select_related = ("hold", "actor")
     search_fields = ("hold__name", "reason")
     date_hierarchy = "at"
 
+    def get_queryset(self, request):
+        return records.with_document_labels(super().get_queryset(request))
+
+    @admin.display(description=_("document"), ordering="document_id")
+    def document_shown(self, obj: HoldEvent) -> str:
+        if obj.document_id is None:
+            return ""
+        return records.document_label(
+            obj.document_id,
+            obj.document_title,
+            obj.document_code,
+        )
+
 
 @admin.register(LegalHold)
-class LegalHoldAdmin(admin.ModelAdmin):
+class LegalHoldAdmin(PluginAdmin):
     """Legal holds 冻结: placed and released with reasons, never edited or deleted."""
 
     list_display = ("name", "placed_at", "placed_by", "released_at", "released_by")

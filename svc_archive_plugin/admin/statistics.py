@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from svc_archive_plugin.admin.base import PluginAdmin
 from svc_archive_plugin.models import Customer
 from svc_archive_plugin.models import Statistics
 from svc_archive_plugin.reports.charts import TOP
@@ -78,7 +79,7 @@ class StatisticsFilterForm(forms.Form):
 
 
 @admin.register(Statistics)
-class StatisticsAdmin(admin.ModelAdmin):
+class StatisticsAdmin(PluginAdmin):
     """Every figure of the statistics, for holders of ``view_statistics``."""
 
     dashboard_template = "admin/svc_archive_plugin/statistics/dashboard.html"

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from svc_archive_plugin.admin.base import PluginAdmin
 from svc_archive_plugin.models import ArchiveCategory
 from svc_archive_plugin.models import DocumentTypeCode
 
 
 @admin.register(ArchiveCategory)
-class ArchiveCategoryAdmin(admin.ModelAdmin):
+class ArchiveCategoryAdmin(PluginAdmin):
     """Archive category admin interface."""
 
     list_display = ("code", "name")
@@ -22,7 +23,7 @@ class ArchiveCategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(DocumentTypeCode)
-class DocumentTypeCodeAdmin(admin.ModelAdmin):
+class DocumentTypeCodeAdmin(PluginAdmin):
     """Document type code admin interface."""
 
     list_display = ("code", "document_type", "default_category")

@@ -95,9 +95,11 @@ class AccessRequest(models.Model):
         ]
 
     def __str__(self) -> str:
+        from svc_archive_plugin.services.people import name_of
+
         return _("Access request #%(pk)s by %(user)s") % {
             "pk": self.pk,
-            "user": self.requester,
+            "user": name_of(self.requester),
         }
 
 

@@ -205,7 +205,10 @@ class Loan(models.Model):
     def item_label(self) -> str:
         if self.dossier_id:
             return str(self.dossier)
-        return f"#{self.document_id}"
+        # The one label of a document (档号 and title), for messages, reminders and titles.
+        from svc_archive_plugin.services.records import document_labels
+
+        return document_labels([self.document_id])[self.document_id]
 
     @property
     def item_key(self) -> str:

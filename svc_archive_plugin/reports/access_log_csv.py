@@ -6,9 +6,11 @@ from django.utils import timezone
 
 from svc_archive_plugin.reports.csv_download import csv_response
 from svc_archive_plugin.reports.csv_download import text
+from svc_archive_plugin.services.people import full_name
 
 COLUMNS = (
     "time",
+    "name",
     "username",
     "department",
     "document_id",
@@ -22,7 +24,8 @@ COLUMNS = (
     "share_link_creator",
     "client_address",
 )
-# One query for the lot: the names were copied into the log, the codes come in the join.
+# One query for the lot: the user names were copied into the log; the people's full names
+# and the codes come in the joins.
 FIELDS = (
     "at",
     "username",
@@ -37,13 +40,22 @@ FIELDS = (
     "share_link",
     "shared_by_name",
     "client_address",
+    "user__first_name",
+    "user__last_name",
 )
 
 
 def access_log_csv_response(entries, filename: str):
     """The log entries as a CSV download."""
     rows = (
-        [timezone.localtime(at).isoformat(timespec="seconds"), *(text(v) for v in rest)]
-        for at, *rest in entries.values_list(*FIELDS).iterator(chunk_size=2000)
+        [
+            timezone.localtime(at).isoformat(timespec="seconds"),
+            full_name(first, last, username),
+            username,
+            *(text(v) for v in rest),
+        ]
+        for at, username, *rest, first, last in entries.values_list(*FIELDS).iterator(
+            chunk_size=2000,
+        )
     )
     return csv_response(COLUMNS, rows, filename)

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from svc_archive_plugin.reports.csv_download import csv_response
 from svc_archive_plugin.reports.csv_download import text
+from svc_archive_plugin.services.people import name_of
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -54,7 +55,7 @@ DISCREPANCY_COLUMNS = (
 
 def _checked(item: InventoryItem) -> list[str]:
     return [
-        item.checked_by.get_username() if item.checked_by_id else "",
+        name_of(item.checked_by) if item.checked_by_id else "",
         timezone.localtime(item.checked_at).isoformat(timespec="seconds")
         if item.checked_at
         else "",
@@ -80,7 +81,7 @@ def list_rows(inventory_round: InventoryRound) -> Iterator[list[str]]:
             item.title,
             text(item.pages),
             loan.number if loan else "",
-            loan.borrower.get_username() if loan else "",
+            name_of(loan.borrower) if loan else "",
             item.document_loans.replace("\n", "; "),
             _yes(item.unlisted),
             item.result,
@@ -107,7 +108,7 @@ def discrepancy_rows(inventory_round: InventoryRound) -> Iterator[list[str]]:
             item.found_at,
             item.result,
             loan.number if loan else "",
-            loan.borrower.get_username() if loan else "",
+            name_of(loan.borrower) if loan else "",
             _yes(row.at_desk),
             item.note,
             *_checked(item),

@@ -58,6 +58,7 @@ from svc_archive_plugin.services.language import with_languages
 from svc_archive_plugin.services.people import department_of
 from svc_archive_plugin.services.people import heads_of
 from svc_archive_plugin.services.people import in_department
+from svc_archive_plugin.services.people import name_of
 from svc_archive_plugin.services.refusals import Forbidden
 from svc_archive_plugin.services.refusals import Refused
 
@@ -388,7 +389,7 @@ def _refusal(loan: Loan, blocker: LoanOccupancy) -> str:
     if other.item_key == loan.item_key:
         return _("%(item)s is out already (%(loan)s); it must come back first.") % {
             "item": loan.item_label,
-            "loan": f"{other.number} {other.borrower.username}",
+            "loan": f"{other.number} {name_of(other.borrower)}",
         }
     part = (
         _("dossier %(dossier)s") % {"dossier": other.dossier}
@@ -806,7 +807,7 @@ def _send_reminder(loan: Loan, late: int, to: list[User], cc: list[User]) -> Non
             "%(borrower)s: %(item)s (%(number)s) was due back on %(due)s and is "
             "%(late)s working day(s) overdue. Please return it to the archive desk.",
         ) % {
-            "borrower": loan.borrower,
+            "borrower": name_of(loan.borrower),
             "item": loan.item_label,
             "number": loan.number,
             "due": loan.due,

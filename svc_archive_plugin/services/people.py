@@ -26,9 +26,14 @@ def name_of(user: User | None) -> str:
     name is Chinese; the user name only when no name is recorded; "" for nobody."""
     if user is None:
         return ""
-    first, last = (user.first_name or "").strip(), (user.last_name or "").strip()
+    return full_name(user.first_name, user.last_name, user.get_username())
+
+
+def full_name(first: str | None, last: str | None, username: str) -> str:
+    """``name_of`` from the columns, for lists read as values (the CSV downloads)."""
+    first, last = (first or "").strip(), (last or "").strip()
     if not (first or last):
-        return user.get_username()
+        return username
     if any("\u4e00" <= ch <= "\u9fff" for ch in first + last):
         return f"{last}{first}"
     return f"{first} {last}".strip()

@@ -28,6 +28,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -147,6 +148,91 @@ def dossier_documents(dossier: Dossier) -> QuerySet:
         custom_fields__field=field,
         custom_fields__value_select=dossier.project.option_id,
     )
+
+
+# A document as people know it: its 档号 and title ----------------------------------------
+
+
+def document_label(document_id: int, title: str | None, code: str | None) -> str:
+    """The one way a document is named on screens, in lists and messages: 档号 and title."""
+    text = " ".join(
+        part for part in ((code or "").strip(), (title or "").strip()) if part
+    )
+    return text or _("document %(id)s") % {"id": document_id}
+
+
+def document_labels(document_ids: Iterable[int]) -> dict[int, str]:
+    """Each document's label (``document_label``), trashed ones included; two queries."""
+    from documents.models import Document
+
+    ids = list(document_ids)
+    codes = field_values("archive_code", ids, column="value_text")
+    titles = dict(Document.global_objects.filter(pk__in=ids).values_list("pk", "title"))
+    return {pk: document_label(pk, titles.get(pk), codes.get(pk)) for pk in ids}
+
+
+def with_document_labels(queryset: QuerySet, field: str = "document_id") -> QuerySet:
+    """``queryset`` with each row's document title and 档号 (``document_title``,
+    ``document_code``) as subqueries, so a list of any length labels its documents at once."""
+    from django.db.models import OuterRef
+    from django.db.models import Subquery
+    from documents.models import CustomFieldInstance
+    from documents.models import Document
+
+    return queryset.annotate(
+        document_title=Subquery(
+            Document.global_objects.filter(pk=OuterRef(field)).values("title")[:1],
+        ),
+        document_code=Subquery(
+            CustomFieldInstance.objects.filter(
+                document_id=OuterRef(field),
+                field_id__in=ProvisionedObject.objects.filter(
+                    key="custom_field.archive_code",
+                ).values("object_id"),
+            ).values("value_text")[:1],
+        ),
+    )
+
+
+def find_documents(user: User, term: str, limit: int = 20) -> list[tuple[int, str]]:
+    """Documents to pick by a word of their title or 档号: those ``user`` may see, and any
+    other by its exact 档号 (then by the 档号 alone, not its title), with their labels."""
+    from documents.models import CustomFieldInstance
+    from documents.models import Document
+    from documents.permissions import get_objects_for_user_owner_aware
+
+    term = term.strip()
+    code_field = ProvisionedObject.objects.filter(
+        key="custom_field.archive_code",
+    ).values("object_id")
+    visible = get_objects_for_user_owner_aware(
+        user,
+        "documents.view_document",
+        Document,
+    )
+    if term:
+        coded = CustomFieldInstance.objects.filter(
+            field_id__in=code_field,
+            value_text__icontains=term,
+        ).values("document_id")
+        visible = visible.filter(Q(title__icontains=term) | Q(pk__in=coded))
+    shown = dict(visible.order_by("-created", "-pk").values_list("pk", "title")[:limit])
+    codes = field_values("archive_code", shown, column="value_text")
+    found = [
+        (pk, document_label(pk, title, codes.get(pk))) for pk, title in shown.items()
+    ]
+    if term:
+        found += [
+            (pk, document_label(pk, None, code))
+            for pk, code in CustomFieldInstance.objects.filter(
+                field_id__in=code_field,
+                value_text=term,
+                document__deleted_at__isnull=True,
+            )
+            .exclude(document_id__in=shown)
+            .values_list("document_id", "value_text")[:limit]
+        ]
+    return found
 
 
 def records_account() -> User:

@@ -362,4 +362,6 @@ def test_access_requests_awaiting_my_decision(client, people, dossier):
 def test_a_page_of_a_bad_id_says_it_does_not_exist(client, people, screen):
     client.force_login(staff(people["manager"]))
     response = client.get(f"{ADMIN}{screen}/not-a-number/change/")
-    assert response.status_code == 302  # Django's "does not exist" message, not a 500
+    # The admin's own "not found" page, not a 500 (nor Django's redirect to the index).
+    assert response.status_code == 404
+    assert "not-a-number" in response.content.decode()
