@@ -38,7 +38,7 @@ FORMAT_MODULE = "svc_archive_plugin.formats"
 
 def _by_script(new_gnu_trans):
     @functools.wraps(new_gnu_trans)
-    def wrapped(self, localedir, use_null_fallback=True):
+    def wrapped(self, localedir, use_null_fallback=True):  # noqa: FBT002 (Django's signature)
         found = new_gnu_trans(self, localedir, use_null_fallback)
         script = SCRIPTS.get(to_locale(self.language()))
         if script is None or isinstance(found, gettext_module.GNUTranslations):

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from svc_archive_plugin.admin.links import DocumentIdColumn
 from svc_archive_plugin.models import CaptureReport
 from svc_archive_plugin.services.capture import resolve_reports
 
@@ -27,7 +28,7 @@ class OpenFilter(admin.SimpleListFilter):
 
 
 @admin.register(CaptureReport)
-class CaptureReportAdmin(admin.ModelAdmin):
+class CaptureReportAdmin(DocumentIdColumn, admin.ModelAdmin):
     """Capture report admin interface: shows, never edits; resolving is an action."""
 
     list_display = (
@@ -36,7 +37,7 @@ class CaptureReportAdmin(admin.ModelAdmin):
         "reason",
         "detail",
         "held_file",
-        "document_id",
+        "document_number",
         "document_title",
         "resolved",
         "resolved_by",

@@ -16,6 +16,7 @@ from svc_archive_plugin.admin.evidence import EvidenceAdmin
 from svc_archive_plugin.admin.evidence import EvidenceInline
 from svc_archive_plugin.admin.evidence import action_fields
 from svc_archive_plugin.admin.evidence import form_page
+from svc_archive_plugin.admin.links import DocumentIdColumn
 from svc_archive_plugin.admin.links import document_link
 from svc_archive_plugin.models import AppraisalDecision
 from svc_archive_plugin.models import Customer
@@ -183,10 +184,10 @@ class AppraisalQueueAdmin(EvidenceAdmin):
 
 
 @admin.register(AppraisalDecision)
-class AppraisalDecisionAdmin(EvidenceAdmin):
+class AppraisalDecisionAdmin(DocumentIdColumn, EvidenceAdmin):
     list_display = (
         "decided_at",
-        "document_id",
+        "document_number",
         "decision",
         "years",
         "until_before",
@@ -205,10 +206,10 @@ class SweepRunAdmin(EvidenceAdmin):
 
 
 @admin.register(RefusedDeletion)
-class RefusedDeletionAdmin(EvidenceAdmin):
+class RefusedDeletionAdmin(DocumentIdColumn, EvidenceAdmin):
     """Attempts to delete protected records: who tried, through which door, why refused."""
 
-    list_display = ("at", "document_id", "user", "path", "reason")
+    list_display = ("at", "document_number", "user", "path", "reason")
     list_filter = ("path",)
     list_select_related = ("user",)
     search_fields = ("reason", "user__username")
@@ -292,10 +293,10 @@ class ReleaseHoldForm(forms.Form):
 
 
 @admin.register(HoldEvent)
-class HoldEventAdmin(EvidenceAdmin):
+class HoldEventAdmin(DocumentIdColumn, EvidenceAdmin):
     """What happened to each hold: placed, documents joined, released, by whom and why."""
 
-    list_display = ("at", "hold", "action", "document_id", "actor", "reason")
+    list_display = ("at", "hold", "action", "document_number", "actor", "reason")
     list_filter = ("action",)
     list_select_related = ("hold", "actor")
     search_fields = ("hold__name", "reason")

@@ -139,6 +139,9 @@ class Column:
     key: str
     label: str
     count: bool = False  # a count: summed, charted
+    # The plugin's own code (a state, a retention class): for CSV files and the API, not
+    # for screens, where the name beside it says the same in the reader's language.
+    internal: bool = False
 
 
 @dataclass
@@ -474,7 +477,7 @@ def record_figures(user: User, filters: Filters) -> dict[str, Figure]:
             "ranking",
             "name",
             (
-                Column("retention", str(_("code"))),
+                Column("retention", str(_("code")), internal=True),
                 Column("name", str(_("retention class"))),
                 count,
             ),
@@ -677,7 +680,7 @@ def project_figures(user: User, filters: Filters) -> dict[str, Figure]:
             "ranking",
             "name",
             (
-                Column("state", str(_("code"))),
+                Column("state", str(_("code")), internal=True),
                 Column("name", str(_("filing state"))),
                 count,
             ),

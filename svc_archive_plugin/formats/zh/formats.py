@@ -18,5 +18,9 @@ DATE_INPUT_FORMATS = ["%Y-%m-%d", *(f for f in DATE_INPUT_FORMATS if f != "%Y-%m
 DATETIME_INPUT_FORMATS = [
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%d %H:%M",
-    *(f for f in DATETIME_INPUT_FORMATS if f not in {"%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"}),
+    *(
+        f
+        for f in DATETIME_INPUT_FORMATS
+        if f not in {"%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"}
+    ),
 ]
