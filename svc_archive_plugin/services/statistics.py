@@ -44,6 +44,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from svc_archive_plugin.models import AccessLogEntry
 from svc_archive_plugin.models import ArchiveCategory
@@ -586,7 +587,8 @@ def use_figures(user: User, filters: Filters) -> dict[str, Figure]:
             _ranking(
                 f"{what}_by_person",
                 "person",
-                str(_("person")),
+                # Not the access log's 查阅人: the borrowers are counted here too.
+                str(pgettext("statistics", "person")),
                 str(noun),
                 by_person,
             ),

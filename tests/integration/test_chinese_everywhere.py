@@ -20,6 +20,8 @@ from django.urls import URLPattern
 from django.urls import reverse
 from django.utils import translation
 
+from svc_archive_plugin.models import CalendarDay
+from svc_archive_plugin.services.protection import reasons
 from tests.backup_fixture import build_archive
 
 pytestmark = pytest.mark.django_db
@@ -194,6 +196,7 @@ def archive(paperless_dirs, paperless_catalogs, rf):
     request = rf.get("/admin/")
     request.user = root
     built["request_object"] = request
+    built["calendar_day"] = CalendarDay.objects.get().pk
     built["root"] = root
     return built
 
@@ -233,3 +236,37 @@ def test_every_admin_page_is_in_chinese(client, settings, archive, how, code):
             found[url] = words
 
     assert found == {}, "\n".join(f"{url}: {sorted(w)}" for url, w in found.items())
+
+
+def test_dates_and_retention_classes_read_one_way(client, settings, archive):
+    client.force_login(archive["root"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-cn"
+
+    dossiers = client.get("/admin/svc_archive_plugin/dossier/").content.decode()
+    log = client.get("/admin/svc_archive_plugin/accesslogentry/").content.decode()
+    statistics = client.get("/admin/svc_archive_plugin/statistics/").content.decode()
+
+    # Retention classes by the one name, with the configured periods (30 and 10 years).
+    assert "定期30年" in dossiers
+    assert "定期10年" in statistics
+    assert "重要档案" not in dossiers + statistics
+    # Times as YYYY-MM-DD HH:MM, never "Dec. 5, 2026, 11:39 a.m.".
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", log)
+    assert "a.m." not in log
+    assert "p.m." not in log
+    assert (
+        "保存并继续编辑"
+        in client.get(
+            f"/admin/svc_archive_plugin/calendarday/{archive['calendar_day']}/change/",
+        ).content.decode()
+    )
+
+
+def test_a_date_in_a_sentence_reads_in_chinese(archive):
+    held = archive["filed"][1]
+    with translation.override("zh-cn"):
+        why = " ".join(reasons([held.pk])[held.pk])
+    assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日", why)
+    with translation.override("en-us"):
+        why = " ".join(reasons([held.pk])[held.pk])
+    assert re.search(r"\d{4}-\d\d-\d\d", why)
