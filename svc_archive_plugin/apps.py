@@ -1,5 +1,6 @@
-"""Django app configuration: ``ready()`` connects the receivers (``signals``), puts the guards
-and taps on paperless's views, mounts the API, adds the beat entries and the audit log."""
+"""Django app configuration: ``ready()`` gives Django's own Chinese to paperless's language
+codes, connects the receivers (``signals``), puts the guards and taps on paperless's views,
+mounts the API, adds the beat entries and the audit log."""
 
 from __future__ import annotations
 
@@ -20,12 +21,14 @@ class SvcArchiveConfig(AppConfig):
             checks,  # noqa: F401  (registers the system checks)
         )
         from svc_archive_plugin import guards
+        from svc_archive_plugin import languages
         from svc_archive_plugin import signals
         from svc_archive_plugin.access_taps import install_taps
         from svc_archive_plugin.api.schema import register_enum_names
         from svc_archive_plugin.api.urls import mount_api
         from svc_archive_plugin.beat import install_beat_schedule
 
+        languages.install()
         signals.connect_receivers(self)
         guards.install_guards()
         install_taps()

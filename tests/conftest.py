@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from django.contrib.auth.models import Group
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
@@ -52,6 +53,14 @@ def _settings_reloaded():
     archive_settings.reload()
     yield
     archive_settings.reload()
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """Each test starts in the site's language: a request through the test client leaves the
+    language it asked for active in the thread (LocaleMiddleware does not reset it)."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from svc_archive_plugin.admin.base import PluginAdmin
@@ -46,7 +47,7 @@ class CalendarDayAdmin(PluginAdmin):
 
     @admin.display(description=_("weekday"))
     def weekday(self, obj: CalendarDay) -> str:
-        return obj.date.strftime("%a")
+        return formats.date_format(obj.date, "l")
 
     def get_urls(self):
         return [

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from svc_archive_plugin.admin.base import PluginAdmin
+from svc_archive_plugin.admin.links import DocumentIdColumn
 from svc_archive_plugin.models import CaptureReport
 from svc_archive_plugin.services.capture import resolve_reports
 
@@ -28,7 +29,7 @@ class OpenFilter(admin.SimpleListFilter):
 
 
 @admin.register(CaptureReport)
-class CaptureReportAdmin(PluginAdmin):
+class CaptureReportAdmin(DocumentIdColumn, PluginAdmin):
     """Capture report admin interface: shows, never edits; resolving is an action."""
 
     list_display = (
@@ -37,7 +38,7 @@ class CaptureReportAdmin(PluginAdmin):
         "reason",
         "detail",
         "held_file",
-        "document_id",
+        "document_number",
         "document_title",
         "resolved",
         "resolved_by",

@@ -49,7 +49,8 @@ class ProposalForm(forms.Form):
         label=_("New value"),
         help_text=_(
             "An id (document type, project, category, customer, department), a "
-            "confidentiality code (public, internal, confidential, customer_private) "
+            "confidentiality code (<code>public</code>, <code>internal</code>, "
+            "<code>confidential</code>, <code>customer_private</code>) "
             "or a date YYYY-MM-DD.",
         ),
     )
@@ -90,7 +91,7 @@ class CorrectionAdmin(StepsAdmin, EvidenceAdmin):
     """Corrections of frozen facts: the proposal, its decision and its evidence."""
 
     list_display = (
-        "pk",
+        "number",
         "fact",
         "target",
         "old_label",
@@ -122,6 +123,10 @@ class CorrectionAdmin(StepsAdmin, EvidenceAdmin):
     change_form_template = "admin/svc_archive_plugin/correction/change_form.html"
     steps = CORRECTION
     step_form = DecisionForm
+
+    @admin.display(description=_("number"), ordering="pk")
+    def number(self, obj: Correction) -> int:
+        return obj.pk
 
     @admin.display(description=_("corrects"))
     def target(self, obj: Correction) -> str:

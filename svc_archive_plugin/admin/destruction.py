@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import admin
 from django.contrib import messages
 from django.db.models import Count
@@ -10,6 +12,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.shortcuts import redirect
 from django.urls import path
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from svc_archive_plugin.admin.evidence import EvidenceAdmin
@@ -150,6 +153,24 @@ class RegisterEntryAdmin(EvidenceAdmin):
     list_select_related = ("destruction_list",)
     date_hierarchy = "destroyed_at"
     change_list_template = "admin/svc_archive_plugin/registerentry/change_list.html"
+    fields = (
+        "sequence",
+        "destruction_list",
+        "document_id",
+        "destroyed_at",
+        "tombstone",
+        "previous_hash",
+        "entry_hash",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("tombstone"))
+    def tombstone(self, obj) -> str:
+        # The entry as it is hashed, keys and all: shown as the code it is.
+        return format_html(
+            '<pre style="white-space: pre-wrap"><code>{}</code></pre>',
+            json.dumps(obj.content, ensure_ascii=False, indent=2, sort_keys=True),
+        )
 
     @admin.display(description=_("archive code"))
     def archive_code(self, obj) -> str:

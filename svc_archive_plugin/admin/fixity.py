@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from svc_archive_plugin.admin.evidence import EvidenceAdmin
 from svc_archive_plugin.admin.evidence import form_page
+from svc_archive_plugin.admin.links import DocumentIdColumn
 from svc_archive_plugin.admin.links import document_link
 from svc_archive_plugin.models import FixityFinding
 from svc_archive_plugin.models import FixityRun
@@ -191,7 +192,7 @@ class FixityRunAdmin(EvidenceAdmin):
 
 
 @admin.register(FixityFinding)
-class FixityFindingAdmin(EvidenceAdmin):
+class FixityFindingAdmin(DocumentIdColumn, EvidenceAdmin):
     """Every file a fixity check found wrong, across runs; filtered by run from its page."""
 
     list_display = (
@@ -210,7 +211,7 @@ class FixityFindingAdmin(EvidenceAdmin):
     search_fields = ("title", "path")
     fields = (
         "run",
-        "document_id",
+        "document_number",
         "title",
         "file",
         "path",

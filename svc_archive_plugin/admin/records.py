@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from svc_archive_plugin.admin.evidence import EvidenceAdmin
+from svc_archive_plugin.admin.links import DocumentIdColumn
 from svc_archive_plugin.admin.links import document_link
 from svc_archive_plugin.admin.links import document_url
 from svc_archive_plugin.models import AccessLogEntry
@@ -134,24 +135,26 @@ class ArchiveRecordAdmin(EvidenceAdmin):
 
 
 @admin.register(DeclaredRecord)
-class DeclaredRecordAdmin(EvidenceAdmin):
+class DeclaredRecordAdmin(DocumentIdColumn, EvidenceAdmin):
     """The documents declared records at filing: shown, never edited here."""
 
-    list_display = ("document_id", "dossier", "declared_at")
+    list_display = ("document_number", "dossier", "declared_at")
     list_select_related = ("dossier__project",)
     search_fields = ("dossier__archive_code", "dossier__project__code")
     date_hierarchy = "declared_at"
 
 
 @admin.register(RefusedChange)
-class RefusedChangeAdmin(EvidenceAdmin):
+class RefusedChangeAdmin(DocumentIdColumn, EvidenceAdmin):
     """Attempts to change a record's frozen facts: who, through which door, what, why."""
 
-    list_display = ("at", "document_id", "user", "path", "fact_names", "reason")
+    list_display = ("at", "document_number", "user", "path", "fact_names", "reason")
     list_filter = ("path",)
     list_select_related = ("user",)
     search_fields = ("reason", "user__username")
     date_hierarchy = "at"
+    fields = ("at", "document_id", "user", "path", "fact_names", "reason")
+    readonly_fields = fields
 
     @admin.display(description=_("frozen facts"), ordering="facts")
     def fact_names(self, obj: RefusedChange) -> str:

@@ -236,7 +236,7 @@ class DossierAdmin(StepsAdmin, PluginAdmin):
         "state",
         "retention",
         "archive_code",
-        "location",
+        "place",
     )
     list_filter = ("state", DeadlineFilter, "category", "retention", WaitingFilter)
     list_select_related = ("project__customer", "project__department", "category")
@@ -310,15 +310,19 @@ class DossierAdmin(StepsAdmin, PluginAdmin):
     def customer(self, obj: Dossier) -> str:
         return str(obj.project.customer)
 
+    @admin.display(description=_("location"), ordering="location_cabinet")
+    def place(self, obj: Dossier) -> str:
+        return obj.location or "-"
+
     @admin.display(description=_("completeness"))
     def completeness_summary(self, obj: Dossier) -> str:
         result = filing.completeness(obj)
         return format_html(
             "{}: {} &nbsp; {}: {} &nbsp; ({})",
             _("types present"),
-            ", ".join(result.present) or "—",
+            ", ".join(filing.type_names(result.present)) or "—",
             _("types missing"),
-            ", ".join(result.missing) or "—",
+            ", ".join(filing.type_names(result.missing)) or "—",
             ngettext("%(count)d document", "%(count)d documents", result.documents)
             % {"count": result.documents},
         )

@@ -17,6 +17,7 @@ from svc_archive_plugin.admin.evidence import EvidenceAdmin
 from svc_archive_plugin.admin.evidence import EvidenceInline
 from svc_archive_plugin.admin.evidence import action_fields
 from svc_archive_plugin.admin.evidence import form_page
+from svc_archive_plugin.admin.links import DocumentIdColumn
 from svc_archive_plugin.admin.links import document_link
 from svc_archive_plugin.admin.pickers import DocumentsField
 from svc_archive_plugin.admin.pickers import DossiersField
@@ -179,10 +180,10 @@ class AppraisalQueueAdmin(EvidenceAdmin):
 
 
 @admin.register(AppraisalDecision)
-class AppraisalDecisionAdmin(EvidenceAdmin):
+class AppraisalDecisionAdmin(DocumentIdColumn, EvidenceAdmin):
     list_display = (
         "decided_at",
-        "document_id",
+        "document_number",
         "decision",
         "years",
         "until_before",
@@ -201,10 +202,10 @@ class SweepRunAdmin(EvidenceAdmin):
 
 
 @admin.register(RefusedDeletion)
-class RefusedDeletionAdmin(EvidenceAdmin):
+class RefusedDeletionAdmin(DocumentIdColumn, EvidenceAdmin):
     """Attempts to delete protected records: who tried, through which door, why refused."""
 
-    list_display = ("at", "document_id", "user", "path", "reason")
+    list_display = ("at", "document_number", "user", "path", "reason")
     list_filter = ("path",)
     list_select_related = ("user",)
     search_fields = ("reason", "user__username")

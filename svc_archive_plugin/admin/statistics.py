@@ -163,12 +163,13 @@ class StatisticsAdmin(PluginAdmin):
 def _shown(figure: statistics.Figure, query: str) -> dict:
     """What the page shows of a figure: its chart, its table (a ranking's first rows)."""
     ranking = figure.kind != "timeline"
-    counts = [c.count for c in figure.columns]
+    shown = [i for i, c in enumerate(figure.columns) if not c.internal]
     return {
         "figure": figure,
+        "columns": [figure.columns[i] for i in shown],
         "chart": chart(figure),
         "rows": [
-            list(zip(row, counts, strict=True))
+            [(row[i], figure.columns[i].count) for i in shown]
             for row in (figure.rows[:ROWS_SHOWN] if ranking else figure.rows)
         ],
         "more": max(len(figure.rows) - ROWS_SHOWN, 0) if ranking else 0,

@@ -225,8 +225,24 @@ class WithdrawnPermission(AppendOnlyModel):
         verbose_name_plural = _("withdrawn permissions")
         ordering = ("-at", "-pk")
 
+    # Stored as a permission's codename, or this prefix and a share link's slug.
+    SHARE_LINK = "share link "
+
     def __str__(self) -> str:
-        return f"#{self.document_id} {self.permission} {self.user or self.group}"
+        return f"#{self.document_id} {self.label_of(self.permission)} {self.user or self.group}"
+
+    @classmethod
+    def label_of(cls, permission: str) -> str:
+        """A withdrawn permission as people read it."""
+        if permission.startswith(cls.SHARE_LINK):
+            return _("share link %(slug)s") % {
+                "slug": permission[len(cls.SHARE_LINK) :],
+            }
+        labels = {
+            "view_document": _("view the document"),
+            "change_document": _("change the document"),
+        }
+        return str(labels.get(permission, permission))
 
 
 class AccessLogEntry(AppendOnlyModel):
@@ -342,5 +358,6 @@ class AccessLogEntry(AppendOnlyModel):
 
     def __str__(self) -> str:
         return (
-            f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.kind} #{self.document_id}"
+            f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.get_kind_display()} "
+            f"#{self.document_id}"
         )

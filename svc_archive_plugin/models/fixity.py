@@ -115,4 +115,4 @@ class FixityFinding(AppendOnlyModel):
         ordering = ("-run_id", "document_id", "file", "pk")
 
     def __str__(self) -> str:
-        return f"#{self.document_id} {self.file}: {self.get_problem_display()}"
+        return f"#{self.document_id} {self.get_file_display()}: {self.get_problem_display()}"

@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from svc_archive_plugin.models.vocabulary import ArchiveCategory
 from svc_archive_plugin.models.vocabulary import code_validator
+from svc_archive_plugin.services.vocabulary import retention_choices
+from svc_archive_plugin.services.vocabulary import retention_class_label
 
 
 class ServiceType(models.Model):
@@ -181,9 +183,10 @@ class Dossier(models.Model):
     )
 
     class Retention(models.TextChoices):
-        PERMANENT = "permanent", _("Permanent")
-        IMPORTANT = "important", _("Long term (important records)")
-        ORDINARY = "ordinary", _("Fixed term (ordinary records)")
+        # Named in one place, with the configured periods: 永久, 定期30年, 定期10年.
+        PERMANENT = "permanent", retention_class_label("permanent")
+        IMPORTANT = "important", retention_class_label("important")
+        ORDINARY = "ordinary", retention_class_label("ordinary")
 
     archive_code = models.CharField(
         _("archive code"),
@@ -209,7 +212,7 @@ class Dossier(models.Model):
     retention = models.CharField(
         _("retention class"),
         max_length=16,
-        choices=Retention.choices,
+        choices=retention_choices,
         blank=True,
         help_text=_(
             "Written into the archive code; from the retention schedule unless overridden.",

@@ -18,6 +18,7 @@ from svc_archive_plugin.models.registers import Dossier
 from svc_archive_plugin.models.registers import ServiceProject
 from svc_archive_plugin.models.vocabulary import ArchiveCategory
 from svc_archive_plugin.models.vocabulary import DocumentTypeCode
+from svc_archive_plugin.services.vocabulary import retention_choices
 
 Retention = Dossier.Retention
 
@@ -49,7 +50,7 @@ class RetentionRule(models.Model):
     retention = models.CharField(
         _("retention class"),
         max_length=16,
-        choices=Retention.choices,
+        choices=retention_choices,
     )
 
     class Meta:
@@ -108,7 +109,7 @@ class RecordRetention(models.Model):
     retention = models.CharField(
         _("retention class"),
         max_length=16,
-        choices=Retention.choices,
+        choices=retention_choices,
     )
     period_years = models.PositiveIntegerField(
         _("retention period (years)"),

@@ -535,7 +535,7 @@ def _expire_share_links(
     return [
         WithdrawnPermission(
             document_id=document_id,
-            permission=f"share link {slug}",
+            permission=f"{WithdrawnPermission.SHARE_LINK}{slug}",
             reason=reason,
         )
         for _pk, document_id, slug in links

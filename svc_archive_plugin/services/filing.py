@@ -37,6 +37,8 @@ from svc_archive_plugin.services.retention import dossier_class
 from svc_archive_plugin.services.retention import recompute
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from django.contrib.auth.models import User
     from django.db.models import QuerySet
 
@@ -83,6 +85,18 @@ class Completeness:
     present: tuple[str, ...]
     missing: tuple[str, ...]
     documents: int
+
+
+def type_names(codes: Iterable[str]) -> list[str]:
+    """Document types by code and name ("FP 费用结算与发票"), in the order of ``codes``."""
+    codes = list(codes)
+    names = dict(
+        DocumentTypeCode.objects.filter(code__in=codes).values_list(
+            "code",
+            "document_type__name",
+        ),
+    )
+    return [f"{code} {names[code]}" if code in names else code for code in codes]
 
 
 def completeness(dossier: Dossier) -> Completeness:
@@ -315,17 +329,9 @@ def submit(dossier: Dossier, user: User) -> FilingEvent:
         dossier, to_state = _advance(dossier, user, Action.SUBMIT)
         missing = completeness(dossier).missing
         if missing and not dossier.completeness_override:
-            names = ", ".join(
-                f"{code} {name}"
-                for code, name in DocumentTypeCode.objects.filter(
-                    code__in=missing,
-                ).values_list(
-                    "code",
-                    "document_type__name",
-                )
-            )
             raise FilingError(
-                _("The dossier is incomplete; missing: %(types)s.") % {"types": names},
+                _("The dossier is incomplete; missing: %(types)s.")
+                % {"types": ", ".join(type_names(missing))},
             )
         return _record(dossier, user, Action.SUBMIT, to_state)
 

@@ -7,9 +7,11 @@ anything else made outside a request are written in that language.
 
 from __future__ import annotations
 
+import datetime
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils import translation
 
 if TYPE_CHECKING:
@@ -43,6 +45,18 @@ def django_language(code: str | None) -> str:
     if code in dict(settings.LANGUAGES) or translation.check_for_language(code):
         return code
     return settings.LANGUAGE_CODE
+
+
+def date_in_text(day: datetime.date | datetime.datetime | None) -> str:
+    """A date inside a sentence: 2026年12月2日 in Chinese, 2026-12-02 otherwise (tables,
+    fields and sheets show YYYY-MM-DD through the formats)."""
+    if day is None:
+        return ""
+    if isinstance(day, datetime.datetime):
+        day = timezone.localdate(day) if timezone.is_aware(day) else day.date()
+    if django_language(translation.get_language()) in {"zh-hans", "zh-hant"}:
+        return f"{day.year}年{day.month}月{day.day}日"
+    return day.isoformat()
 
 
 def language_of(user: User | None) -> str:

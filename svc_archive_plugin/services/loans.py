@@ -53,6 +53,7 @@ from svc_archive_plugin.services.calendar import working_day_deadline
 from svc_archive_plugin.services.indexing import reindex
 from svc_archive_plugin.services.indexing import set_tag
 from svc_archive_plugin.services.language import by_language
+from svc_archive_plugin.services.language import date_in_text
 from svc_archive_plugin.services.language import in_language_of
 from svc_archive_plugin.services.language import with_languages
 from svc_archive_plugin.services.people import department_of
@@ -403,7 +404,7 @@ def _refusal(loan: Loan, blocker: LoanOccupancy) -> str:
         "part": part,
         "loan": other.number,
         "borrower": other.borrower.username,
-        "due": other.due.isoformat() if other.due else "?",
+        "due": date_in_text(other.due) if other.due else "?",
     }
 
 
@@ -510,7 +511,7 @@ def _check_renewal(loan: Loan, user: User) -> None:
             _(
                 "A renewal is asked for before the due date (%(due)s); return it now.",
             )
-            % {"due": loan.due.isoformat()},
+            % {"due": date_in_text(loan.due)},
         )
     limit = archive_settings.LOAN_MAX_RENEWALS
     if loan.renewals >= limit:

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from svc_archive_plugin.models import DeclaredRecord
@@ -34,6 +33,7 @@ from svc_archive_plugin.models import RecordRetention
 from svc_archive_plugin.models import RefusedDeletion
 from svc_archive_plugin.services.holds import holds_on
 from svc_archive_plugin.services.indexing import set_tag
+from svc_archive_plugin.services.language import date_in_text
 from svc_archive_plugin.services.loans import out_on_loan
 
 if TYPE_CHECKING:
@@ -84,7 +84,7 @@ def destroying(document_ids: Iterable[int]) -> Iterator[None]:
 
 
 def _day(value) -> str:
-    return date_format(value, "Y-m-d") if value else ""
+    return date_in_text(value)
 
 
 def reasons(

@@ -22,7 +22,6 @@ from documents.models import DocumentType
 from documents.models import MatchingModel
 from documents.models import Tag
 
-from svc_archive_plugin.conf import archive_settings
 from svc_archive_plugin.models import ArchiveCategory
 from svc_archive_plugin.models import Customer
 from svc_archive_plugin.models import DocumentTypeCode
@@ -217,10 +216,7 @@ class _Provisioner:
             color=TAG_COLOURS["retention"],
             matching_algorithm=MatchingModel.MATCH_NONE,
         )
-        periods = {
-            "important": archive_settings.RETENTION_IMPORTANT,
-            "ordinary": archive_settings.RETENTION_ORDINARY,
-        }
+        periods = vocab.retention_periods()
         for key, term in vocab.RETENTION_TAGS:
             self.keyed(
                 f"tag.retention.{key}",

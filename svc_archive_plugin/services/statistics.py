@@ -44,6 +44,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from svc_archive_plugin.models import AccessLogEntry
 from svc_archive_plugin.models import ArchiveCategory
@@ -139,6 +140,9 @@ class Column:
     key: str
     label: str
     count: bool = False  # a count: summed, charted
+    # The plugin's own code (a state, a retention class): for CSV files and the API, not
+    # for screens, where the name beside it says the same in the reader's language.
+    internal: bool = False
 
 
 @dataclass
@@ -474,7 +478,7 @@ def record_figures(user: User, filters: Filters) -> dict[str, Figure]:
             "ranking",
             "name",
             (
-                Column("retention", str(_("code"))),
+                Column("retention", str(_("code")), internal=True),
                 Column("name", str(_("retention class"))),
                 count,
             ),
@@ -583,7 +587,8 @@ def use_figures(user: User, filters: Filters) -> dict[str, Figure]:
             _ranking(
                 f"{what}_by_person",
                 "person",
-                str(_("person")),
+                # Not the access log's 查阅人: the borrowers are counted here too.
+                str(pgettext("statistics", "person")),
                 str(noun),
                 by_person,
             ),
@@ -677,7 +682,7 @@ def project_figures(user: User, filters: Filters) -> dict[str, Figure]:
             "ranking",
             "name",
             (
-                Column("state", str(_("code"))),
+                Column("state", str(_("code")), internal=True),
                 Column("name", str(_("filing state"))),
                 count,
             ),

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.functional import lazy
+from django.utils.translation import get_language
+
+from svc_archive_plugin.conf import archive_settings
+from svc_archive_plugin.services.language import django_language
+
 LANGUAGES = ("zh-hans", "zh-hant", "en")
 DEFAULT_LANGUAGE = "zh-hans"
 
@@ -382,3 +388,35 @@ GROUPS = (
     ),
     GroupItem("staff", Term("员工", "員工", "Staff"), _STAFF),
 )
+
+
+# The retention classes, in order; their names are the retention tags' names.
+RETENTION_CLASSES = ("permanent", "important", "ordinary")
+
+
+def retention_periods() -> dict[str, int]:
+    """The configured period in years of each fixed-term class."""
+    return {
+        "important": archive_settings.RETENTION_IMPORTANT,
+        "ordinary": archive_settings.RETENTION_ORDINARY,
+    }
+
+
+def retention_class_name(key: str, language: str | None = None) -> str:
+    """A retention class as screens, statistics, sheets and tags all name it: 永久, 定期30年,
+    定期10年 (the configured periods); in ``language``, else the active one."""
+    code = django_language(language or get_language())
+    return dict(RETENTION_TAGS)[key].name(
+        code if code in LANGUAGES else "en",
+        n=retention_periods().get(key),
+    )
+
+
+# For the models' ``Retention`` labels: named when shown, in the reader's language.
+retention_class_label = lazy(retention_class_name, str)
+
+
+def retention_choices() -> list[tuple[str, str]]:
+    """The retention classes as a field's choices (a callable: migrations name it, so the
+    configured periods never change the schema)."""
+    return [(key, retention_class_name(key)) for key in RETENTION_CLASSES]
