@@ -182,6 +182,76 @@ def test_the_whole_path_destroys_files_index_and_keeps_tombstones(
     call_command("svc_archive_verify_register", stdout=StringIO())
 
 
+def test_the_register_records_how_and_where_and_still_verifies_older_entries(
+    staff,
+    to_destroy,
+    client,
+    tmp_path,
+):
+    from django.utils import translation
+
+    from svc_archive_plugin.models import DestructionList
+    from svc_archive_plugin.reports.destruction_register import (
+        destruction_register_pdf,
+    )
+    from tests.integration.test_register_pdf import poppler
+
+    # An entry written before the register knew the method and place of destruction.
+    older_list = DestructionList.objects.create(
+        number="XH-2020-001",
+        title="旧清单",
+        reason="保管期满",
+        prepared_by=staff["manager"],
+        state=DestructionList.State.EXECUTED,
+    )
+    RegisterEntry.objects.create(
+        destruction_list=older_list,
+        document_id=999,
+        destroyed_at=timezone.now(),
+        content={"title": "旧记录", "created": "2009-05-01", "signatories": {}},
+    )
+    staff["leader"].first_name, staff["leader"].last_name = "建国", "王"
+    staff["leader"].save()
+    destruction_list = through_supervision(staff, to_destroy)
+
+    D.start_execution(
+        destruction_list,
+        staff["manager"],
+        method="碎纸机粉碎",
+        place="公司档案室",
+        note="纸质原件一并销毁",
+    )
+    D.execute(destruction_list.pk)
+
+    tomb = RegisterEntry.objects.order_by("sequence").last().content
+    assert (tomb["method"], tomb["place"], tomb["remark"]) == (
+        "碎纸机粉碎",
+        "公司档案室",
+        "纸质原件一并销毁",
+    )
+    call_command("svc_archive_verify_register", stdout=StringIO())
+    call_command("svc_archive_verify", stdout=StringIO())
+
+    with translation.override("zh-hans"):
+        pdf, _name = destruction_register_pdf(destruction_list)
+    text = poppler("pdftotext", pdf, tmp_path)
+    year = str(to_destroy[0].created.year)
+    for expected in ("年度", "销毁方式", "销毁地点", "备注", "碎纸机粉碎", "公司档案室"):
+        assert expected in text, expected
+    assert year in text
+    assert "王建国" in text  # the signatories by name, not "leader"
+    assert "纸质原件一并销毁" in text.replace("\n", "")
+
+    client.force_login(UserFactory(username="root", superuser=True))
+    csv = client.get(
+        "/admin/svc_archive_plugin/registerentry/export.csv",
+    ).content.decode("utf-8-sig")
+    header, older, *rows = csv.splitlines()
+    assert "year,method,place,remark" in header
+    assert "2009,,," in older
+    assert f"{year},碎纸机粉碎,公司档案室,纸质原件一并销毁" in rows[0]
+
+
 def grant(user, codename):
     user.user_permissions.add(
         Permission.objects.get(
