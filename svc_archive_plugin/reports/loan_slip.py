@@ -86,10 +86,23 @@ def _item_rows(loan: Loan) -> list[tuple[str, str] | tuple[str, str, str, str]]:
         ]
     from documents.models import Document
 
+    from svc_archive_plugin.services import loans
+    from svc_archive_plugin.services import records
+
     document = Document.global_objects.filter(pk=loan.document_id).first()
     title = document.title if document else _("(document no longer exists)")
+    code = records.field_values(
+        "archive_code",
+        [loan.document_id],
+        column="value_text",
+    ).get(loan.document_id)
     return [
-        (_("Document ID"), f"#{loan.document_id}"),
+        (
+            _("Archive code"),
+            code or _("(not yet filed)"),
+            _("Kept at"),
+            loans.home_location(loan),
+        ),
         (_("Title"), title),
     ]
 
