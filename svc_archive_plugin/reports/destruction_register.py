@@ -46,7 +46,7 @@ def _headings() -> tuple[str, ...]:
 
 
 # Millimetres of the 277 between the margins of A4 landscape; the title gets the most.
-WIDTHS = (9, 32, 11, 46, 28, 26, 15, 10, 15, 13, 16, 20, 18, 18)
+WIDTHS = (8, 32, 10, 40, 38, 28, 14, 9, 14, 12, 18, 20, 18, 16)
 ALIGNS = (
     "CENTER",
     "LEFT",

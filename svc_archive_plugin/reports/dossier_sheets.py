@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
@@ -24,7 +25,10 @@ if TYPE_CHECKING:
     from svc_archive_plugin.models import Dossier
     from svc_archive_plugin.services.dossier_sheets import DossierSheet
 
-LABEL_STYLE = FontFace(emphasis="", fill_color=(238, 238, 238))  # no bold face in the font
+LABEL_STYLE = FontFace(
+    emphasis="",
+    fill_color=(238, 238, 238),
+)  # no bold face in the font
 WIDTHS = (45, 135)  # millimetres of the 180 between the 15 mm margins of A4 portrait
 
 
@@ -123,7 +127,7 @@ def render_cover(sheet: DossierSheet) -> bytes:
 
 def _explanation(sheet: DossierSheet) -> str:
     """本卷情况说明: what the dossier holds and what is missing or was accepted missing."""
-    lines = [_counts(sheet) + "; " + _dates(sheet)]
+    lines = [_counts(sheet), _("Dates: %(dates)s") % {"dates": _dates(sheet)}]
     if sheet.missing_types:
         lines.append(
             _("Missing document types: %(types)s")
@@ -155,15 +159,21 @@ def render_note(sheet: DossierSheet) -> bytes:
     pdf.rect(pdf.l_margin, top, sum(WIDTHS), height)
     pdf.set_xy(pdf.l_margin + 3, top + 3)
     pdf.set_font("cjk", size=13)
-    pdf.cell(0, 8, _("About this dossier"), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(
+        0,
+        8,
+        pgettext("dossier note sheet", "About this dossier"),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.set_font("cjk", size=11.5)
     pdf.set_x(pdf.l_margin + 8)
     pdf.multi_cell(sum(WIDTHS) - 16, 7, _explanation(sheet), align="L")
     pdf.set_y(top + height + 8)
     pdf.set_font("cjk", size=12)
     signers = (
-        (_("Compiled by"), sheet.compiled),
-        (_("Checked by"), sheet.checked),
+        (pgettext("dossier note sheet", "Compiled by"), sheet.compiled),
+        (pgettext("dossier note sheet", "Checked by"), sheet.checked),
     )
     for label, step in signers:
         pdf.set_x(pdf.l_margin + 90)
@@ -171,7 +181,11 @@ def render_note(sheet: DossierSheet) -> bytes:
         pdf.cell(0, 12, step.person, border="B", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(2)
     pdf.set_x(pdf.l_margin + 90)
-    pdf.cell(28, 12, _("%(label)s:") % {"label": _("Compiled on")})
+    pdf.cell(
+        28,
+        12,
+        _("%(label)s:") % {"label": pgettext("dossier note sheet", "Compiled on")},
+    )
     pdf.cell(0, 12, _day(sheet.compiled.day), border="B", new_x="LMARGIN", new_y="NEXT")
     _footer(pdf)
     return bytes(pdf.output())
@@ -192,4 +206,6 @@ def dossier_note_pdf(dossier: Dossier) -> tuple[bytes, str]:
 def _file_code(dossier: Dossier) -> str:
     # Archive codes hold "·", which a download's file name should not.
     code = dossier.archive_code or dossier.project.code
-    return "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "-" for c in code)
+    return "".join(
+        c if c.isascii() and (c.isalnum() or c in "-_") else "-" for c in code
+    )

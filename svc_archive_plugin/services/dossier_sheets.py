@@ -6,8 +6,8 @@ sheets themselves are drawn in ``reports/dossier_sheets.py``.
 
 from __future__ import annotations
 
-import datetime
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db.models import Max
 from django.db.models import Min
@@ -28,6 +28,9 @@ from svc_archive_plugin.services.provisioning import provisioned
 from svc_archive_plugin.services.retention import dossier_class
 from svc_archive_plugin.services.retention import period_years
 from svc_archive_plugin.services.retention import retention_label
+
+if TYPE_CHECKING:
+    import datetime
 
 Action = FilingEvent.Action
 

@@ -17,20 +17,24 @@ from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError
 from django.core.management import call_command
 from django.utils import timezone
+from django.utils import translation
 from documents.models import Document
 from documents.search import get_backend
 
 from svc_archive_plugin.db_triggers import evidence_maintenance
 from svc_archive_plugin.models import DestructionEvent
 from svc_archive_plugin.models import DestructionItem
+from svc_archive_plugin.models import DestructionList
 from svc_archive_plugin.models import RecordRetention
 from svc_archive_plugin.models import RegisterEntry
 from svc_archive_plugin.models.evidence import AppendOnlyError
+from svc_archive_plugin.reports.destruction_register import destruction_register_pdf
 from svc_archive_plugin.services import destruction
 from svc_archive_plugin.services import holds
 from svc_archive_plugin.services import retention
 from tests.factories import UserFactory
 from tests.factories import add_document
+from tests.integration.test_register_pdf import poppler
 
 pytestmark = pytest.mark.django_db
 D = destruction
@@ -188,14 +192,6 @@ def test_the_register_records_how_and_where_and_still_verifies_older_entries(
     client,
     tmp_path,
 ):
-    from django.utils import translation
-
-    from svc_archive_plugin.models import DestructionList
-    from svc_archive_plugin.reports.destruction_register import (
-        destruction_register_pdf,
-    )
-    from tests.integration.test_register_pdf import poppler
-
     # An entry written before the register knew the method and place of destruction.
     older_list = DestructionList.objects.create(
         number="XH-2020-001",
@@ -232,11 +228,19 @@ def test_the_register_records_how_and_where_and_still_verifies_older_entries(
     call_command("svc_archive_verify_register", stdout=StringIO())
     call_command("svc_archive_verify", stdout=StringIO())
 
+    destruction_list.refresh_from_db()
     with translation.override("zh-hans"):
         pdf, _name = destruction_register_pdf(destruction_list)
     text = poppler("pdftotext", pdf, tmp_path)
     year = str(to_destroy[0].created.year)
-    for expected in ("年度", "销毁方式", "销毁地点", "备注", "碎纸机粉碎", "公司档案室"):
+    for expected in (
+        "年度",
+        "销毁方式",
+        "销毁地点",
+        "备注",
+        "碎纸机粉碎",
+        "公司档案室",
+    ):
         assert expected in text, expected
     assert year in text
     assert "王建国" in text  # the signatories by name, not "leader"
