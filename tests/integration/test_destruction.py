@@ -247,9 +247,8 @@ def test_the_register_records_how_and_where_and_still_verifies_older_entries(
     assert "纸质原件一并销毁" in text.replace("\n", "")
 
     client.force_login(UserFactory(username="root", superuser=True))
-    csv = client.get(
-        "/admin/svc_archive_plugin/registerentry/export.csv",
-    ).content.decode("utf-8-sig")
+    response = client.get("/admin/svc_archive_plugin/registerentry/export.csv")
+    csv = b"".join(response.streaming_content).decode("utf-8-sig")
     header, older, *rows = csv.splitlines()
     assert "year,method,place,remark" in header
     assert "2009,,," in older
