@@ -24,13 +24,13 @@ if TYPE_CHECKING:
     from svc_archive_plugin.models import Loan
 
 # Millimetres of the 180 between the 15 mm margins of A4 portrait: label, value, label, value.
-WIDTHS = (36, 58, 30, 56)
+WIDTHS = (44, 56, 26, 54)
 LABEL = WIDTHS[0]
 LINE = 4.5  # mm per line of text in a cell
 ROW = 8  # mm: every row leaves room to write in by hand
 SIGN_ROW = 13  # mm: room for a handwritten signature
 # Role, signature (over the name), "date", date: the date lines up with the last column.
-SIGN_WIDTHS = (36, 90, 14, 40)
+SIGN_WIDTHS = (44, 82, 14, 40)
 SECTION = 6.5  # mm: a section's heading bar
 BOX = 3.6  # mm: a tick box
 
