@@ -458,3 +458,24 @@ def test_a_trashed_record_can_be_listed_and_a_cancelled_list_releases_it(
     assert (
         Document.global_objects.filter(pk__in=[d.pk for d in to_destroy]).count() == 2
     )
+
+
+def test_the_admin_asks_how_and_where_before_carrying_out(staff, to_destroy, client):
+    destruction_list = through_supervision(staff, to_destroy)
+    client.force_login(UserFactory(username="root", superuser=True))
+    url = f"/admin/svc_archive_plugin/destructionlist/{destruction_list.pk}/execute/"
+
+    refused = client.post(url, {"note": ""}, HTTP_ACCEPT_LANGUAGE="zh-CN")
+    assert refused.status_code == 200  # the form again, nothing started
+    page = refused.content.decode()
+    assert "销毁方式" in page
+    assert "销毁地点" in page
+    destruction_list.refresh_from_db()
+    assert destruction_list.state == "supervised"
+
+    done = client.post(url, {"method": "化浆", "place": "再生纸厂", "note": "整批"})
+    assert done.status_code == 302
+    destruction_list.refresh_from_db()
+    assert destruction_list.state == "executing"
+    assert (destruction_list.method, destruction_list.place) == ("化浆", "再生纸厂")
+    assert destruction_list.events.get(action="execute").note == "整批"
