@@ -12,7 +12,7 @@ import svc_archive_plugin.services.vocabulary
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("svc_archive_plugin", "0021_evidence_triggers"),
+        ("svc_archive_plugin", "0022_destruction_method_and_place"),
     ]
 
     operations = [

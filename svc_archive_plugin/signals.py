@@ -131,7 +131,10 @@ def _classify(input_doc: Any):
             if not remove_first_page(path):
                 classification = classification.with_problem(
                     CaptureReport.Reason.COVER_SHEET,
-                    _("The cover sheet is the only page; it was kept as the document."),
+                    _(
+                        "The scan separator sheet is the only page; it was kept as "
+                        "the document.",
+                    ),
                 )
             return classification
     if input_doc.source != DocumentSource.ConsumeFolder:

@@ -53,10 +53,13 @@ def take(step: Step, obj: Any, user: User, values: Mapping[str, Any]) -> Any:
 def start_destruction(
     destruction_list: DestructionList,
     user: User,
+    method: str = "",
+    place: str = "",
+    note: str = "",
 ) -> DestructionEvent:
     """Start carrying out the list, and queue its execution once that is committed."""
     with transaction.atomic():
-        event = destruction.start_execution(destruction_list, user)
+        event = destruction.start_execution(destruction_list, user, method, place, note)
         transaction.on_commit(lambda: execute_destruction.delay(destruction_list.pk))
     return event
 
@@ -141,7 +144,11 @@ DESTRUCTION_LIST = {
         destruction.supervise,
         ("note",),
     ),
-    "execute": Step(_("Carry out the destruction"), start_destruction),
+    "execute": Step(
+        _("Carry out the destruction"),
+        start_destruction,
+        ("method", "place", "note"),
+    ),
     "cancel": Step(_("Cancel the list"), destruction.cancel, ("note",), required=True),
 }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from django import forms
 from django.contrib import admin
 from django.contrib import messages
 from django.db.models import Count
@@ -29,6 +30,18 @@ from svc_archive_plugin.reports.register_csv import register_csv_response
 from svc_archive_plugin.services import destruction
 from svc_archive_plugin.services import register
 from svc_archive_plugin.steps import DESTRUCTION_LIST
+
+
+class ExecutionForm(NoteForm):
+    """Carrying out a list: how and where (销毁方式, 销毁地点), for the register."""
+
+    method = forms.CharField(
+        label=_("Method of destruction"),
+        max_length=100,
+        help_text=_("For example: shredding, pulping, incineration, erasure of files."),
+    )
+    place = forms.CharField(label=_("Place of destruction"), max_length=200)
+    field_order = ("method", "place", "note")
 
 
 class DestructionItemInline(EvidenceInline):
@@ -82,12 +95,15 @@ class DestructionListAdmin(StepsAdmin, EvidenceAdmin):
         "prepared_by",
         "created_at",
         "round",
+        "method",
+        "place",
     )
     fields = readonly_fields
     inlines = (DestructionItemInline, DestructionEventInline)
     change_form_template = "admin/svc_archive_plugin/destructionlist/change_form.html"
     steps = DESTRUCTION_LIST
     step_form = NoteForm
+    step_forms = {"execute": ExecutionForm}
 
     def get_queryset(self, request):
         return (

@@ -26,6 +26,7 @@ from svc_archive_plugin.models import RequiredDocumentType
 from svc_archive_plugin.models import ServiceProject
 from svc_archive_plugin.models import ServiceType
 from svc_archive_plugin.reports.cover_sheet import cover_sheet_response
+from svc_archive_plugin.reports.pdf_download import pdf_response
 from svc_archive_plugin.services import deadlines
 from svc_archive_plugin.services import filing
 from svc_archive_plugin.services import registers
@@ -127,7 +128,7 @@ class ServiceProjectAdmin(RegisterAdmin):
             *super().get_urls(),
         ]
 
-    @admin.display(description=_("cover sheet"))
+    @admin.display(description=_("scan separator sheet"))
     def cover_sheet_link(self, obj: ServiceProject) -> str:
         return format_html('<a href="{}/cover_sheet/" target="_blank">PDF</a>', obj.pk)
 
@@ -348,8 +349,34 @@ class DossierAdmin(StepsAdmin, PluginAdmin):
                 self.admin_site.admin_view(self.override_retention_view),
                 name="svc_archive_plugin_dossier_override_retention",
             ),
+            *self.sheet_urls(),
             *super().get_urls(),
         ]
+
+    # The dossier's printed sheets: its cover 案卷封面 and its note sheet 备考表.
+
+    def sheet_urls(self):
+        return [
+            path(
+                f"<int:pk>/{sheet}.pdf",
+                self.admin_site.admin_view(self.sheet_view),
+                {"sheet": sheet},
+                name=f"svc_archive_plugin_dossier_{sheet}",
+            )
+            for sheet in ("cover", "note")
+        ]
+
+    def sheet_view(self, request, pk: int, sheet: str):
+        from svc_archive_plugin.reports import dossier_sheets
+
+        dossier = get_object_or_404(Dossier, pk=pk)
+        if not self.has_view_permission(request, dossier):
+            raise PermissionDenied
+        render = {
+            "cover": dossier_sheets.dossier_cover_pdf,
+            "note": dossier_sheets.dossier_note_pdf,
+        }[sheet]
+        return pdf_response(*render(dossier))
 
     def override_retention_view(self, request, pk: int):
         """Give the dossier's records a class other than the schedule's, with the reason."""

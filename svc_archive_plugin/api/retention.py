@@ -20,6 +20,7 @@ from svc_archive_plugin import steps
 from svc_archive_plugin.api.filters import ArchiveFilterSet
 from svc_archive_plugin.api.serializers import AppraisalDecisionSerializer
 from svc_archive_plugin.api.serializers import AppraiseSerializer
+from svc_archive_plugin.api.serializers import DestructionExecutionSerializer
 from svc_archive_plugin.api.serializers import DestructionListSerializer
 from svc_archive_plugin.api.serializers import LegalHoldSerializer
 from svc_archive_plugin.api.serializers import NoteSerializer
@@ -229,7 +230,11 @@ class DestructionListViewSet(
     discrepancy = step_action(steps.DESTRUCTION_LIST, "discrepancy", NoteSerializer)
     supervise = step_action(steps.DESTRUCTION_LIST, "supervise", NoteSerializer)
     cancel = step_action(steps.DESTRUCTION_LIST, "cancel", NoteSerializer)
-    execute = step_action(steps.DESTRUCTION_LIST, "execute", NoteSerializer)
+    execute = step_action(
+        steps.DESTRUCTION_LIST,
+        "execute",
+        DestructionExecutionSerializer,
+    )
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])

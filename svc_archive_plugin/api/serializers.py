@@ -350,15 +350,42 @@ class DestructionListSerializer(serializers.ModelSerializer):
             "round",
             "prepared_by",
             "created_at",
+            "method",
+            "place",
             "items",
             "events",
             "documents",
         )
-        read_only_fields = ("number", "state", "round", "prepared_by", "created_at")
+        read_only_fields = (
+            "number",
+            "state",
+            "round",
+            "prepared_by",
+            "created_at",
+            "method",
+            "place",
+        )
 
 
 class NoteSerializer(serializers.Serializer):
     note = serializers.CharField(allow_blank=True, required=False, default="")
+
+
+class DestructionExecutionSerializer(NoteSerializer):
+    """How and where the records are destroyed (销毁方式, 销毁地点); the note is the remark."""
+
+    method = serializers.CharField(
+        allow_blank=True,
+        required=False,
+        default="",
+        max_length=100,
+    )
+    place = serializers.CharField(
+        allow_blank=True,
+        required=False,
+        default="",
+        max_length=200,
+    )
 
 
 class RegisterEntrySerializer(serializers.ModelSerializer):

@@ -156,7 +156,7 @@ class ServiceProjectViewSet(DeletableRegisterViewSet):
     )
     @action(detail=True, methods=["get"])
     def cover_sheet(self, request, pk=None):
-        """The project's printable cover sheet (PDF), optionally for one document type."""
+        """The project's scan separator sheet 扫描分隔页 (PDF), optionally for one document type."""
         try:
             return cover_sheet_response(
                 self.get_object(),

@@ -43,6 +43,9 @@ class DestructionList(models.Model):
     created_at = models.DateTimeField(_("list created at"), auto_now_add=True)
     # Each submission starts a new round of approval, checks and supervision.
     round = models.PositiveIntegerField(_("review round"), default=0, editable=False)
+    # Recorded when the destruction starts; printed in the register 销毁清册.
+    method = models.CharField(_("method of destruction"), max_length=100, blank=True)
+    place = models.CharField(_("place of destruction"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("destruction list")

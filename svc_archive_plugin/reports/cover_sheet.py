@@ -1,4 +1,7 @@
-"""The printable cover sheet of a project (optionally for one document type).
+"""The printable scan separator sheet 扫描分隔页 of a project (optionally one document type).
+
+Not the dossier's cover 案卷封面 (``dossier_sheets.py``): it goes on top of a paper bundle
+for scanning and is removed again.
 
 Printed in the language active when it is made (the reader's, in a request); the QR code
 is the same in every language.
@@ -39,14 +42,14 @@ def render_cover_sheet(
     """Return an A4 PDF: the project's particulars and the QR code that classifies the bundle."""
     code = CoverSheetCode(project.code, type_code.code if type_code else None)
     pdf = FPDF(format="A4")
-    pdf.set_title(_("Cover sheet %(code)s") % {"code": code.payload()})
+    pdf.set_title(_("Scan separator sheet %(code)s") % {"code": code.payload()})
     pdf.add_font("cjk", fname=str(archive_settings.CJK_FONT))
     pdf.add_page()
     pdf.set_font("cjk", size=24)
     pdf.cell(
         0,
         16,
-        _("Service archive cover sheet"),
+        _("Scan separator sheet"),
         new_x="LMARGIN",
         new_y="NEXT",
         align="C",
@@ -126,5 +129,5 @@ def cover_sheet_response(
     project: ServiceProject,
     type_code: str | None,
 ) -> HttpResponse:
-    """The cover sheet as an inline PDF (for the API and the admin)."""
+    """The scan separator sheet as an inline PDF (for the API and the admin)."""
     return pdf_response(*cover_sheet_pdf(project, type_code))

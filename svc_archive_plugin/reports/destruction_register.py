@@ -18,6 +18,8 @@ from svc_archive_plugin.conf import archive_settings
 from svc_archive_plugin.reports.labels import page_label
 from svc_archive_plugin.reports.labels import printed_on
 from svc_archive_plugin.services import chains
+from svc_archive_plugin.services import register
+from svc_archive_plugin.services.people import name_of
 
 if TYPE_CHECKING:
     from svc_archive_plugin.models import DestructionList
@@ -27,6 +29,8 @@ def _headings() -> tuple[str, ...]:
     return (
         _("No."),
         _("Archive code"),
+        # Translators: the year a record belongs to (年度), a column of the register.
+        _("Year"),
         _("Title"),
         _("Customer"),
         _("Project"),
@@ -34,15 +38,19 @@ def _headings() -> tuple[str, ...]:
         _("Pages"),
         _("Retention"),
         _("Years kept"),
+        _("Method of destruction"),
+        _("Place of destruction"),
         _("Destroyed"),
+        _("Remarks"),
     )
 
 
 # Millimetres of the 277 between the margins of A4 landscape; the title gets the most.
-WIDTHS = (10, 38, 66, 42, 38, 18, 11, 17, 17, 20)
+WIDTHS = (8, 32, 10, 40, 38, 28, 14, 9, 14, 12, 18, 20, 18, 16)
 ALIGNS = (
     "CENTER",
     "LEFT",
+    "CENTER",
     "LEFT",
     "LEFT",
     "LEFT",
@@ -50,7 +58,10 @@ ALIGNS = (
     "RIGHT",
     "CENTER",
     "RIGHT",
+    "LEFT",
+    "LEFT",
     "CENTER",
+    "LEFT",
 )
 
 
@@ -97,6 +108,7 @@ def _row(number: int, c: dict, destroyed: str) -> tuple[str, ...]:
     return (
         str(number),
         _text(c.get("archive_code")),
+        register.year_of(c),
         _text(c.get("title")),
         _text(c.get("customer")),
         _text(c.get("project")),
@@ -104,8 +116,39 @@ def _row(number: int, c: dict, destroyed: str) -> tuple[str, ...]:
         _text(c.get("pages")),
         _text(c.get("retention")),
         _text(c.get("years_kept")),
+        _text(c.get("method")),
+        _text(c.get("place")),
         destroyed,
+        _text(c.get("remark")),
     )
+
+
+def _named(signatories: dict) -> dict:
+    """The signatories with each user name replaced by the person's name, where known.
+
+    The tombstone keeps user names (that is what its hash covers); the paper shows names.
+    """
+    from django.contrib.auth import get_user_model
+
+    usernames = {signatories.get("preparer")} | {
+        person.get("user")
+        for key in ("approved", "checked", "supervised", "executed")
+        for person in signatories.get(key) or []
+    }
+    User = get_user_model()
+    names = {
+        user.get_username(): name_of(user)
+        for user in User.objects.filter(username__in=usernames - {None})
+    }
+    named = dict(signatories)
+    if preparer := signatories.get("preparer"):
+        named["preparer"] = names.get(preparer, preparer)
+    for key in ("approved", "checked", "supervised", "executed"):
+        named[key] = [
+            {**person, "user": names.get(person.get("user"), person.get("user"))}
+            for person in signatories.get(key) or []
+        ]
+    return named
 
 
 def _event_signatories(destruction_list: DestructionList) -> dict:
@@ -120,7 +163,7 @@ def _event_signatories(destruction_list: DestructionList) -> dict:
         Action.EXECUTE: "executed",
     }
     signatories = {
-        "preparer": destruction_list.prepared_by.get_username(),
+        "preparer": name_of(destruction_list.prepared_by),
         **{key: [] for key in keys.values()},
     }
     events = destruction_list.events.filter(
@@ -129,7 +172,7 @@ def _event_signatories(destruction_list: DestructionList) -> dict:
     ).select_related("actor")
     for event in events.order_by("at", "pk"):
         signatories[keys[event.action]].append(
-            {"user": event.actor.get_username(), "at": event.at.isoformat()},
+            {"user": name_of(event.actor), "at": event.at.isoformat()},
         )
     return signatories
 
@@ -308,9 +351,7 @@ def _chain_heads_block(pdf: FPDF, heads: dict[str, dict]) -> None:
 
 def destruction_register_pdf(destruction_list: DestructionList) -> tuple[bytes, str]:
     """A4 landscape PDF of the list's register entries + signature block; returns (bytes, filename)."""
-    from svc_archive_plugin.services.register import list_entries
-
-    entries = list(list_entries(destruction_list))
+    entries = list(register.list_entries(destruction_list))
     if entries:
         rows = [
             _row(n, e.content, _date(e.content.get("destroyed_at") or e.destroyed_at))
@@ -318,7 +359,7 @@ def destruction_register_pdf(destruction_list: DestructionList) -> tuple[bytes, 
         ]
         pages = [e.content.get("pages") for e in entries]
         # All entries of a list were written with the same signatories.
-        signatories = entries[0].content.get("signatories") or {}
+        signatories = _named(entries[0].content.get("signatories") or {})
         first, last = entries[0], entries[-1]
         footer = _(
             "%(number)s · register entries #%(first)s–#%(last)s · "
@@ -344,6 +385,9 @@ def destruction_register_pdf(destruction_list: DestructionList) -> tuple[bytes, 
                     "pages": i.pages,
                     "retention": i.retention,
                     "years_kept": i.years_kept,
+                    "created": i.created.isoformat() if i.created else None,
+                    "method": destruction_list.method,
+                    "place": destruction_list.place,
                 },
                 "",
             )

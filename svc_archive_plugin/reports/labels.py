@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from svc_archive_plugin.services.people import name_of
+
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
@@ -28,13 +30,5 @@ def printed_on() -> str:
 
 
 def person(user: User | None) -> str:
-    """A person as the desk knows them: full name and user name ('' for nobody)."""
-    if user is None:
-        return ""
-    full = user.get_full_name().strip()
-    if not full:
-        return user.get_username()
-    return _("%(name)s (%(username)s)") % {
-        "name": full,
-        "username": user.get_username(),
-    }
+    """A person by name, as people know them ('' for nobody)."""
+    return name_of(user)

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from svc_archive_plugin.models import Loan
 
 # Millimetres of the 180 between the 15 mm margins of A4 portrait: label, value, label, value.
-WIDTHS = (44, 46, 36, 54)
+WIDTHS = (44, 56, 26, 54)
 LABEL = WIDTHS[0]
 LINE = 4.5  # mm per line of text in a cell
 ROW = 8  # mm: every row leaves room to write in by hand
@@ -86,10 +86,23 @@ def _item_rows(loan: Loan) -> list[tuple[str, str] | tuple[str, str, str, str]]:
         ]
     from documents.models import Document
 
+    from svc_archive_plugin.services import loans
+    from svc_archive_plugin.services import records
+
     document = Document.global_objects.filter(pk=loan.document_id).first()
     title = document.title if document else _("(document no longer exists)")
+    code = records.field_values(
+        "archive_code",
+        [loan.document_id],
+        column="value_text",
+    ).get(loan.document_id)
     return [
-        (_("Document ID"), f"#{loan.document_id}"),
+        (
+            _("Archive code"),
+            code or _("(not yet filed)"),
+            _("Kept at"),
+            loans.home_location(loan),
+        ),
         (_("Title"), title),
     ]
 

@@ -494,8 +494,17 @@ def awaiting(user: User, step: str, queryset=None):
     return queryset
 
 
-def start_execution(destruction_list: DestructionList, user: User) -> DestructionEvent:
+def start_execution(
+    destruction_list: DestructionList,
+    user: User,
+    method: str = "",
+    place: str = "",
+    note: str = "",
+) -> DestructionEvent:
     """The archive department starts the destruction of a supervised list.
+
+    How and where it is destroyed (销毁方式, 销毁地点) are kept on the list and go into
+    every register entry it writes, with ``note`` as the entries' remark (备注).
 
     Refused while any of its records is under a legal hold (placed after approval, say)
     or out on loan.
@@ -524,7 +533,16 @@ def start_execution(destruction_list: DestructionList, user: User) -> Destructio
                 )
                 % {"loans": ", ".join(numbers)},
             )
-        event = _event(destruction_list, user, Action.EXECUTE, state=State.EXECUTING)
+        destruction_list.method = method.strip()
+        destruction_list.place = place.strip()
+        destruction_list.save(update_fields=["method", "place"])
+        event = _event(
+            destruction_list,
+            user,
+            Action.EXECUTE,
+            note=note,
+            state=State.EXECUTING,
+        )
     return event
 
 
@@ -577,7 +595,7 @@ def _signatories(destruction_list: DestructionList) -> dict:
     }
 
 
-def _destroy_one(item: DestructionItem, signatories: dict) -> None:
+def _destroy_one(item: DestructionItem, signatories: dict, remark: str = "") -> None:
     """Remove one record's files, index entry and rows; write its tombstone. Idempotent."""
     from documents.models import Document
     from documents.search import get_backend
@@ -628,7 +646,13 @@ def _destroy_one(item: DestructionItem, signatories: dict) -> None:
         now = timezone.now()
         item.destroyed_at = now
         item.save(update_fields=["destroyed_at"])
-        register.append(item, files=files, signatories=signatories, at=now)
+        register.append(
+            item,
+            files=files,
+            signatories=signatories,
+            at=now,
+            remark=remark,
+        )
     backend = get_backend()
     for pk in ids:
         backend.remove(pk)
@@ -650,9 +674,19 @@ def execute(destruction_list_id: int) -> int:
             % {"number": destruction_list.number},
         )
     signatories = _signatories(destruction_list)
+    # The note given when the destruction was (last) started is each entry's remark.
+    started = (
+        destruction_list.events.filter(
+            round=destruction_list.round,
+            action=Action.EXECUTE,
+        )
+        .order_by("-at", "-pk")
+        .first()
+    )
+    remark = started.note if started else ""
     done = 0
     for item in destruction_list.items.filter(destroyed_at=None).order_by("pk"):
-        _destroy_one(item, signatories)
+        _destroy_one(item, signatories, remark)
         done += 1
     with transaction.atomic():
         destruction_list = _locked(destruction_list, State.EXECUTING)

@@ -45,6 +45,10 @@ COLUMNS = (
     "document_id",
     "destroyed_at",
     "files",
+    "year",
+    "method",
+    "place",
+    "remark",
 )
 
 
@@ -65,8 +69,13 @@ def append(
     files: list[dict],
     signatories: dict,
     at: datetime.datetime,
+    remark: str = "",
 ) -> RegisterEntry:
-    """Write the tombstone of ``item`` at the end of the register (inside a transaction)."""
+    """Write the tombstone of ``item`` at the end of the register (inside a transaction).
+
+    How and where the list was destroyed, and the remark, are part of the tombstone (and
+    so of its hash) since they were recorded; older entries simply lack them.
+    """
     destruction_list = item.destruction_list
     content = {
         "list_number": destruction_list.number,
@@ -86,6 +95,9 @@ def append(
         "destroyed_at": at.isoformat(),
         "files": files,
         "signatories": signatories,
+        "method": destruction_list.method,
+        "place": destruction_list.place,
+        "remark": remark,
     }
     # The chain (sequence, previous hash, entry hash) is sealed by the insert itself,
     # under the register's lock (models/chains.py), so two lists carried out at once
@@ -139,6 +151,12 @@ def verify(chunk: int = 2000) -> Iterator[Problem]:
             last = entry.sequence
 
 
+def year_of(content: dict) -> str:
+    """The record's year 年度: the year of its date, as the tombstone holds it."""
+    created = content.get("created") or ""
+    return created[:4] if created[:4].isdigit() else ""
+
+
 def rows(entries) -> Iterator[list[str]]:
     """CSV rows of register entries: the columns of ``COLUMNS``, then the hashes."""
     for entry in entries:
@@ -162,6 +180,10 @@ def rows(entries) -> Iterator[list[str]]:
             str(entry.document_id),
             c.get("destroyed_at", ""),
             files,
+            year_of(c),
+            c.get("method", ""),
+            c.get("place", ""),
+            c.get("remark", ""),
             entry.previous_hash,
             entry.entry_hash,
         ]

@@ -17,20 +17,24 @@ from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError
 from django.core.management import call_command
 from django.utils import timezone
+from django.utils import translation
 from documents.models import Document
 from documents.search import get_backend
 
 from svc_archive_plugin.db_triggers import evidence_maintenance
 from svc_archive_plugin.models import DestructionEvent
 from svc_archive_plugin.models import DestructionItem
+from svc_archive_plugin.models import DestructionList
 from svc_archive_plugin.models import RecordRetention
 from svc_archive_plugin.models import RegisterEntry
 from svc_archive_plugin.models.evidence import AppendOnlyError
+from svc_archive_plugin.reports.destruction_register import destruction_register_pdf
 from svc_archive_plugin.services import destruction
 from svc_archive_plugin.services import holds
 from svc_archive_plugin.services import retention
 from tests.factories import UserFactory
 from tests.factories import add_document
+from tests.integration.test_register_pdf import poppler
 
 pytestmark = pytest.mark.django_db
 D = destruction
@@ -180,6 +184,75 @@ def test_the_whole_path_destroys_files_index_and_keeps_tombstones(
     assert [s["user"] for s in signed["supervised"]] == ["leader2", "head2"]
     assert RecordRetention.objects.filter(state="destroyed").count() == 2
     call_command("svc_archive_verify_register", stdout=StringIO())
+
+
+def test_the_register_records_how_and_where_and_still_verifies_older_entries(
+    staff,
+    to_destroy,
+    client,
+    tmp_path,
+):
+    # An entry written before the register knew the method and place of destruction.
+    older_list = DestructionList.objects.create(
+        number="XH-2020-001",
+        title="旧清单",
+        reason="保管期满",
+        prepared_by=staff["manager"],
+        state=DestructionList.State.EXECUTED,
+    )
+    RegisterEntry.objects.create(
+        destruction_list=older_list,
+        document_id=999,
+        destroyed_at=timezone.now(),
+        content={"title": "旧记录", "created": "2009-05-01", "signatories": {}},
+    )
+    staff["leader"].first_name, staff["leader"].last_name = "建国", "王"
+    staff["leader"].save()
+    destruction_list = through_supervision(staff, to_destroy)
+
+    D.start_execution(
+        destruction_list,
+        staff["manager"],
+        method="碎纸机粉碎",
+        place="公司档案室",
+        note="纸质原件一并销毁",
+    )
+    D.execute(destruction_list.pk)
+
+    tomb = RegisterEntry.objects.order_by("sequence").last().content
+    assert (tomb["method"], tomb["place"], tomb["remark"]) == (
+        "碎纸机粉碎",
+        "公司档案室",
+        "纸质原件一并销毁",
+    )
+    call_command("svc_archive_verify_register", stdout=StringIO())
+    call_command("svc_archive_verify", stdout=StringIO())
+
+    destruction_list.refresh_from_db()
+    with translation.override("zh-hans"):
+        pdf, _name = destruction_register_pdf(destruction_list)
+    text = poppler("pdftotext", pdf, tmp_path)
+    year = str(to_destroy[0].created.year)
+    for expected in (
+        "年度",
+        "销毁方式",
+        "销毁地点",
+        "备注",
+        "碎纸机粉碎",
+        "公司档案室",
+    ):
+        assert expected in text, expected
+    assert year in text
+    assert "王建国" in text  # the signatories by name, not "leader"
+    assert "纸质原件一并销毁" in text.replace("\n", "")
+
+    client.force_login(UserFactory(username="root", superuser=True))
+    response = client.get("/admin/svc_archive_plugin/registerentry/export.csv")
+    csv = b"".join(response.streaming_content).decode("utf-8-sig")
+    header, older, *rows = csv.splitlines()
+    assert "year,method,place,remark" in header
+    assert "2009,,," in older
+    assert f"{year},碎纸机粉碎,公司档案室,纸质原件一并销毁" in rows[0]
 
 
 def grant(user, codename):
@@ -385,3 +458,24 @@ def test_a_trashed_record_can_be_listed_and_a_cancelled_list_releases_it(
     assert (
         Document.global_objects.filter(pk__in=[d.pk for d in to_destroy]).count() == 2
     )
+
+
+def test_the_admin_asks_how_and_where_before_carrying_out(staff, to_destroy, client):
+    destruction_list = through_supervision(staff, to_destroy)
+    client.force_login(UserFactory(username="root", superuser=True))
+    url = f"/admin/svc_archive_plugin/destructionlist/{destruction_list.pk}/execute/"
+
+    refused = client.post(url, {"note": ""}, HTTP_ACCEPT_LANGUAGE="zh-CN")
+    assert refused.status_code == 200  # the form again, nothing started
+    page = refused.content.decode()
+    assert "销毁方式" in page
+    assert "销毁地点" in page
+    destruction_list.refresh_from_db()
+    assert destruction_list.state == "supervised"
+
+    done = client.post(url, {"method": "化浆", "place": "再生纸厂", "note": "整批"})
+    assert done.status_code == 302
+    destruction_list.refresh_from_db()
+    assert destruction_list.state == "executing"
+    assert (destruction_list.method, destruction_list.place) == ("化浆", "再生纸厂")
+    assert destruction_list.events.get(action="execute").note == "整批"

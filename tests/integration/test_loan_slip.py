@@ -20,6 +20,7 @@ from svc_archive_plugin.models import Loan
 from svc_archive_plugin.models import LoanEvent
 from svc_archive_plugin.reports.access_log_csv import access_log_csv_response
 from svc_archive_plugin.reports.loan_slip import loan_slip_pdf
+from svc_archive_plugin.services import records
 from tests.factories import DocumentFactory
 from tests.factories import UserFactory
 
@@ -107,8 +108,12 @@ def test_an_issued_loan_shows_the_due_date_and_the_location(people, dossier, tmp
         "15",
     )
     dossier.save()
-    desk = UserFactory(username="desk_li", first_name="李明")
-    archive_head = UserFactory(username="archive_zhang")
+    desk = UserFactory(username="desk_li", first_name="明", last_name="李")
+    archive_head = UserFactory(
+        username="archive_zhang",
+        first_name="伟",
+        last_name="张",
+    )
     issued_at = timezone.now()
     loan = requested_loan(
         people,
@@ -138,19 +143,28 @@ def test_an_issued_loan_shows_the_due_date_and_the_location(people, dossier, tmp
         "A3-2-15",
         "SVC-SH-2026-WX-0001",
         "借出中",
-        "head",
-        "archive_zhang",
-        "李明（desk_li）",
+        "head",  # no name recorded: the user name
+        "张伟",
+        "李明",
         timezone.localtime(issued_at).strftime("%Y-%m-%d %H:%M"),
         timezone.localdate().isoformat(),  # the approvals
     ):
         assert expected in text, expected
     assert "1次" in text.replace(" ", "")  # renewals (pdftotext may drop the space)
     assert "未归档" not in text
+    assert "archive_zhang" not in text
+    assert "desk_li" not in text  # people by name only
+    assert "出借位置" in text
 
 
 def test_a_returned_document_loan_ticks_its_condition(people, tmp_path):
     document = DocumentFactory(title="维修合同扫描件")
+    records.write_field(
+        "archive_code",
+        {document.pk: "SVC-SH·2026-D30-工程部-0001"},
+        column="value_text",
+    )
+    records.write_field("location", {document.pk: "B1-3-07"}, column="value_text")
     inspector = UserFactory(username="inspector_wu")
     loan = Loan.objects.create(
         number="JY-2026-00002",
@@ -178,7 +192,8 @@ def test_a_returned_document_loan_ticks_its_condition(people, tmp_path):
     assert pages(pdf, tmp_path) == 1
     text = poppler("pdftotext", pdf, tmp_path)
     for expected in (
-        f"#{document.pk}",
+        "SVC-SH·2026-D30-工程部-0001",  # the document's 档号, not its id
+        "B1-3-07",
         "维修合同扫描件",
         "电子副本",
         "缺第3页",
@@ -186,6 +201,7 @@ def test_a_returned_document_loan_ticks_its_condition(people, tmp_path):
         "已归还并检查",
     ):
         assert expected in text, expected
+    assert f"#{document.pk}" not in text
 
 
 def test_the_font_is_embedded(people, dossier, tmp_path):

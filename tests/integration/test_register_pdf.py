@@ -259,7 +259,8 @@ def test_the_register_in_english(people, tmp_path):
         "Service archive destruction register",
         "List No.: XH-2026-001",
         "Archive code",
-        "Years kept",
+        "Years",  # "Years kept", wrapped in its narrow column
+        "Remarks",
         "Supervised by",
         "Approved by (company leader)",
         "Total: 2 items, 6 pages",

@@ -154,7 +154,12 @@ def test_a_destruction_list_through_the_api(
     assert step(leader, "supervise").status_code == 200
     assert step(leader2, "supervise").json()["state"] == "supervised"
     with django_capture_on_commit_callbacks() as callbacks:
-        assert step(manager, "execute").json()["state"] == "executing"
+        started = step(manager, "execute", method="碎纸机粉碎", place="档案室")
+    assert started.json()["state"] == "executing"
+    assert (started.json()["method"], started.json()["place"]) == (
+        "碎纸机粉碎",
+        "档案室",
+    )
     assert len(callbacks) == 1
 
     as_user(api_client, manager)

@@ -40,7 +40,7 @@ def test_admin_in_simplified_chinese(client):
     ).content.decode()
 
     assert "采集异常" in page
-    assert "无法按文件夹或封面分类的扫描件" in page
+    assert "无法按文件夹或扫描分隔页分类的扫描件" in page
     assert "待处理文件夹" in page  # where failed scans wait
 
 
