@@ -63,10 +63,14 @@ def _document_field(model, name: str):
     return field
 
 
+# The admin's empty value, spelled out: a read-only field shows a callable's None as "None".
+NOBODY = admin.site.empty_value_display
+
+
 def _document_column(field):
-    def column(obj) -> str | None:
+    def column(obj) -> str:
         pk = getattr(obj, field.attname)
-        return None if pk is None else records.document_labels([pk])[pk]
+        return NOBODY if pk is None else records.document_labels([pk])[pk]
 
     column.short_description = field.verbose_name
     column.admin_order_field = field.attname
@@ -85,9 +89,8 @@ def _shown_as(model, name) -> str | None:
 
 
 def _person_column(field):
-    def column(obj) -> str | None:
-        # None, not "", so that nobody shows as the admin's empty value ("-").
-        return name_of(getattr(obj, field.name)) or None
+    def column(obj) -> str:
+        return name_of(getattr(obj, field.name)) or NOBODY
 
     column.short_description = field.verbose_name
     column.admin_order_field = field.name
