@@ -214,6 +214,8 @@ def test_the_font_is_embedded(people, dossier, tmp_path):
 
 def test_the_access_log_streams_as_csv(people, dossier):
     project = dossier.project
+    people["clerk"].first_name, people["clerk"].last_name = "小明", "王"
+    people["clerk"].save()
     AccessLogEntry.objects.create(
         user=people["clerk"],
         username="clerk",
@@ -248,6 +250,7 @@ def test_the_access_log_streams_as_csv(people, dossier):
     rows = list(csv.reader(io.StringIO(body[1:])))
     assert rows[0] == [
         "time",
+        "name",
         "username",
         "department",
         "document_id",
@@ -265,6 +268,7 @@ def test_the_access_log_streams_as_csv(people, dossier):
     entry = AccessLogEntry.objects.get(document_id=4711)
     assert first == [
         timezone.localtime(entry.at).isoformat(timespec="seconds"),
+        "王小明",  # the person by name, then the user name as logged
         "clerk",
         "工程部",
         "4711",
@@ -279,6 +283,7 @@ def test_the_access_log_streams_as_csv(people, dossier):
         "",
     ]
     assert second[1:] == [
+        "outsider",  # no name recorded: the user name
         "outsider",
         "",
         "4712",

@@ -150,9 +150,9 @@ def test_a_list_moves_through_its_steps_on_its_admin_page(
     checker = staff_in("档案管理员", "checker")
     base = f"{ADMIN}destructionlist/{destruction_list.pk}/"
 
-    def step(user, name, note=""):
+    def step(user, name, note="", **fields):
         client.force_login(user)
-        return client.post(f"{base}{name}/", {"note": note})
+        return client.post(f"{base}{name}/", {"note": note, **fields})
 
     client.force_login(manager)
     draft_page = client.get(base + "change/").content.decode()
@@ -169,7 +169,8 @@ def test_a_list_moves_through_its_steps_on_its_admin_page(
     assert step(leader, "supervise").status_code == 302
     assert step(leader2, "supervise").status_code == 302
     with django_capture_on_commit_callbacks() as callbacks:
-        assert step(manager, "execute").status_code == 302
+        done = step(manager, "execute", method="碎纸机粉碎", place="档案库房")
+        assert done.status_code == 302
 
     destruction_list.refresh_from_db()
     assert destruction_list.state == "executing"
