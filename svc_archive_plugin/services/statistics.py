@@ -63,6 +63,7 @@ from svc_archive_plugin.services.loans import ARCHIVE
 from svc_archive_plugin.services.loans import HEAD
 from svc_archive_plugin.services.loans import overdue_loans
 from svc_archive_plugin.services.loans import visible_loans
+from svc_archive_plugin.services.people import full_name
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -556,7 +557,7 @@ def use_figures(user: User, filters: Filters) -> dict[str, Figure]:
     """Accesses and loans issued, by person and by department (a query each)."""
     accesses = (
         _accesses(user, filters)
-        .values("username", "department_name")
+        .values("username", "user__first_name", "user__last_name", "department_name")
         .annotate(n=Count("pk"))
         .order_by()
     )
@@ -569,19 +570,37 @@ def use_figures(user: User, filters: Filters) -> dict[str, Figure]:
         )
     loans = (
         _loans(user, filters, issued)
-        .values("borrower__username", "department__name")
+        .values(
+            "borrower__username",
+            "borrower__first_name",
+            "borrower__last_name",
+            "department__name",
+        )
         .annotate(n=Count("pk"))
         .order_by()
     )
     no_department = _no("department")
     figures = []
-    for what, rows, person_key, department_key, noun in (
-        ("accesses", accesses, "username", "department_name", _("accesses")),
-        ("loans", loans, "borrower__username", "department__name", _("loans")),
+    # (the person's name columns, their user name: as the access log copied it)
+    for what, rows, person, username, department_key, noun in (
+        ("accesses", accesses, "user__", "username", "department_name", _("accesses")),
+        (
+            "loans",
+            loans,
+            "borrower__",
+            "borrower__username",
+            "department__name",
+            _("loans"),
+        ),
     ):
         by_person, by_department = Counter(), Counter()
         for row in rows:
-            by_person[row[person_key]] += row["n"]
+            name = full_name(
+                row[f"{person}first_name"],
+                row[f"{person}last_name"],
+                row[username],
+            )
+            by_person[name] += row["n"]
             by_department[row[department_key] or no_department] += row["n"]
         figures += [
             _ranking(

@@ -740,3 +740,14 @@ def test_dashboard_queries_do_not_grow_with_the_archive(client, archive):
     for n in range(20):
         add_document(dossier, "TS", archive["clerk"], created=D(2026, 11, 1 + n))
     assert queries() == few
+
+
+def test_people_are_counted_by_their_names(archive):
+    clerk = archive["clerk"]
+    clerk.first_name, clerk.last_name = "小明", "王"
+    clerk.save()
+
+    # The access log and the loans name the same person alike: by full name.
+    assert counts("accesses_by_person", archive["manager"])["王小明"] == 3
+    assert counts("loans_by_person", archive["manager"])["王小明"] == 2
+    assert "clerk" not in counts("accesses_by_person", archive["manager"])
