@@ -148,7 +148,8 @@ def _submissions():
 
 def _last_submitter_id(dossier: Dossier) -> int | None:
     if hasattr(
-        dossier, "last_submitter_id",
+        dossier,
+        "last_submitter_id",
     ):  # read with the list (with_last_submitter)
         return dossier.last_submitter_id
     event = _submissions().filter(dossier=dossier).first()
