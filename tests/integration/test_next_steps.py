@@ -22,6 +22,7 @@ from svc_archive_plugin.services import destruction
 from svc_archive_plugin.services import filing
 from svc_archive_plugin.services import inventory
 from svc_archive_plugin.services import loans
+from svc_archive_plugin.services import work
 from svc_archive_plugin.services.refusals import Refused
 from svc_archive_plugin.steps import ACCESS_REQUEST
 from svc_archive_plugin.steps import DESTRUCTION_LIST
@@ -96,14 +97,38 @@ def fresh(obj):
     return type(obj).objects.get(pk=obj.pk)
 
 
+def work_page_disagreements(
+    obj, name, user, role: str, allowed: list[str]
+) -> list[str]:
+    """The work page 待办 lists the object under a step exactly when the step is offered."""
+    found = []
+    kinds = [k for k in work.KINDS if k.model is type(obj) and k.steps]
+    for step in {kind.steps[0] for kind in kinds}:
+        listed = any(
+            kind.query(user, None).filter(pk=obj.pk).exists()
+            for kind in kinds
+            if kind.steps[0] == step
+        )
+        if listed != (step in allowed):
+            found.append(
+                f"{type(obj).__name__} {name}: {role} {step}: offered "
+                f"{step in allowed}, on the work page {listed}",
+            )
+    return found
+
+
 def check(client, roles, obj, model, allowed_steps, run, lists=("",)):
-    """Per role: allowed_steps agrees with what the steps accept, and the page and the
-    lists show exactly its buttons. Returns {role: allowed} and the disagreements."""
+    """Per role: allowed_steps agrees with what the steps accept and with the work page,
+    and the page and the lists show exactly its buttons. Returns {role: allowed} and the
+    disagreements."""
     offered, problems = {}, []
     for role, user in roles.items():
         user = type(user).objects.get(pk=user.pk)
         allowed = allowed_steps(fresh(obj), user)
         offered[role] = allowed
+        problems += work_page_disagreements(
+            fresh(obj), obj.state_name, user, role, allowed
+        )
         for step in run:
             ok = accepted(lambda step=step, user=user: run[step](fresh(obj), user))
             if ok != (step in allowed):
