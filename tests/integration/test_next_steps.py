@@ -98,7 +98,11 @@ def fresh(obj):
 
 
 def work_page_disagreements(
-    obj, name, user, role: str, allowed: list[str]
+    obj,
+    name,
+    user,
+    role: str,
+    allowed: list[str],
 ) -> list[str]:
     """The work page 待办 lists the object under a step exactly when the step is offered."""
     found = []
@@ -127,7 +131,11 @@ def check(client, roles, obj, model, allowed_steps, run, lists=("",)):
         allowed = allowed_steps(fresh(obj), user)
         offered[role] = allowed
         problems += work_page_disagreements(
-            fresh(obj), obj.state_name, user, role, allowed
+            fresh(obj),
+            obj.state_name,
+            user,
+            role,
+            allowed,
         )
         for step in run:
             ok = accepted(lambda step=step, user=user: run[step](fresh(obj), user))
