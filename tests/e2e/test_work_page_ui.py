@@ -13,7 +13,9 @@ from tests.e2e.conftest import as_user
 
 pytestmark = pytest.mark.e2e
 API = "/api/svc_archive/"
-PROJECT = ("P2026-90", "设备巡检")
+# Codes of its own: the paperless instance is shared by every end-to-end module.
+CUSTOMER = ("C950", "天津某设备有限公司")
+PROJECT = ("P2026-95", "设备巡检")
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +25,8 @@ def pending(paperless):
         department = admin.post(
             "/api/groups/",
             json={"name": "质检部", "permissions": []},
-        ).json()["id"]
+        )
+        assert department.status_code == 201, department.text
         groups = {
             g["name"]: g["id"]
             for g in admin.get("/api/groups/", params={"page_size": 100}).json()[
@@ -53,16 +56,17 @@ def pending(paperless):
         )
         customer = admin.post(
             f"{API}customers/",
-            json={"code": "C900", "name": "天津某设备有限公司"},
-        ).json()
+            json={"code": CUSTOMER[0], "name": CUSTOMER[1]},
+        )
+        assert customer.status_code == 201, customer.text
         project = admin.post(
             f"{API}projects/",
             json={
                 "code": PROJECT[0],
                 "name": PROJECT[1],
-                "customer": customer["id"],
+                "customer": customer.json()["id"],
                 "service_type": service_type["id"],
-                "department": department,
+                "department": department.json()["id"],
                 "end_date": "2026-06-30",
             },
         )

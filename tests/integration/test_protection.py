@@ -286,6 +286,36 @@ def test_filed_records_are_protected_with_their_retention(
     assert Document.objects.filter(pk=contract.pk).exists()
 
 
+@pytest.mark.parametrize(
+    ("language", "until"),
+    [("zh-cn", "保管至 2056-12-31"), ("zh-tw", "保管至 2056-12-31")],
+)
+def test_the_refusal_in_chinese_dates_the_retention_as_yyyy_mm_dd(
+    dossier,
+    people,
+    admin_user,
+    api_client,
+    paperless_dirs,
+    language,
+    until,
+):
+    documents = complete(dossier, owner=people["clerk"])
+    filing.submit(dossier, people["clerk"])
+    filing.approve(dossier, people["head"])
+    filing.receive(dossier, people["manager"])
+    filing.file_dossier(dossier, people["manager"])
+    contract = documents[1]
+    api_client.force_authenticate(admin_user)
+
+    response = api_client.delete(
+        f"/api/documents/{contract.pk}/",
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+
+    assert response.status_code == 403
+    assert until in response.json()["detail"]
+
+
 def test_released_holds_protect_no_more(held, people, admin_user, api_client):
     (active,) = holds.holds_on([held.pk])[held.pk]
 
