@@ -48,12 +48,14 @@ def django_language(code: str | None) -> str:
 
 
 def date_in_text(day: datetime.date | datetime.datetime | None) -> str:
-    """A date inside a sentence, as YYYY-MM-DD in every language: the form the archive
-    practice writes and that a refusal, a mail and a sheet share with the tables."""
+    """A date inside a sentence: 2026年12月2日 in Chinese, 2026-12-02 otherwise (tables,
+    fields and sheets show YYYY-MM-DD through the formats)."""
     if day is None:
         return ""
     if isinstance(day, datetime.datetime):
         day = timezone.localdate(day) if timezone.is_aware(day) else day.date()
+    if django_language(translation.get_language()) in {"zh-hans", "zh-hant"}:
+        return f"{day.year}年{day.month}月{day.day}日"
     return day.isoformat()
 
 

@@ -241,7 +241,9 @@ def test_deleting_a_filed_record_in_the_ui_is_refused_with_the_reason(
     toast.locator("details").click()
     # The toast's details carry the plugin's reason, in the reader's language.
     assert f"{TITLE}”不能删除：该文档为已归档档案" in toast.inner_text()
-    assert archive["retention_until"] in toast.inner_text()
+    # Inside a sentence the date reads as Chinese running text, 2056年12月31日.
+    until = datetime.date.fromisoformat(archive["retention_until"])
+    assert f"{until.year}年{until.month}月{until.day}日" in toast.inner_text()
 
     with paperless.client() as admin:
         assert admin.get(f"/api/documents/{archive['record']}/").status_code == 200

@@ -288,9 +288,9 @@ def test_filed_records_are_protected_with_their_retention(
 
 @pytest.mark.parametrize(
     ("language", "until"),
-    [("zh-cn", "保管至 2056-12-31"), ("zh-tw", "保管至 2056-12-31")],
+    [("zh-cn", "保管至 2056年12月31日"), ("zh-tw", "保管至 2056年12月31日")],
 )
-def test_the_refusal_in_chinese_dates_the_retention_as_yyyy_mm_dd(
+def test_the_refusal_in_chinese_dates_the_retention_in_running_text(
     dossier,
     people,
     admin_user,
