@@ -34,11 +34,19 @@ class DeclaredRecord(models.Model):
         verbose_name=_("dossier"),
     )
     declared_at = models.DateTimeField(_("declared at"), default=timezone.now)
+    # 件号 (DA/T 22): the record's place in its dossier, given at filing, stable after.
+    item_number = models.PositiveIntegerField(_("item number"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("declared record")
         verbose_name_plural = _("declared records")
         ordering = ("document_id",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dossier", "item_number"],
+                name="svc_archive_item_number_once_per_dossier",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.document_id} ({self.dossier_id})"

@@ -27,6 +27,7 @@ from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models.filing import ArchiveCodeSeries
 from svc_archive_plugin.models.filing import FilingEvent
 from svc_archive_plugin.models.filing import RequiredDocumentType
+from svc_archive_plugin.services import items
 from svc_archive_plugin.services import records
 from svc_archive_plugin.services.indexing import reindex
 from svc_archive_plugin.services.people import in_department
@@ -409,6 +410,7 @@ def file_dossier(dossier: Dossier, user: User) -> FilingEvent:
         event = _record(dossier, user, Action.FILE, to_state)
         # From now on they are records whatever happens to the dossier or their fields.
         records.declare(dossier, document_ids)
+        items.number(dossier)
 
         recompute(document_ids)  # the records are now filed, hence protected
     reindex(document_ids)

@@ -74,6 +74,7 @@ FROZEN_FIELDS = (
     "customer",
     "project",
     "archive_code",
+    "item_number",
     "retention_until",
     "confidentiality",
 )

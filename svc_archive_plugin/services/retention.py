@@ -165,7 +165,12 @@ def recompute(document_ids: Iterable[int]) -> list[int]:
             ):
                 wanted = {"filed": filed}
             else:
-                if project and project["dossier__retention_override_reason"]:
+                # A filed dossier's records keep its class, the longest of its items'
+                # (DA/T 22): the 档号's D30, *Retention until* and the stamp agree.
+                if project and (
+                    project["dossier__retention_override_reason"]
+                    or (filed and project["dossier__retention"])
+                ):
                     retention, basis = project["dossier__retention"], Basis.DOSSIER
                 else:
                     retention = schedule.retention(fact["code_id"], fact["category_id"])

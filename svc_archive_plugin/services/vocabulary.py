@@ -163,6 +163,7 @@ CUSTOM_FIELDS = (
         "select",
     ),
     CustomFieldItem("archive_code", Term("档号", "檔號", "Archive code"), "string"),
+    CustomFieldItem("item_number", Term("件号", "件號", "Item number"), "integer"),
     CustomFieldItem(
         "retention_until",
         Term("保管期限至", "保管期限至", "Retention until"),

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 from django.core.management.base import CommandError
 from django.db import transaction
 
+from svc_archive_plugin.services import items
 from svc_archive_plugin.services import record_links
 from svc_archive_plugin.services import saved_views
 from svc_archive_plugin.services.capture import create_type_folders
@@ -46,6 +47,10 @@ class Command(BaseCommand):
         linked = record_links.refresh_all()
         if linked:
             report.created.append(f"{linked} links to record pages (档案详情)")
+        # Records numbered before the 件号 field existed show their numbers now.
+        shown = items.mirror_all()
+        if shown:
+            report.created.append(f"{shown} item numbers (件号) shown")
         consumption_dir = Path(settings.CONSUMPTION_DIR)
         if consumption_dir.is_dir():
             report.created.extend(
