@@ -225,7 +225,8 @@ def test_a_wrong_document_type_is_corrected(
     second_manager,
 ):
     log = next(d for d in filed if d.document_type.svc_archive_code.code == "SS")
-    assert until(log) == datetime.date(2036, 12, 31)
+    # Filed, the 实施记录 (定期10年 by itself) keeps its dossier's 30 years (DA/T 22).
+    assert until(log) == datetime.date(2056, 12, 31)
     contract_type = DocumentType.objects.get(svc_archive_code__code="HT")
 
     correction = propose_contract_type(people, log, contract_type)
@@ -233,7 +234,7 @@ def test_a_wrong_document_type_is_corrected(
 
     log.refresh_from_db()
     assert log.document_type == contract_type
-    assert until(log) == datetime.date(2056, 12, 31)  # contracts are kept 30 years
+    assert until(log) == datetime.date(2056, 12, 31)  # still its dossier's class
     assert RecordRetention.objects.get(document=log).filed
     event = CorrectionEvent.objects.get(action="apply")
     assert (event.old_label, event.new_label) == ("实施记录", "合同协议")

@@ -43,7 +43,7 @@ def inventory() -> dict[str, int]:
 def test_creates_the_vocabulary_in_simplified_chinese(settings):
     output = setup()
 
-    assert "52 created, 0 already there" in output
+    assert "53 created, 0 already there" in output
     assert sorted(p.name for p in settings.CONSUMPTION_DIR.iterdir()) == [
         "FA",
         "FP",
@@ -106,7 +106,7 @@ def test_second_run_duplicates_nothing_even_in_another_language():
 
     output = setup("--language", "en")
 
-    assert "0 created, 45 already there" in output
+    assert "0 created, 46 already there" in output
     assert inventory() == before
     assert not DocumentType.objects.filter(name="Contract and agreement").exists()
 

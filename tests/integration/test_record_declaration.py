@@ -9,6 +9,7 @@ other fields stay open, an unfiled document stays editable, and a held one is fr
 
 from __future__ import annotations
 
+import datetime
 import importlib
 import re
 from unittest import mock
@@ -494,7 +495,7 @@ def test_a_declared_record_no_retention_rule_covers_stays_protected(
     root,
     api_client,
 ):
-    """A record of a type the schedule does not cover has no retention row; it is still one."""
+    """A record of a type the schedule does not cover is one: it takes its dossier's class."""
     complete(dossier, owner=people["clerk"])
     untyped = DocumentFactory(owner=people["clerk"], content="现场照片说明")
     CustomFieldInstance.objects.create(
@@ -505,15 +506,20 @@ def test_a_declared_record_no_retention_rule_covers_stays_protected(
     filing.submit(dossier, people["clerk"])
     filing.approve(dossier, people["head"])
     filing.receive(dossier, people["manager"])
-    filing.file_dossier(dossier, people["manager"])
     assert not RecordRetention.objects.filter(document_id=untyped.pk).exists()
+    filing.file_dossier(dossier, people["manager"])
+    # Filed, it is kept as long as its dossier (the 档号's D30), like every other item.
+    assert RecordRetention.objects.get(document_id=untyped.pk).until == datetime.date(
+        2056,
+        12,
+        31,
+    )
     assert records.declared([untyped.pk]) == {untyped.pk}
     api_client.force_authenticate(root)
 
     response = api_client.delete(f"/api/documents/{untyped.pk}/")
 
-    dossier.refresh_from_db()
-    assert refused(response, "record of the filed dossier", dossier.archive_code)
+    assert refused(response, "filed record retained until 2056-12-31")
     assert Document.objects.filter(pk=untyped.pk).exists()
     # Its full text is left out of the list, as a filed record's is, for want of a grant.
     listed = api_client.get("/api/documents/", {"id": untyped.pk}).json()["results"]
