@@ -41,6 +41,7 @@ from svc_archive_plugin.models import RecordRetention
 from svc_archive_plugin.models import ServiceProject
 from svc_archive_plugin.services import filing
 from svc_archive_plugin.services import holds
+from svc_archive_plugin.services import items
 from svc_archive_plugin.services import loans
 from svc_archive_plugin.services import records
 from svc_archive_plugin.services import registers
@@ -501,6 +502,7 @@ def _apply(correction: Correction) -> tuple[list[int], dict]:
     moved = [correction.document_id] if correction.document_id else []
     before_untils = _untils(affected)
     before_codes = {d.pk: d.archive_code for d in dossiers}
+    before_items = items.numbers_of(moved)
     with (
         correcting(affected),
         registers.amending(*dossiers, *(d.project for d in dossiers)),
@@ -537,6 +539,11 @@ def _apply(correction: Correction) -> tuple[list[int], dict]:
             "from": dossiers[0].pk,
             "to": dossiers[1].pk,
         }
+        # The 件号 it had in the source dossier and the one it takes in the target.
+        effects["item_numbers"] = {
+            str(doc): [before_items.get(doc), number]
+            for doc, number in items.numbers_of(moved).items()
+        }
     touched = sorted(set(moved) | {int(d) for d in effects["retention_until"]})
     if effects["archive_codes"] or fact in PROJECT_FACTS | DOSSIER_FACTS:
         touched = affected
@@ -567,6 +574,7 @@ def _apply_to_record(correction: Correction) -> None:
         _set_select(doc_id, "project", target.option_id)
         registers.align_customer_with_project(document)
         _write_code([doc_id], target.dossier.archive_code)
+        items.move(doc_id, target.dossier)
         _move_department_view([doc_id], source.department_id, target.department_id)
     elif fact == Fact.RECORD_CATEGORY:
         category = ArchiveCategory.objects.get(pk=int(value))

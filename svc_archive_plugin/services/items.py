@@ -85,6 +85,29 @@ def number(dossier: Dossier) -> dict[int, int]:
     return given
 
 
+def move(document_id: int, target: Dossier) -> int:
+    """Declare the record into ``target`` under its next 件号 (an approved correction).
+
+    The old number stays a gap in the source dossier, as a moved dossier's archive number
+    does; the correction's event keeps both numbers.
+    """
+    with transaction.atomic():
+        row = DeclaredRecord.objects.select_for_update().get(
+            document_id=records.roots([document_id])[document_id],
+        )
+        taken = list(
+            DeclaredRecord.objects.select_for_update()
+            .filter(dossier=target)
+            .exclude(item_number=None)
+            .values_list("item_number", flat=True),
+        )
+        row.dossier = target
+        row.item_number = max(taken, default=0) + 1
+        row.save(update_fields=["dossier", "item_number"])
+        mirror({row.document_id: row.item_number})
+    return row.item_number
+
+
 def mirror(numbers: dict[int, int]) -> None:
     """Show the numbers in paperless's 件号 field, on the records and their versions."""
     from documents.models import Document

@@ -13,6 +13,7 @@ from documents.models import DocumentType
 from svc_archive_plugin.models import ArchiveCategory
 from svc_archive_plugin.models import Correction
 from svc_archive_plugin.models import CorrectionEvent
+from svc_archive_plugin.models import DeclaredRecord
 from svc_archive_plugin.models import RecordRetention
 from svc_archive_plugin.models import ServiceProject
 from svc_archive_plugin.models import ServiceType
@@ -20,6 +21,7 @@ from svc_archive_plugin.models.evidence import AppendOnlyError
 from svc_archive_plugin.services import corrections
 from svc_archive_plugin.services import filing
 from svc_archive_plugin.services import holds
+from svc_archive_plugin.services import items
 from svc_archive_plugin.services import records
 from tests.factories import UserFactory
 from tests.factories import complete
@@ -280,6 +282,14 @@ def test_a_record_moves_only_into_a_filed_dossier(
         "from": dossier.pk,
         "to": target.pk,
     }
+    # It takes the target's next 件号; the event keeps the number it had.
+    assert event.effects["item_numbers"] == {
+        str(record.pk): [1, len(records.dossier_documents(target))],
+    }
+    assert items.numbers_of([record.pk]) == {
+        record.pk: len(records.dossier_documents(target)),
+    }
+    assert DeclaredRecord.objects.get(document_id=record.pk).dossier == target
 
 
 def test_a_filed_dossiers_category_is_corrected_with_a_new_code(
