@@ -278,13 +278,13 @@ def test_admin_import_can_mark_the_years_complete(client):
 
 def test_work_page_warns_of_a_year_without_calendar_until_its_list_is_complete(client):
     first_missing = NATIONAL_YEARS.stop
-    client.force_login(UserFactory(username="root", superuser=True))
     warning = f"No holiday calendar for {first_missing}"
 
     with time_machine.travel(
         datetime(first_missing - 1, 12, 1, 12, tzinfo=UTC),
         tick=False,
     ):
+        client.force_login(UserFactory(username="root", superuser=True))
         assert warning in client.get("/admin/svc_archive_plugin/").content.decode()
         assert warning in client.get("/admin/").content.decode()
         CalendarYear.objects.create(year=first_missing)
@@ -293,9 +293,30 @@ def test_work_page_warns_of_a_year_without_calendar_until_its_list_is_complete(c
 
 
 def test_work_page_has_no_warning_inside_the_library_years(client):
-    client.force_login(UserFactory(username="root", superuser=True))
-
     with time_machine.travel(datetime(2025, 3, 1, 12, tzinfo=UTC), tick=False):
+        client.force_login(UserFactory(username="root", superuser=True))
         page = client.get("/admin/svc_archive_plugin/").content.decode()
 
     assert "No holiday calendar" not in page
+
+
+def test_the_warning_reads_in_chinese(client):
+    first_missing = NATIONAL_YEARS.stop
+
+    with time_machine.travel(datetime(first_missing, 3, 1, 12, tzinfo=UTC), tick=False):
+        client.force_login(UserFactory(username="root", superuser=True))
+        hans = client.get(
+            "/admin/svc_archive_plugin/",
+            HTTP_ACCEPT_LANGUAGE="zh-cn",
+            follow=True,
+        ).content.decode()
+        hant = client.get(
+            "/admin/svc_archive_plugin/",
+            HTTP_ACCEPT_LANGUAGE="zh-tw",
+            follow=True,
+        ).content.decode()
+
+    assert f"{first_missing}年没有节假日日历" in hans
+    assert f"{first_missing + 1}年没有节假日日历" in hans
+    assert "导入公司的安排" in hans
+    assert f"{first_missing}年沒有節假日日曆" in hant
