@@ -78,7 +78,7 @@ class WorkingDayCalendar:
         )
 
 
-# The library's data: its dicts map a date to the holiday's name; is_workday() and friends
+# The library's data: its dicts map a date to its holiday; is_workday() and friends
 # raise NotImplementedError outside the years they cover, so the sets are read directly.
 NATIONAL_HOLIDAYS = frozenset(chinese_calendar.holidays)
 NATIONAL_WORKDAYS = frozenset(chinese_calendar.workdays)

@@ -51,12 +51,12 @@ def test_warns_when_the_consumer_ignores_subfolders(settings, capsys):
 def test_warns_of_next_year_without_a_holiday_calendar(capsys):
     first_missing = NATIONAL_YEARS.stop
     with time_machine.travel(datetime(first_missing - 1, 12, 1, 12, tzinfo=UTC)):
-        call_command("check", "--database", "default")
+        call_command("check")
         err = capsys.readouterr().err
         assert "svc_archive.W002" in err
         assert f"No holiday calendar for {first_missing}" in err
         assert f"No holiday calendar for {first_missing - 1}" not in err
 
         CalendarYear.objects.create(year=first_missing)
-        call_command("check", "--database", "default")
+        call_command("check")
         assert "svc_archive.W002" not in capsys.readouterr().err
