@@ -41,6 +41,7 @@ class SvcArchiveConfig(AppConfig):
 
             from svc_archive_plugin.models import ArchiveCategory
             from svc_archive_plugin.models import CalendarDay
+            from svc_archive_plugin.models import CalendarYear
             from svc_archive_plugin.models import DocumentTypeCode
             from svc_archive_plugin.models import RetentionRule
 
@@ -48,4 +49,5 @@ class SvcArchiveConfig(AppConfig):
             auditlog.register(ArchiveCategory)
             auditlog.register(DocumentTypeCode)
             auditlog.register(CalendarDay)
+            auditlog.register(CalendarYear)
             auditlog.register(RetentionRule)

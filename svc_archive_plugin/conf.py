@@ -317,13 +317,13 @@ SETTINGS: dict[str, Setting] = {
         [],
         _dates,
         _date_list,
-        "extra days off, on top of the holiday calendar kept in the admin",
+        "days off on top of the national calendar (chinesecalendar); the admin's calendar wins",
     ),
     "MAKEUP_WORKDAYS": Setting(
         [],
         _dates,
         _date_list,
-        "weekend days that are working days (调休)",
+        "working days on top of the national calendar, e.g. 调休; the admin's calendar wins",
     ),
 }
 

@@ -66,6 +66,7 @@ def _person(name: str, *groups: Group):
 def build_archive(marker: str = "") -> dict:
     """Vocabulary, people, registers, filing, hold, loan, access, appraisal, destruction."""
     from svc_archive_plugin.models import CalendarDay
+    from svc_archive_plugin.models import CalendarYear
     from svc_archive_plugin.models import CaptureReport
     from svc_archive_plugin.models import Customer
     from svc_archive_plugin.models import FixityFinding
@@ -113,6 +114,8 @@ def build_archive(marker: str = "") -> dict:
         kind="holiday",
         name="国庆节",
     )
+    # Far ahead, so the missing-calendar banner stays on the pages the fixture serves.
+    CalendarYear.objects.create(year=2030, note="公司2030年放假安排")
     customer = Customer.objects.create(
         code="C001",
         name="北京某科技有限公司",

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from svc_archive_plugin.admin.base import PluginAdmin
 from svc_archive_plugin.models import CalendarDay
+from svc_archive_plugin.models import CalendarYear
 from svc_archive_plugin.services.calendar import CalendarImportError
 from svc_archive_plugin.services.calendar import import_calendar_csv
 
@@ -23,6 +24,15 @@ class CalendarImportForm(forms.Form):
         label=_("CSV file"),
         help_text=_(
             "Lines of date,kind[,name]: 2026-10-01,holiday,国庆节 or 2026-10-10,班",
+        ),
+    )
+
+    complete = forms.BooleanField(
+        label=_("This file is the company's complete list for its years"),
+        required=False,
+        help_text=_(
+            "Marks the years of the file's dates complete. Needed for a year the national "
+            "calendar (chinesecalendar) does not know yet, or deadlines there warn.",
         ),
     )
 
@@ -68,7 +78,10 @@ class CalendarDayAdmin(PluginAdmin):
         errors: list[str] = []
         if request.method == "POST" and form.is_valid():
             try:
-                result = import_calendar_csv(form.cleaned_data["file"])
+                result = import_calendar_csv(
+                    form.cleaned_data["file"],
+                    complete=form.cleaned_data["complete"],
+                )
             except CalendarImportError as exc:
                 errors = exc.errors
             else:
@@ -84,6 +97,13 @@ class CalendarDayAdmin(PluginAdmin):
                     },
                     messages.SUCCESS,
                 )
+                if result.complete_years:
+                    self.message_user(
+                        request,
+                        _("Marked complete: %(years)s.")
+                        % {"years": ", ".join(map(str, result.complete_years))},
+                        messages.SUCCESS,
+                    )
                 return redirect("admin:svc_archive_plugin_calendarday_changelist")
         context = {
             **self.admin_site.each_context(request),
@@ -93,3 +113,10 @@ class CalendarDayAdmin(PluginAdmin):
             "import_errors": errors,
         }
         return TemplateResponse(request, self.import_template, context)
+
+
+@admin.register(CalendarYear)
+class CalendarYearAdmin(PluginAdmin):
+    """The years whose full list the company calendar holds (no warning for them)."""
+
+    list_display = ("year", "note")

@@ -242,6 +242,7 @@ MENU = (
             "servicetype",
             "requireddocumenttype",
             "calendarday",
+            "calendaryear",
         ),
     ),
 )

@@ -6,6 +6,7 @@ from svc_archive_plugin.models.access import AccessRequest
 from svc_archive_plugin.models.access import AccessRequestItem
 from svc_archive_plugin.models.access import WithdrawnPermission
 from svc_archive_plugin.models.calendar import CalendarDay
+from svc_archive_plugin.models.calendar import CalendarYear
 from svc_archive_plugin.models.capture import CaptureReport
 from svc_archive_plugin.models.corrections import Correction
 from svc_archive_plugin.models.corrections import CorrectionEvent
@@ -62,6 +63,7 @@ __all__ = [
     "ArchiveCodeSeries",
     "ArchiveRecord",
     "CalendarDay",
+    "CalendarYear",
     "CaptureReport",
     "Correction",
     "CorrectionEvent",

@@ -29,3 +29,27 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date.isoformat()} {self.get_kind_display()}"
+
+
+class CalendarYear(models.Model):
+    """A year whose days off and make-up working days the company calendar lists in full.
+
+    Deadlines in a year the holiday library has no data for count public holidays only
+    when the company's list for that year is here; until then the plugin warns.
+    """
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    note = models.CharField(
+        _("note"),
+        max_length=128,
+        blank=True,
+        help_text=_("where the list comes from, e.g. 公司2027年放假安排"),
+    )
+
+    class Meta:
+        verbose_name = _("complete calendar year")
+        verbose_name_plural = _("complete calendar years")
+        ordering = ("year",)
+
+    def __str__(self) -> str:
+        return str(self.year)

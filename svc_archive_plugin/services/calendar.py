@@ -2,8 +2,17 @@
 
 Deadlines in the policy count working days, e.g. filing within ``FILING_DAYS`` working days
 after a project's end. ``WorkingDayCalendar`` is the arithmetic over plain sets of dates;
-``calendar_between()`` fills it from the admin-maintained ``CalendarDay`` rows (one query)
-and the ``HOLIDAYS`` / ``MAKEUP_WORKDAYS`` settings.
+``calendar_between()`` fills it from three layers, each overriding the one before for the
+dates it names:
+
+1. the national calendar of the ``chinesecalendar`` library (public holidays and 调休);
+2. the ``HOLIDAYS`` / ``MAKEUP_WORKDAYS`` settings (the deployment's standing exceptions);
+3. the company calendar kept in the admin or imported from CSV (``CalendarDay``, one query).
+
+The library only knows the years the State Council has announced. A year is *covered* when
+the library has it or the company has marked its own list of that year complete
+(``CalendarYear``); ``uncovered_years()`` names the others, so the system check and the work
+page can warn that deadlines there would count public holidays as working days.
 """
 
 from __future__ import annotations
@@ -15,11 +24,13 @@ from dataclasses import dataclass
 from dataclasses import field
 from typing import TYPE_CHECKING
 
+import chinese_calendar
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from svc_archive_plugin.conf import archive_settings
 from svc_archive_plugin.models import CalendarDay
+from svc_archive_plugin.models import CalendarYear
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -67,19 +78,58 @@ class WorkingDayCalendar:
         )
 
 
+# The library's data: its dicts map a date to its holiday; is_workday() and friends
+# raise NotImplementedError outside the years they cover, so the sets are read directly.
+NATIONAL_HOLIDAYS = frozenset(chinese_calendar.holidays)
+NATIONAL_WORKDAYS = frozenset(chinese_calendar.workdays)
+NATIONAL_YEARS = range(
+    min(day.year for day in NATIONAL_HOLIDAYS),
+    max(day.year for day in NATIONAL_HOLIDAYS) + 1,
+)
+
+
+def _in(days: Iterable[datetime.date], start: datetime.date, end: datetime.date):
+    return (day for day in days if start <= day <= end)
+
+
 def calendar_between(start: datetime.date, end: datetime.date) -> WorkingDayCalendar:
-    """Build the calendar for ``start``..``end``; the admin's entries win over settings."""
-    rows = dict(
+    """Build the calendar for ``start``..``end``: library < settings < company calendar."""
+    kinds = dict.fromkeys(_in(NATIONAL_HOLIDAYS, start, end), CalendarDay.Kind.HOLIDAY)
+    kinds |= dict.fromkeys(_in(NATIONAL_WORKDAYS, start, end), CalendarDay.Kind.WORKDAY)
+    kinds |= dict.fromkeys(
+        _in(archive_settings.HOLIDAYS, start, end),
+        CalendarDay.Kind.HOLIDAY,
+    )
+    kinds |= dict.fromkeys(
+        _in(archive_settings.MAKEUP_WORKDAYS, start, end),
+        CalendarDay.Kind.WORKDAY,
+    )
+    kinds |= dict(
         CalendarDay.objects.filter(date__range=(start, end)).values_list(
             "date",
             "kind",
         ),
     )
-    holidays = {d for d in archive_settings.HOLIDAYS if d not in rows}
-    workdays = {d for d in archive_settings.MAKEUP_WORKDAYS if d not in rows}
-    holidays |= {d for d, kind in rows.items() if kind == CalendarDay.Kind.HOLIDAY}
-    workdays |= {d for d, kind in rows.items() if kind == CalendarDay.Kind.WORKDAY}
-    return WorkingDayCalendar(holidays, workdays)
+    return WorkingDayCalendar(
+        (day for day, kind in kinds.items() if kind == CalendarDay.Kind.HOLIDAY),
+        (day for day, kind in kinds.items() if kind == CalendarDay.Kind.WORKDAY),
+    )
+
+
+def uncovered_years(years: Iterable[int]) -> list[int]:
+    """The ``years`` for which neither the library nor a complete company list has data."""
+    wanted = sorted({year for year in years if year not in NATIONAL_YEARS})
+    if not wanted:
+        return []
+    complete = set(
+        CalendarYear.objects.filter(year__in=wanted).values_list("year", flat=True),
+    )
+    return [year for year in wanted if year not in complete]
+
+
+def uncovered_years_ahead(today: datetime.date) -> list[int]:
+    """Of this year and the next, where deadlines fall soon, the ones without a calendar."""
+    return uncovered_years((today.year, today.year + 1))
 
 
 def working_day_deadline(start: datetime.date, count: int) -> datetime.date:
@@ -117,6 +167,8 @@ class CalendarImportResult:
     created: list[datetime.date] = field(default_factory=list)
     updated: list[datetime.date] = field(default_factory=list)
     unchanged: list[datetime.date] = field(default_factory=list)
+    # The years now marked complete (the file was the company's full list of them).
+    complete_years: list[int] = field(default_factory=list)
 
 
 def _parse_calendar_csv(
@@ -171,11 +223,13 @@ def _parse_calendar_csv(
     return rows, errors
 
 
-def import_calendar_csv(text: str) -> CalendarImportResult:
+def import_calendar_csv(text: str, *, complete: bool = False) -> CalendarImportResult:
     """Import ``date,kind[,name]`` lines; all or nothing, with every error listed.
 
     ``kind`` is ``holiday`` / ``休`` or ``workday`` / ``班``; the official list is taken as
-    authoritative, so a date already in the calendar takes the file's kind and name.
+    authoritative, so a date already in the calendar takes the file's kind and name. With
+    ``complete`` the file is the company's full list for the years of its dates: those years
+    are marked complete, which silences the missing-calendar warning for them.
     """
     rows, errors = _parse_calendar_csv(text)
     if errors:
@@ -199,4 +253,8 @@ def import_calendar_csv(text: str) -> CalendarImportResult:
                 result.updated.append(day)
             else:
                 result.unchanged.append(day)
+        if complete:
+            for year in sorted({day.year for day, _kind, _name in rows}):
+                CalendarYear.objects.get_or_create(year=year)
+                result.complete_years.append(year)
     return result

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+from datetime import datetime
+
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
 from svc_archive_plugin.conf import archive_settings
+from svc_archive_plugin.models import CalendarYear
+from svc_archive_plugin.services.calendar import NATIONAL_YEARS
 
 pytestmark = pytest.mark.django_db
 
@@ -40,3 +46,17 @@ def test_warns_when_the_consumer_ignores_subfolders(settings, capsys):
     settings.CONSUMER_RECURSIVE = False
     call_command("check")
     assert "svc_archive.W001" in capsys.readouterr().err
+
+
+def test_warns_of_next_year_without_a_holiday_calendar(capsys):
+    first_missing = NATIONAL_YEARS.stop
+    with time_machine.travel(datetime(first_missing - 1, 12, 1, 12, tzinfo=UTC)):
+        call_command("check")
+        err = capsys.readouterr().err
+        assert "svc_archive.W002" in err
+        assert f"No holiday calendar for {first_missing}" in err
+        assert f"No holiday calendar for {first_missing - 1}" not in err
+
+        CalendarYear.objects.create(year=first_missing)
+        call_command("check")
+        assert "svc_archive.W002" not in capsys.readouterr().err

@@ -39,6 +39,7 @@ ALLOWED = {
     "Paperless",
     "ngx",
     "Django",
+    "chinesecalendar",  # the holiday library, by its package name
     "YYYY",  # a date's format, as typed
 }
 # The fixture's own data: the door it names in refusals ("backup fixture").

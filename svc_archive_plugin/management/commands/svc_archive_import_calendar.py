@@ -19,6 +19,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("csv_file", type=Path)
+        parser.add_argument(
+            "--complete",
+            action="store_true",
+            help="the file is the company's full list for the years of its dates: mark "
+            "them complete (needed for years the chinesecalendar library does not know)",
+        )
 
     def handle(self, *args, **options) -> None:
         path: Path = options["csv_file"]
@@ -27,7 +33,7 @@ class Command(BaseCommand):
         except (OSError, UnicodeDecodeError) as exc:
             raise CommandError(f"Cannot read {path}: {exc}") from exc
         try:
-            result = import_calendar_csv(text)
+            result = import_calendar_csv(text, complete=options["complete"])
         except CalendarImportError as exc:
             raise CommandError(f"Nothing was imported from {path}:\n{exc}") from exc
         self.stdout.write(
@@ -36,3 +42,6 @@ class Command(BaseCommand):
                 f"{len(result.unchanged)} unchanged.",
             ),
         )
+        if result.complete_years:
+            years = ", ".join(map(str, result.complete_years))
+            self.stdout.write(self.style.SUCCESS(f"Marked complete: {years}."))
