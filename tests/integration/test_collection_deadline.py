@@ -145,7 +145,10 @@ def test_submitting_ends_the_collection_deadline(projects, today):
 
 
 def test_each_head_gets_one_reminder_in_their_language(
-    people, projects, settings, today,
+    people,
+    projects,
+    settings,
+    today,
 ):
     settings.EMAIL_ENABLED = True
     UiSettings.objects.update_or_create(
