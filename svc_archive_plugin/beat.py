@@ -13,6 +13,7 @@ from svc_archive_plugin.conf import archive_settings
 logger = logging.getLogger("paperless.svc_archive")
 
 REMINDER = "svc_archive: remind overdue filings"
+COLLECTION = "svc_archive: remind collection deadlines"
 SWEEP = "svc_archive: retention sweep"
 LOANS = "svc_archive: remind overdue loans"
 ACCESS = "svc_archive: access periods"
@@ -24,6 +25,10 @@ ENTRIES = {
     REMINDER: (
         "FILING_REMINDER_CRON",
         "svc_archive_plugin.tasks.remind_overdue_filings",
+    ),
+    COLLECTION: (
+        "COLLECTION_REMINDER_CRON",
+        "svc_archive_plugin.tasks.remind_collection_deadlines",
     ),
     SWEEP: (
         "RETENTION_SWEEP_CRON",

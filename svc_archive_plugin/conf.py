@@ -283,6 +283,18 @@ SETTINGS: dict[str, Setting] = {
         _at_least(1),
         "working days before a filing deadline from which a dossier counts as due soon",
     ),
+    "COLLECTION_DUE_SOON_DAYS": Setting(
+        3,
+        _whole_number,
+        _at_least(1),
+        "working days before a collection deadline from which a dossier counts as due soon",
+    ),
+    "COLLECTION_REMINDER_CRON": Setting(
+        "0 8 * * *",
+        _text,
+        _cron,
+        "when the collection-deadline reminder runs (cron), or 'disable'",
+    ),
     "FILING_REMINDER_CRON": Setting(
         "0 8 * * *",
         _text,

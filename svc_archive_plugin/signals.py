@@ -58,6 +58,8 @@ from svc_archive_plugin.services.capture import record_problems
 from svc_archive_plugin.services.capture import relative_path
 from svc_archive_plugin.services.capture import report_duplicate
 from svc_archive_plugin.services.capture import report_failed_scan
+from svc_archive_plugin.services.capture import report_missing_metadata
+from svc_archive_plugin.services.capture import resolve_completed
 from svc_archive_plugin.services.cover_sheets import read_cover_sheet
 from svc_archive_plugin.services.cover_sheets import remove_first_page
 from svc_archive_plugin.services.protection import check
@@ -143,7 +145,11 @@ def _classify(input_doc: Any):
 
 
 def report_capture_problems(sender: Any, document: Any, **kwargs: Any) -> None:
-    """Record what capture could not classify, and duplicates, naming the new document."""
+    """Record what capture could not classify, duplicates, and metadata the document's type
+    requires that it arrived without, naming the new document.
+
+    paperless's own receivers (workflows included) have run: what they set counts.
+    """
     from celery import current_task
 
     task_id = getattr(getattr(current_task, "request", None), "id", None)
@@ -153,6 +159,11 @@ def report_capture_problems(sender: Any, document: Any, **kwargs: Any) -> None:
             record_problems(document, classification)
         if document.root_document_id is None:
             report_duplicate(document)
+            original = _current_original()
+            report_missing_metadata(
+                document,
+                relative_path(original) if original else "",
+            )
 
 
 def _consume_task_input(task: Any, args: Any, kwargs: Any):
@@ -262,7 +273,8 @@ def mirrored_field_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 
 def document_edited(sender: Any, document: Any, **kwargs: Any) -> None:
-    """Follow an edit in paperless: customer from project, retention, holds, sealing.
+    """Follow an edit in paperless: customer from project, retention, holds, sealing, and
+    the missing-metadata report the edit dealt with.
 
     A document the edit moved into a held scope joins the hold; protection tags taken
     off or put on by hand (PATCH, bulk edit) are put right.
@@ -271,6 +283,7 @@ def document_edited(sender: Any, document: Any, **kwargs: Any) -> None:
     recompute([document.pk])
     settle_tags([document.pk])
     seal([document.pk])
+    resolve_completed(document)
 
 
 # Retention and protection -----------------------------------------------------------------

@@ -12,6 +12,9 @@ from svc_archive_plugin.services import fixity
 from svc_archive_plugin.services.access import apply_periods
 from svc_archive_plugin.services.destruction import execute
 from svc_archive_plugin.services.loans import remind_overdue
+from svc_archive_plugin.services.reminders import (
+    remind_collection_deadlines as _collect,
+)
 from svc_archive_plugin.services.reminders import remind_overdue_filings as _remind
 from svc_archive_plugin.services.retention import recompute_all
 from svc_archive_plugin.services.retention import sweep
@@ -24,6 +27,12 @@ logger = logging.getLogger("paperless.svc_archive")
 def remind_overdue_filings() -> int:
     """Daily: remind department heads of dossiers past their filing deadline."""
     return _remind()
+
+
+@shared_task
+def remind_collection_deadlines() -> int:
+    """Daily: remind department heads of dossiers whose collection deadline is near or past."""
+    return _collect()
 
 
 @shared_task

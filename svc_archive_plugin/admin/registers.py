@@ -157,6 +157,23 @@ class DeadlineFilter(admin.SimpleListFilter):
         return queryset
 
 
+class CollectionDeadlineFilter(admin.SimpleListFilter):
+    """Dossiers still collecting whose collection deadline is past or near."""
+
+    title = _("collection deadline")
+    parameter_name = "collection"
+
+    def lookups(self, request, model_admin):
+        return (("overdue", _("Overdue")), ("due_soon", _("Due soon")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "overdue":
+            return queryset.filter(pk__in=deadlines.collection_overdue().values("pk"))
+        if self.value() == "due_soon":
+            return queryset.filter(pk__in=deadlines.collection_due_soon().values("pk"))
+        return queryset
+
+
 class FilingEventInline(PeopleByName, admin.TabularInline):
     """The dossier's filing history: shown, never edited."""
 
@@ -239,7 +256,14 @@ class DossierAdmin(StepsAdmin, PluginAdmin):
         "archive_code",
         "place",
     )
-    list_filter = ("state", DeadlineFilter, "category", "retention", WaitingFilter)
+    list_filter = (
+        "state",
+        CollectionDeadlineFilter,
+        DeadlineFilter,
+        "category",
+        "retention",
+        WaitingFilter,
+    )
     list_select_related = ("project__customer", "project__department", "category")
     search_fields = (
         "archive_code",

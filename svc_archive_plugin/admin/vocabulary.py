@@ -26,7 +26,15 @@ class ArchiveCategoryAdmin(PluginAdmin):
 class DocumentTypeCodeAdmin(PluginAdmin):
     """Document type code admin interface."""
 
-    list_display = ("code", "document_type", "default_category")
+    list_display = (
+        "code",
+        "document_type",
+        "default_category",
+        "requires_customer",
+        "requires_project",
+        "requires_confidentiality",
+        "requires_text",
+    )
     list_select_related = ("document_type", "default_category")
     search_fields = ("code", "document_type__name")
     autocomplete_fields = ("default_category",)

@@ -26,6 +26,7 @@ class CaptureReport(models.Model):
         UNSUPPORTED_TYPE = "unsupported_type", _("File type not supported")
         NO_TEXT = "no_text", _("No text recognised")
         FAILED = "failed", _("Consumption failed")
+        MISSING_METADATA = "missing_metadata", _("Mandatory metadata missing")
 
     # No database constraint and no cascade: a report outlives the document it names,
     # and paperless's soft delete must not drop it (extension points §5).

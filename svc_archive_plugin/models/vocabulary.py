@@ -73,6 +73,32 @@ class DocumentTypeCode(models.Model):
         ),
     )
 
+    # What a document of this type must carry (SPEC §3): one that arrives without it gets
+    # a capture report, which resolves itself once the fields are filled in.
+    requires_customer = models.BooleanField(
+        _("requires a customer"),
+        default=False,
+        help_text=_(
+            "A document of this type that arrives without a customer is reported.",
+        ),
+    )
+    requires_project = models.BooleanField(
+        _("requires a service project"),
+        default=False,
+        help_text=_(
+            "A document of this type that arrives without a service project is "
+            "reported: only through its project does it join a dossier.",
+        ),
+    )
+    requires_confidentiality = models.BooleanField(
+        _("requires a confidentiality level"),
+        default=True,
+        help_text=_(
+            "A document of this type that arrives without a confidentiality level (密级) "
+            "is reported: until it has one, it is not sealed (policy §1.3.4, ch. 7).",
+        ),
+    )
+
     class Meta:
         verbose_name = _("document type code")
         verbose_name_plural = _("document type codes")

@@ -28,6 +28,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from documents.management.commands.document_consumer import ConsumerFilter
+from documents.models import CustomField
+from documents.models import CustomFieldInstance
 from documents.models import DocumentType
 from watchfiles import Change
 from watchfiles import DefaultFilter
@@ -36,6 +38,7 @@ from svc_archive_plugin.conf import archive_settings
 from svc_archive_plugin.models import CaptureReport
 from svc_archive_plugin.models import Customer
 from svc_archive_plugin.models import DocumentTypeCode
+from svc_archive_plugin.models import ProvisionedObject
 from svc_archive_plugin.models import ServiceProject
 from svc_archive_plugin.services.language import in_language_of
 from svc_archive_plugin.services.language import with_languages
@@ -261,6 +264,84 @@ def report_duplicate(document) -> CaptureReport | None:
         detail=_("Same file as document #%(id)s '%(title)s'%(where)s.")
         % {"id": pk, "title": title, "where": where},
     )
+
+
+# The fields a document type can require (keys of the plugin's select fields), with the
+# type code's flag, in the order a report names them.
+REQUIRABLE = (
+    ("customer", "requires_customer"),
+    ("project", "requires_project"),
+    ("confidentiality", "requires_confidentiality"),
+)
+
+
+def missing_metadata(document) -> list[str]:
+    """The names of the fields ``document``'s type requires that it has no value in.
+
+    Nothing for a document without a type code (an unknown code is reported already), and
+    nothing for a field that is not provisioned.
+    """
+    if document.document_type_id is None:
+        return []
+    code = DocumentTypeCode.objects.filter(
+        document_type_id=document.document_type_id,
+    ).first()
+    wanted = [key for key, flag in REQUIRABLE if code and getattr(code, flag)]
+    if not wanted:
+        return []
+    field_ids = dict(
+        ProvisionedObject.objects.filter(
+            key__in=[f"custom_field.{key}" for key in wanted],
+        ).values_list("key", "object_id"),
+    )
+    ids = [
+        field_ids[f"custom_field.{key}"]
+        for key in wanted
+        if f"custom_field.{key}" in field_ids
+    ]
+    present = set(
+        CustomFieldInstance.objects.filter(
+            document_id=document.pk,
+            field_id__in=ids,
+            value_select__isnull=False,
+        ).values_list("field_id", flat=True),
+    )
+    names = dict(CustomField.objects.filter(pk__in=ids).values_list("pk", "name"))
+    return [names[pk] for pk in ids if pk not in present and pk in names]
+
+
+def report_missing_metadata(document, path: str = "") -> CaptureReport | None:
+    """Report a document that arrived without what its type requires, naming the fields."""
+    missing = missing_metadata(document)
+    if not missing:
+        return None
+    return CaptureReport.objects.create(
+        document=document,
+        document_title=document.title[:128],
+        path=path or document.original_filename or "",
+        reason=Reason.MISSING_METADATA,
+        detail=_(
+            "Missing %(fields)s, which documents of type %(type)s must have. Fill them "
+            "in on the document's page and this report resolves itself.",
+        )
+        % {"fields": _(", ").join(missing), "type": document.document_type.name},
+    )
+
+
+def resolve_completed(document) -> int:
+    """Resolve ``document``'s open missing-metadata reports once it has what its type
+    requires (or its type requires less); return how many were resolved.
+
+    Nobody is named as having resolved them: the document's edit did.
+    """
+    reports = CaptureReport.objects.filter(
+        document_id=document.pk,
+        reason=Reason.MISSING_METADATA,
+        resolved__isnull=True,
+    )
+    if not reports.exists() or missing_metadata(document):
+        return 0
+    return reports.update(resolved=timezone.now())
 
 
 def resolve_reports(report_ids: list[int], user) -> int:

@@ -14,12 +14,22 @@ from svc_archive_plugin.services.calendar import working_day_deadline
 
 if TYPE_CHECKING:
     import datetime
+    from collections.abc import Callable
 
     from django.db.models import QuerySet
 
     from svc_archive_plugin.models import ServiceProject
 
-OPEN_STATES = [s for s in Dossier.State.values if s != Dossier.State.FILED]
+# The filing deadline is the business department's, for the transfer: once the archive
+# department has received a dossier, filing it is no longer late on the department's side.
+NOT_TRANSFERRED = [
+    s
+    for s in Dossier.State.values
+    if s not in (Dossier.State.RECEIVED, Dossier.State.FILED)
+]
+# Records count as collected once the department submits the dossier; every later state,
+# a return for correction included, comes after a submission.
+NOT_COLLECTED = [Dossier.State.COLLECTING]
 
 
 def filing_days(*, major: bool) -> int:
@@ -60,25 +70,55 @@ def _latest_end_date_due_by(day: datetime.date, days: int) -> datetime.date:
 
 
 def overdue(today: datetime.date | None = None) -> QuerySet:
-    """Dossiers not filed whose filing deadline has passed (a constant number of queries)."""
+    """Dossiers not yet received whose filing deadline has passed (constant queries)."""
     today = today or timezone.localdate()
-    yesterday = today - ONE_DAY
-    return _due_by(yesterday)
+    return _due_by(today - ONE_DAY, filing_days, NOT_TRANSFERRED)
 
 
 def due_soon(today: datetime.date | None = None) -> QuerySet:
-    """Dossiers not filed whose deadline falls within ``FILING_DUE_SOON_DAYS`` working days."""
+    """Dossiers not yet received whose filing deadline falls within
+    ``FILING_DUE_SOON_DAYS`` working days."""
     today = today or timezone.localdate()
     horizon = working_day_deadline(today, archive_settings.FILING_DUE_SOON_DAYS)
-    return _due_by(horizon).exclude(pk__in=overdue(today).values("pk"))
+    return _due_by(horizon, filing_days, NOT_TRANSFERRED).exclude(
+        pk__in=overdue(today).values("pk"),
+    )
 
 
-def _due_by(day: datetime.date) -> QuerySet:
+def collection_overdue(today: datetime.date | None = None) -> QuerySet:
+    """Dossiers not yet submitted whose collection deadline has passed."""
+    today = today or timezone.localdate()
+    return _due_by(today - ONE_DAY, collection_days, NOT_COLLECTED)
+
+
+def collection_due_soon(today: datetime.date | None = None) -> QuerySet:
+    """Dossiers not yet submitted whose collection deadline falls within
+    ``COLLECTION_DUE_SOON_DAYS`` working days."""
+    today = today or timezone.localdate()
+    horizon = working_day_deadline(today, archive_settings.COLLECTION_DUE_SOON_DAYS)
+    return _due_by(horizon, collection_days, NOT_COLLECTED).exclude(
+        pk__in=collection_overdue(today).values("pk"),
+    )
+
+
+def collection_due(today: datetime.date | None = None) -> QuerySet:
+    """Dossiers not yet submitted whose collection deadline is near or past."""
+    today = today or timezone.localdate()
+    horizon = working_day_deadline(today, archive_settings.COLLECTION_DUE_SOON_DAYS)
+    return _due_by(horizon, collection_days, NOT_COLLECTED)
+
+
+def _due_by(
+    day: datetime.date,
+    days: Callable[..., int],
+    states: list[str],
+) -> QuerySet:
+    """Dossiers in ``states`` whose deadline (``days`` working days) is on or before ``day``."""
     from django.db.models import Q
 
-    ordinary = _latest_end_date_due_by(day, filing_days(major=False))
-    major = _latest_end_date_due_by(day, filing_days(major=True))
-    return Dossier.objects.filter(state__in=OPEN_STATES).filter(
+    ordinary = _latest_end_date_due_by(day, days(major=False))
+    major = _latest_end_date_due_by(day, days(major=True))
+    return Dossier.objects.filter(state__in=states).filter(
         Q(project__is_major=False, project__end_date__lte=ordinary)
         | Q(project__is_major=True, project__end_date__lte=major),
     )

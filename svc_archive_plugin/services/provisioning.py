@@ -201,10 +201,14 @@ class _Provisioner:
                 "document type",
                 matching_algorithm=MatchingModel.MATCH_NONE,
             )
+            required = vocab.REQUIRED_METADATA.get(item.code, ())
             DocumentTypeCode.objects.create(
                 code=item.code,
                 document_type=document_type,
                 default_category=categories.get(item.default_category),
+                requires_customer="customer" in required,
+                requires_project="project" in required,
+                requires_confidentiality="confidentiality" in required,
             )
 
     def tags(self) -> None:

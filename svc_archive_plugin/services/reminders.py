@@ -1,4 +1,7 @@
-"""Daily reminders of overdue filings to the department heads (paperless's mail settings)."""
+"""Daily reminders of the filing and collection deadlines to the department heads.
+
+Sent through paperless's mail settings, each in the language its reader chose.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +14,12 @@ from django.core.mail import send_mail
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from svc_archive_plugin.conf import archive_settings
+from svc_archive_plugin.services.deadlines import collection_deadline
+from svc_archive_plugin.services.deadlines import collection_due
 from svc_archive_plugin.services.deadlines import filing_deadline
 from svc_archive_plugin.services.deadlines import overdue
+from svc_archive_plugin.services.language import date_in_text
 from svc_archive_plugin.services.language import in_language_of
 from svc_archive_plugin.services.language import with_languages
 from svc_archive_plugin.services.provisioning import provisioned
@@ -77,6 +84,77 @@ def remind_overdue_filings() -> int:
                     + "\n\n"
                     + "\n".join(lines)
                 ),
+                from_email=None,
+                recipient_list=[address],
+            )
+    return len(mails)
+
+
+def remind_collection_deadlines() -> int:
+    """E-mail each department head the dossiers still collecting whose collection deadline
+    is near or past (archive managers for projects without a department); return the mails.
+
+    One mail per reader however many departments they head.
+    """
+    if not getattr(settings, "EMAIL_ENABLED", False):
+        logger.info(
+            "Collection reminders skipped: paperless has no mail server configured",
+        )
+        return 0
+    today = timezone.localdate()
+    by_department = defaultdict(list)
+    deadline = {}
+    dossiers = collection_due(today).select_related(
+        "project__customer",
+        "project__department",
+    )
+    for dossier in dossiers.order_by("project__end_date", "pk"):
+        by_department[dossier.project.department_id].append(dossier)
+        deadline[dossier.pk] = collection_deadline(dossier.project)
+    mails = defaultdict(list)
+    readers = {}
+    for department_id, found in by_department.items():
+        for user in _recipients(department_id):
+            readers.setdefault(user.email, user)
+            mails[user.email].extend(found)
+    for address, found in mails.items():
+        late = [d for d in found if deadline[d.pk] < today]
+        near = [d for d in found if deadline[d.pk] >= today]
+        with in_language_of(readers[address]):
+            parts = [
+                _(
+                    "These project dossiers are still being collected (%(today)s). "
+                    "Collect their records and submit the dossiers for filing:",
+                )
+                % {"today": date_in_text(today)},
+            ]
+            for heading, group in (
+                (_("Past the collection deadline:"), late),
+                (
+                    _("Collection deadline within %(days)d working days:")
+                    % {"days": archive_settings.COLLECTION_DUE_SOON_DAYS},
+                    near,
+                ),
+            ):
+                if group:
+                    parts.append(
+                        heading
+                        + "\n"
+                        + "\n".join(
+                            "- "
+                            + _("%(project)s (%(customer)s): collect by %(due)s")
+                            % {
+                                "project": f"{d.project.code} {d.project.name}",
+                                "customer": d.project.customer.name,
+                                "due": date_in_text(deadline[d.pk]),
+                            }
+                            for d in group
+                        ),
+                    )
+            send_mail(
+                subject=_("Collection deadlines: %(count)d dossiers")
+                % {"count": len(found)},
+                message="\n\n".join(parts) + "\n",
                 from_email=None,
                 recipient_list=[address],
             )

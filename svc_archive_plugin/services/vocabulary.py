@@ -135,6 +135,21 @@ DOCUMENT_TYPES = (
     DocumentTypeItem("QT", Term("其他", "其他", "Other"), None),
 )
 
+# What a document of each type must carry when it arrives (SPEC §3), as the plugin's field
+# keys. A type that a service type's checklist requires belongs in a dossier, which it joins
+# only through its project field, so it needs the project (and the customer); customer
+# information needs the customer. Every record needs its 密级: the policy keeps customer
+# privacy and business secrets (§1.3.4, ch. 7), and an unmarked record is not sealed.
+REQUIRED_METADATA = {
+    "KH": ("customer", "confidentiality"),
+    "HT": ("customer", "project", "confidentiality"),
+    "FA": ("customer", "project", "confidentiality"),
+    "SS": ("customer", "project", "confidentiality"),
+    "TS": ("customer", "project", "confidentiality"),
+    "FP": ("customer", "project", "confidentiality"),
+    "QT": ("confidentiality",),
+}
+
 CONFIDENTIALITY = (
     ("public", Term("公开", "公開", "Public")),
     ("internal", Term("内部", "內部", "Internal")),

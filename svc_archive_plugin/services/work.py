@@ -57,6 +57,12 @@ def _overdue_filings(user: User, queryset: QuerySet | None) -> QuerySet:
     )
 
 
+def _collection_due(user: User, queryset: QuerySet | None) -> QuerySet:
+    return filing.in_scope(user, queryset).filter(
+        pk__in=deadlines.collection_due().values("pk"),
+    )
+
+
 def _overdue_loans(user: User, queryset: QuerySet | None) -> QuerySet:
     return loans.visible_loans(user, queryset).filter(
         pk__in=loans.overdue_loans().values("pk"),
@@ -156,6 +162,14 @@ KINDS = (
         Dossier,
         (),
         _overdue_filings,
+        ("project__end_date", "pk"),
+    ),
+    Kind(
+        "collection_due",
+        _("Dossiers whose collection deadline is near or past"),
+        Dossier,
+        (),
+        _collection_due,
         ("project__end_date", "pk"),
     ),
     Kind(

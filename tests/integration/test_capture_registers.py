@@ -64,7 +64,10 @@ def test_full_folder_convention(paperless_dirs, project, settings):
             "档案门类": "售后服务档案",  # the dossier's category wins over the type's default
         }
     )
-    assert not CaptureReport.objects.exists()
+    # The folders gave all they can; only the 密级 is left to fill in.
+    [report] = CaptureReport.objects.all()
+    assert report.reason == "missing_metadata"
+    assert report.detail.startswith("Missing 密级, which documents of type 合同协议")
 
 
 def test_customer_and_project_without_type(paperless_dirs, project, settings):
@@ -96,8 +99,7 @@ def test_project_of_another_customer_is_reported(paperless_dirs, project, settin
 
     assert values(document)["客户"] == "C002 上海某公司"
     assert "服务项目" not in values(document)
-    report = CaptureReport.objects.get()
-    assert report.reason == "mismatch"
+    report = CaptureReport.objects.get(reason="mismatch")
     assert report.detail.startswith(
         "Project P2026-07 belongs to customer C001, not C002",
     )
@@ -156,7 +158,9 @@ def test_scanned_bundle_with_cover_sheet_is_filed_into_the_project(
     assert values(document)["客户"] == "C001 北京某科技有限公司"
     assert document.page_count == 1  # the sheet is gone
     assert "SVCARCHIVE" not in document.content
-    assert not CaptureReport.objects.exists()
+    assert list(CaptureReport.objects.values_list("reason", flat=True)) == [
+        "missing_metadata",  # the 密级, which no sheet gives
+    ]
 
 
 def test_cover_sheet_alone_is_kept_and_reported(paperless_dirs, project, settings):
@@ -210,8 +214,7 @@ def test_duplicate_file_is_reported(paperless_dirs, provisioned, settings, tmp_p
 
     second = consume(settings.CONSUMPTION_DIR / "HT" / "b.pdf")
 
-    report = CaptureReport.objects.get(document_id=second.pk)
-    assert report.reason == "duplicate"
+    report = CaptureReport.objects.get(document_id=second.pk, reason="duplicate")
     assert report.detail == f"Same file as document #{first.pk} {first.title!r}."
 
 

@@ -170,7 +170,10 @@ def test_a_type_that_needs_no_text_takes_a_textless_scan(consume_dir):
 
     assert result.successful()
     assert Document.objects.get().document_type.name == "合同协议"
-    assert not CaptureReport.objects.exists()
+    # Stored, not refused: only what the folder cannot give is reported.
+    assert list(CaptureReport.objects.values_list("reason", flat=True)) == [
+        Reason.MISSING_METADATA,
+    ]
 
 
 def test_the_same_name_failing_twice_keeps_both_files(consume_dir, settings):

@@ -387,6 +387,26 @@ def test_overdue_and_due_soon_queues(dossier, api_client, people):
     assert list(deadlines.overdue(datetime.date(2026, 12, 1))) == []
 
 
+def test_a_dossier_the_archive_department_received_is_no_longer_overdue(
+    dossier,
+    people,
+    settings,
+):
+    golden_week()
+    settings.EMAIL_ENABLED = True
+    complete(dossier)
+    filing.submit(dossier, people["clerk"])
+    filing.approve(dossier, people["head"])
+    assert list(deadlines.overdue(datetime.date(2026, 11, 4))) == [dossier]
+
+    filing.receive(dossier, people["manager"])
+
+    assert list(deadlines.overdue(datetime.date(2026, 11, 4))) == []
+    assert list(deadlines.due_soon(datetime.date(2026, 11, 3))) == []
+    # Nor is its department's head reminded of it.
+    assert remind_overdue_filings() == 0
+
+
 def test_overdue_reminder_goes_to_the_departments_head(dossier, people, settings):
     settings.EMAIL_ENABLED = True
 

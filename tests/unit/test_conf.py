@@ -59,6 +59,8 @@ def test_defaults_are_the_policy_defaults():
         "ARCHIVE_CODE_TEMPLATE": "{fonds}-{category}·{year}-{retention}-{department}-{seq:04}",
         "RECORDS_ACCOUNT": "archive-records",
         "FILING_DUE_SOON_DAYS": 5,
+        "COLLECTION_DUE_SOON_DAYS": 3,
+        "COLLECTION_REMINDER_CRON": "0 8 * * *",
         "FILING_REMINDER_CRON": "0 8 * * *",
         "RETENTION_FROM_NEXT_YEAR": True,
         "RETENTION_SWEEP_CRON": "30 1 * * *",
