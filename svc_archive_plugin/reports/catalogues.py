@@ -435,7 +435,8 @@ def _fitting(pdf: FPDF, value: str, width: float, size: float) -> float:
     """The largest font size, down to 7 pt, that keeps ``value`` on one line of ``width``."""
     while size > 7:
         pdf.set_font("cjk", size=size)
-        if pdf.get_string_width(value) <= width - 1:
+        # multi_cell keeps its cell margin on either side of the text.
+        if pdf.get_string_width(value) + 2 * pdf.c_margin <= width - 0.5:
             break
         size -= 0.5
     return size

@@ -176,7 +176,8 @@ def test_the_in_dossier_catalogue_lists_the_items_by_number(client, root, filed)
 def test_the_in_dossier_catalogue_prints_in_chinese(client, root, filed, tmp_path):
     text = flat(
         pdf_text(
-            client.get(f"{ADMIN}dossier/{filed.pk}/catalogue.pdf", **HANS), tmp_path,
+            client.get(f"{ADMIN}dossier/{filed.pk}/catalogue.pdf", **HANS),
+            tmp_path,
         ),
     )
     for expected in (
@@ -466,7 +467,11 @@ def test_the_inventory_round_checks_by_scanned_label(client, people, filed, api_
 
 
 def test_the_dossier_page_offers_the_paperwork(
-    client, root, filed, api_client, tmp_path,
+    client,
+    root,
+    filed,
+    api_client,
+    tmp_path,
 ):
     page = client.get(f"{ADMIN}dossier/{filed.pk}/change/", **HANS).content.decode()
     for sheet in (
@@ -493,3 +498,20 @@ def test_the_dossier_page_offers_the_paperwork(
     assert filed.archive_code in flat(pdf_text(labels, tmp_path))
     rows = read_csv(api_client.get(f"{API}dossiers/{filed.pk}/catalogue_csv/"))
     assert [r["title"] for r in rows] == TITLES
+
+
+def test_before_filing_the_catalogue_shows_the_order_without_numbers(
+    client,
+    root,
+    dossier,
+):
+    add_document(dossier, "FP", title="发票", created=datetime.date(2026, 9, 1))
+    add_document(dossier, "KH", title="客户信息", created=datetime.date(2026, 9, 2))
+
+    rows = read_csv(client.get(f"{ADMIN}dossier/{dossier.pk}/catalogue.csv", **HANS))
+
+    assert [(r["item_number"], r["title"]) for r in rows] == [
+        ("", "客户信息"),
+        ("", "发票"),
+    ]
+    assert {r["archive_code"] for r in rows} == {""}
