@@ -406,7 +406,14 @@ def test_the_loan_request_takes_a_scanned_label(client, people, filed):
         {**form, "label_code": f" {filed.archive_code.lower()}\n"},
     )
     assert response.status_code == 302
-    assert Loan.objects.get(borrower=clerk).dossier == filed
+    loan = Loan.objects.get(borrower=clerk)
+    assert loan.dossier == filed
+
+    # At the desk, the search box finds the loan by the label code scanned into it.
+    client.force_login(UserFactory(username="root", superuser=True))
+    found = client.get(f"{ADMIN}loan/", {"q": "P2026-07"}, **HANS).content.decode()
+    assert loan.number in found
+    client.force_login(clerk)
 
     page = client.post(
         f"{ADMIN}loan/add/",
