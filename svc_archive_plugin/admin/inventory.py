@@ -69,6 +69,19 @@ class UnlistedForm(forms.Form):
     )
 
 
+class ScanForm(forms.Form):
+    code = forms.CharField(
+        label=_("Label code or archive code"),
+        max_length=64,
+        help_text=_(
+            "Scan the barcode or QR code on the box (a scanner types it and Enter): the "
+            "dossier is recorded present at its listed place, and the page waits for the "
+            "next one.",
+        ),
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off"}),
+    )
+
+
 class CloseForm(forms.Form):
     note = forms.CharField(
         label=_("Note on the round"),
@@ -126,6 +139,7 @@ class InventoryRoundAdmin(StepsAdmin, PluginAdmin):
     fields = readonly_fields
     change_form_template = "admin/svc_archive_plugin/inventoryround/change_form.html"
     step_labels = {
+        "scan": _("Check by scanning labels"),
         "unlisted": _("Record a find not on the list"),
         "close": _("Close the round"),
     }
@@ -256,10 +270,28 @@ class InventoryRoundAdmin(StepsAdmin, PluginAdmin):
     def step_view(self, request, pk: int, step: str):
         inventory_round = self._visible(request, pk)
         label = self.step_labels[step]
-        form = (UnlistedForm if step == "unlisted" else CloseForm)(request.POST or None)
+        forms_by_step = {"scan": ScanForm, "unlisted": UnlistedForm}
+        form = forms_by_step.get(step, CloseForm)(request.POST or None)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
+                if step == "scan":
+                    item = inventory.check_scanned(
+                        inventory_round,
+                        request.user,
+                        data["code"],
+                    )
+                    self.message_user(
+                        request,
+                        _("%(item)s: present.")
+                        % {"item": item.archive_code or item.title},
+                        messages.SUCCESS,
+                    )
+                    # Straight back to the empty field, for the next box.
+                    return redirect(
+                        "admin:svc_archive_plugin_inventoryround_scan",
+                        pk,
+                    )
                 if step == "unlisted":
                     item = inventory.record_unlisted(
                         inventory_round,
@@ -281,6 +313,10 @@ class InventoryRoundAdmin(StepsAdmin, PluginAdmin):
                     done = label
             except inventory.InventoryError as exc:
                 form.add_error(None, str(exc))
+                if step == "scan":
+                    # The field empty again: the next scan is not typed after this one.
+                    form.data = form.data.copy()
+                    form.data["code"] = ""
             else:
                 self.message_user(request, done, messages.SUCCESS)
                 return redirect("admin:svc_archive_plugin_inventoryround_change", pk)
@@ -295,6 +331,11 @@ class InventoryRoundAdmin(StepsAdmin, PluginAdmin):
                 "misplaced; anything else as found, not on the list.",
             )
             if step == "unlisted"
+            else _(
+                "Scan the boxes one after another. A dossier found away from its "
+                "listed place is recorded as a find not on the list, with where it was.",
+            )
+            if step == "scan"
             else _(
                 "After closing, no result changes; items not checked stay so and "
                 "are reported.",

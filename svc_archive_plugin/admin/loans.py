@@ -43,6 +43,7 @@ from svc_archive_plugin.models import LoanToInspect
 from svc_archive_plugin.models import LoanToIssue
 from svc_archive_plugin.models import OverdueLoan
 from svc_archive_plugin.reports.pdf_download import pdf_response
+from svc_archive_plugin.services import catalogues
 from svc_archive_plugin.services import loans
 from svc_archive_plugin.services import records
 from svc_archive_plugin.steps import LOAN
@@ -52,6 +53,15 @@ State = Loan.State
 
 class LoanRequestForm(forms.Form):
     dossier = DossierField(label=_("Dossier to borrow"), required=False)
+    label_code = forms.CharField(
+        label=_("or scan its label"),
+        required=False,
+        max_length=64,
+        help_text=_(
+            "The archive code or the label code under the barcode of the box, typed "
+            "or scanned.",
+        ),
+    )
     document = DocumentField(
         label=_("or one document"),
         required=False,
@@ -63,6 +73,27 @@ class LoanRequestForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     days = forms.IntegerField(label=_("Loan period (working days)"), min_value=1)
+
+    def clean_label_code(self):
+        code = self.cleaned_data["label_code"].strip()
+        if code and catalogues.find_dossier(code) is None:
+            raise forms.ValidationError(
+                _("No dossier has the archive code or label code '%(code)s'.")
+                % {"code": code},
+            )
+        return code
+
+    def clean(self):
+        data = super().clean()
+        found = catalogues.find_dossier(data.get("label_code", ""))
+        if found is not None:
+            picked = data.get("dossier")
+            if picked is not None and picked.pk != found.pk:
+                raise forms.ValidationError(
+                    _("The dossier picked and the label scanned are not the same."),
+                )
+            data["dossier"] = found
+        return data
 
 
 class StepForm(forms.Form):

@@ -19,6 +19,7 @@ from svc_archive_plugin.admin.base import PeopleByName
 from svc_archive_plugin.admin.base import PluginAdmin
 from svc_archive_plugin.admin.evidence import StepsAdmin
 from svc_archive_plugin.admin.work import WaitingFilter
+from svc_archive_plugin.models import ArchiveCategory
 from svc_archive_plugin.models import Customer
 from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models import FilingEvent
@@ -243,6 +244,20 @@ class RetentionOverrideForm(forms.Form):
     )
 
 
+class FiledRecordsForm(forms.Form):
+    year = forms.IntegerField(label=_("Year"), min_value=1900, max_value=9999)
+    category = forms.ModelChoiceField(
+        label=_("Archive category"),
+        queryset=ArchiveCategory.objects.order_by("code"),
+    )
+    output = forms.ChoiceField(
+        label=_("Print as"),
+        choices=(("pdf", "PDF"), ("csv", "CSV")),
+        initial="pdf",
+        widget=forms.RadioSelect,
+    )
+
+
 @admin.register(Dossier)
 class DossierAdmin(StepsAdmin, PluginAdmin):
     """Dossier admin interface: filing moves through the filing steps, never by editing."""
@@ -306,7 +321,10 @@ class DossierAdmin(StepsAdmin, PluginAdmin):
         _step_action("approve"),
         _step_action("receive"),
         _step_action("file"),
+        "handover_selected",
+        "labels_selected",
     )
+    change_list_template = "admin/svc_archive_plugin/dossier/change_list.html"
     steps = FILING
     step_form = ReasonForm
 
@@ -377,30 +395,100 @@ class DossierAdmin(StepsAdmin, PluginAdmin):
             *super().get_urls(),
         ]
 
-    # The dossier's printed sheets: its cover 案卷封面 and its note sheet 备考表.
+    # The dossier's printed sheets: its cover 案卷封面, note sheet 备考表, in-dossier
+    # catalogue 卷内目录, handover list 移交清单 and spine label 档案盒脊背.
+
+    SHEETS = (
+        "cover.pdf",
+        "note.pdf",
+        "catalogue.pdf",
+        "catalogue.csv",
+        "handover.pdf",
+        "handover.csv",
+        "label.pdf",
+    )
 
     def sheet_urls(self):
         return [
             path(
-                f"<int:pk>/{sheet}.pdf",
-                self.admin_site.admin_view(self.sheet_view),
-                {"sheet": sheet},
-                name=f"svc_archive_plugin_dossier_{sheet}",
-            )
-            for sheet in ("cover", "note")
+                "filed_records/",
+                self.admin_site.admin_view(self.filed_records_view),
+                name="svc_archive_plugin_dossier_filed_records",
+            ),
+            *(
+                path(
+                    f"<int:pk>/{sheet}",
+                    self.admin_site.admin_view(self.sheet_view),
+                    {"sheet": sheet},
+                    name="svc_archive_plugin_dossier_"
+                    + sheet.replace(".pdf", "").replace(".", "_"),
+                )
+                for sheet in self.SHEETS
+            ),
         ]
 
     def sheet_view(self, request, pk: int, sheet: str):
+        from svc_archive_plugin.reports import catalogues
         from svc_archive_plugin.reports import dossier_sheets
 
         dossier = get_object_or_404(Dossier, pk=pk)
         if not self.has_view_permission(request, dossier):
             raise PermissionDenied
-        render = {
-            "cover": dossier_sheets.dossier_cover_pdf,
-            "note": dossier_sheets.dossier_note_pdf,
-        }[sheet]
-        return pdf_response(*render(dossier))
+        pdfs = {
+            "cover.pdf": dossier_sheets.dossier_cover_pdf,
+            "note.pdf": dossier_sheets.dossier_note_pdf,
+            "catalogue.pdf": catalogues.catalogue_pdf,
+            "handover.pdf": lambda d: catalogues.handover_pdf([d]),
+            "label.pdf": lambda d: catalogues.labels_pdf([d]),
+        }
+        if sheet in pdfs:
+            return pdf_response(*pdfs[sheet](dossier))
+        if sheet == "catalogue.csv":
+            return catalogues.catalogue_csv_response(dossier)
+        return catalogues.handover_csv_response([dossier])
+
+    @admin.action(
+        description=_("Print the handover list of the selected dossiers (PDF)"),
+    )
+    def handover_selected(self, request, queryset):
+        from svc_archive_plugin.reports import catalogues
+
+        return pdf_response(*catalogues.handover_pdf(queryset))
+
+    @admin.action(description=_("Print spine labels of the selected dossiers (PDF)"))
+    def labels_selected(self, request, queryset):
+        from svc_archive_plugin.reports import catalogues
+
+        return pdf_response(*catalogues.labels_pdf(queryset))
+
+    def filed_records_view(self, request):
+        """The catalogue of filed records 归档文件目录 of a year and category, as PDF or CSV."""
+        from svc_archive_plugin.admin.evidence import form_page
+        from svc_archive_plugin.reports import catalogues
+
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        data = request.POST or request.GET or None
+        form = FiledRecordsForm(data)
+        if data is not None and form.is_valid():
+            year, category = form.cleaned_data["year"], form.cleaned_data["category"]
+            if form.cleaned_data["output"] == "csv":
+                return catalogues.filed_records_csv_response(year, category)
+            return pdf_response(*catalogues.filed_records_pdf(year, category))
+        response = form_page(
+            self,
+            request,
+            title=_("Catalogue of filed records"),
+            form=form,
+            intro=_(
+                "Every filed record of the year and archive category, by archive code "
+                "then item number. The year is the one in the archive code: the "
+                "project's end.",
+            ),
+        )
+        if data is not None:
+            response.status_code = 400  # named on the page, as a bad list filter is
+        return response
 
     def override_retention_view(self, request, pk: int):
         """Give the dossier's records a class other than the schedule's, with the reason."""

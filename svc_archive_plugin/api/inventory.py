@@ -27,6 +27,7 @@ from svc_archive_plugin.api.serializers import InventoryItemSerializer
 from svc_archive_plugin.api.serializers import InventoryRoundSerializer
 from svc_archive_plugin.api.serializers import InventoryUnlistedSerializer
 from svc_archive_plugin.api.serializers import NoteSerializer
+from svc_archive_plugin.api.serializers import ScanSerializer
 from svc_archive_plugin.api.views import RegisterViewSetMixin
 from svc_archive_plugin.api.views import run_step
 from svc_archive_plugin.models import InventoryItem
@@ -103,6 +104,21 @@ class InventoryRoundViewSet(
             data.validated_data["note"],
         )
         return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(request=ScanSerializer, responses=InventoryItemSerializer)
+    @action(detail=True, methods=["post"])
+    def scan(self, request, pk=None):
+        """Record present the listed dossier whose label was scanned (档号 or label code)."""
+        inventory_round = self.get_object()
+        data = ScanSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        item = run_step(
+            inventory.check_scanned,
+            inventory_round,
+            request.user,
+            data.validated_data["code"],
+        )
+        return Response(InventoryItemSerializer(item).data)
 
     # 201 for a new unlisted item, 200 for a listed one found misplaced.
     @extend_schema(

@@ -367,6 +367,13 @@ class DestructionListSerializer(serializers.ModelSerializer):
         )
 
 
+class ScanSerializer(serializers.Serializer):
+    code = serializers.CharField(
+        max_length=64,
+        help_text="the label code (project code) or 档号, as typed or scanned",
+    )
+
+
 class NoteSerializer(serializers.Serializer):
     note = serializers.CharField(allow_blank=True, required=False, default="")
 

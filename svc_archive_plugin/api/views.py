@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keyword
 
+from django.utils.translation import gettext as _
 from documents.permissions import PaperlessAdminPermissions
 from documents.permissions import PaperlessObjectPermissions
 from drf_spectacular.types import OpenApiTypes
@@ -12,6 +13,7 @@ from drf_spectacular.utils import extend_schema
 from drf_spectacular.utils import extend_schema_view
 from paperless.views import StandardPagination
 from rest_framework import exceptions
+from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.mixins import ListModelMixin
@@ -42,7 +44,10 @@ from svc_archive_plugin.models import Customer
 from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models import ServiceProject
 from svc_archive_plugin.models import ServiceType
+from svc_archive_plugin.reports import catalogues as catalogue_reports
 from svc_archive_plugin.reports.cover_sheet import cover_sheet_response
+from svc_archive_plugin.reports.pdf_download import pdf_response
+from svc_archive_plugin.services import catalogues
 from svc_archive_plugin.services import deadlines
 from svc_archive_plugin.services import filing
 from svc_archive_plugin.services import registers
@@ -206,6 +211,129 @@ def step_action(
     return action(detail=True, methods=["post"], url_path=name, url_name=name)(run)
 
 
+# The catalogues and paperwork of dossiers (services/catalogues.py), as PDF and CSV.
+
+PDF = {(200, "application/pdf"): OpenApiTypes.BINARY}
+CSV = {(200, "text/csv"): OpenApiTypes.BINARY}
+DOSSIERS_PARAMETER = OpenApiParameter(
+    "dossier",
+    OpenApiTypes.INT,
+    many=True,
+    required=True,
+    description="a dossier id; repeat it for several dossiers",
+)
+FILED_RECORDS_PARAMETERS = [
+    OpenApiParameter(
+        "year",
+        OpenApiTypes.INT,
+        required=True,
+        description="the year of the archive codes (the projects' end), e.g. 2026",
+    ),
+    OpenApiParameter(
+        "category",
+        OpenApiTypes.STR,
+        required=True,
+        description="the archive category's code, e.g. KF",
+    ),
+]
+
+
+class DossierIdsSerializer(serializers.Serializer):
+    dossier = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        min_length=1,
+        max_length=500,
+    )
+
+
+class FiledRecordsSerializer(serializers.Serializer):
+    year = serializers.IntegerField(min_value=1900, max_value=9999)
+    category = serializers.CharField(max_length=16)
+
+    def validate_category(self, value):
+        try:
+            return catalogues.category_of(value)
+        except catalogues.CatalogueError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+
+
+class DossierPaperworkMixin:
+    """The dossier's catalogues, handover list and spine labels (PDF and CSV)."""
+
+    def _chosen(self, request):
+        params = DossierIdsSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        ids = set(params.validated_data["dossier"])
+        found = list(self.get_queryset().filter(pk__in=ids))
+        unknown = ids - {d.pk for d in found}
+        if unknown:
+            raise exceptions.ValidationError(
+                {
+                    "dossier": _("No dossier has the id %(ids)s.")
+                    % {"ids": ", ".join(str(i) for i in sorted(unknown))},
+                },
+            )
+        return found
+
+    def _filed_records(self, request):
+        params = FiledRecordsSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        return params.validated_data["year"], params.validated_data["category"]
+
+    @extend_schema(responses=PDF, filters=False)
+    @action(detail=True, methods=["get"])
+    def catalogue(self, request, pk=None):
+        """The in-dossier catalogue 卷内目录 (PDF): 件号, 责任者, 文号, 题名, 日期, 页数, 备注."""
+        return pdf_response(*catalogue_reports.catalogue_pdf(self.get_object()))
+
+    @extend_schema(responses=CSV, filters=False)
+    @action(detail=True, methods=["get"], url_path="catalogue_csv")
+    def catalogue_csv(self, request, pk=None):
+        """The in-dossier catalogue as CSV (UTF-8 with BOM), one row per record."""
+        return catalogue_reports.catalogue_csv_response(self.get_object())
+
+    @extend_schema(responses=PDF, filters=False)
+    @action(detail=True, methods=["get"])
+    def label(self, request, pk=None):
+        """The dossier's spine label 档案盒脊背 (PDF): QR code of the 档号, barcode of the
+        label code (the project code)."""
+        return pdf_response(*catalogue_reports.labels_pdf([self.get_object()]))
+
+    @extend_schema(parameters=[DOSSIERS_PARAMETER], responses=PDF, filters=False)
+    @action(detail=False, methods=["get"])
+    def labels(self, request):
+        """Spine labels of several dossiers (PDF), three to a page."""
+        return pdf_response(*catalogue_reports.labels_pdf(self._chosen(request)))
+
+    @extend_schema(parameters=[DOSSIERS_PARAMETER], responses=PDF, filters=False)
+    @action(detail=False, methods=["get"])
+    def handover(self, request):
+        """The handover list 移交清单 of the dossiers (PDF), with both signatures."""
+        return pdf_response(*catalogue_reports.handover_pdf(self._chosen(request)))
+
+    @extend_schema(parameters=[DOSSIERS_PARAMETER], responses=CSV, filters=False)
+    @action(detail=False, methods=["get"], url_path="handover_csv")
+    def handover_csv(self, request):
+        """The handover list as CSV: a row per dossier, the totals last."""
+        return catalogue_reports.handover_csv_response(self._chosen(request))
+
+    @extend_schema(parameters=FILED_RECORDS_PARAMETERS, responses=PDF, filters=False)
+    @action(detail=False, methods=["get"], url_path="filed_records")
+    def filed_records(self, request):
+        """The catalogue of filed records 归档文件目录 of a year and category (PDF)."""
+        return pdf_response(
+            *catalogue_reports.filed_records_pdf(*self._filed_records(request)),
+        )
+
+    @extend_schema(parameters=FILED_RECORDS_PARAMETERS, responses=CSV, filters=False)
+    @action(detail=False, methods=["get"], url_path="filed_records_csv")
+    def filed_records_csv(self, request):
+        """The catalogue of filed records as CSV, by 档号 then 件号."""
+        return catalogue_reports.filed_records_csv_response(
+            *self._filed_records(request),
+        )
+
+
 @extend_schema_view(
     list=extend_schema(
         parameters=[
@@ -219,6 +347,7 @@ def step_action(
     ),
 )
 class DossierViewSet(
+    DossierPaperworkMixin,
     RegisterViewSetMixin,
     ListModelMixin,
     RetrieveModelMixin,

@@ -26,13 +26,16 @@ if TYPE_CHECKING:
     from svc_archive_plugin.models import ServiceProject
 
 
-def _qr_image(payload: str):
+def barcode_image(payload: str, kind: str = "QRCode", scale: int = 12):
+    """The barcode of ``payload`` (a zxing-cpp format name: QRCode, Code128) as an image."""
     import numpy as np
     import zxingcpp
     from PIL import Image
 
-    barcode = zxingcpp.create_barcode(payload, zxingcpp.BarcodeFormat.QRCode)
-    return Image.fromarray(np.array(barcode.to_image(scale=12, add_quiet_zones=True)))
+    barcode = zxingcpp.create_barcode(payload, getattr(zxingcpp.BarcodeFormat, kind))
+    return Image.fromarray(
+        np.array(barcode.to_image(scale=scale, add_quiet_zones=True)),
+    )
 
 
 def render_cover_sheet(
@@ -73,7 +76,7 @@ def render_cover_sheet(
         pdf.cell(70, 11, label, border=1)
         pdf.cell(0, 11, value, border=1, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(8)
-    pdf.image(_qr_image(code.payload()), x=(pdf.w - 60) / 2, w=60)
+    pdf.image(barcode_image(code.payload()), x=(pdf.w - 60) / 2, w=60)
     pdf.ln(4)
     pdf.set_font("cjk", size=12)
     pdf.cell(0, 8, code.payload(), new_x="LMARGIN", new_y="NEXT", align="C")

@@ -194,16 +194,16 @@ def render_note(sheet: DossierSheet) -> bytes:
 def dossier_cover_pdf(dossier: Dossier) -> tuple[bytes, str]:
     """The dossier's cover and its file name."""
     sheet = dossier_sheet(dossier)
-    return render_cover(sheet), f"dossier-cover-{_file_code(dossier)}.pdf"
+    return render_cover(sheet), f"dossier-cover-{file_code(dossier)}.pdf"
 
 
 def dossier_note_pdf(dossier: Dossier) -> tuple[bytes, str]:
     """The dossier's note sheet and its file name."""
     sheet = dossier_sheet(dossier)
-    return render_note(sheet), f"dossier-note-{_file_code(dossier)}.pdf"
+    return render_note(sheet), f"dossier-note-{file_code(dossier)}.pdf"
 
 
-def _file_code(dossier: Dossier) -> str:
+def file_code(dossier: Dossier) -> str:
     # Archive codes hold "·", which a download's file name should not.
     code = dossier.archive_code or dossier.project.code
     return "".join(

@@ -70,7 +70,8 @@ def _day(moment: datetime.datetime | None) -> datetime.date | None:
     return timezone.localdate(moment) if moment else None
 
 
-def _last(dossier: Dossier, action: str) -> Step:
+def last_step(dossier: Dossier, action: str) -> Step:
+    """Who last took the filing step ``action`` on the dossier, and when (blank if nobody)."""
     event = (
         dossier.filing_events.filter(action=action)
         .select_related("actor")
@@ -82,29 +83,38 @@ def _last(dossier: Dossier, action: str) -> Step:
     return Step(name_of(event.actor), _day(event.at))
 
 
-def _classification(document_ids) -> str:
-    """The highest confidentiality (密级) marked on any of the documents, in the reader's
-    language; the vocabulary lists the levels from lowest to highest."""
+def confidentiality(document_ids) -> dict[int, tuple[int, str]]:
+    """Each marked document's confidentiality (密级): its rank (0 is public, higher is
+    stricter, as the vocabulary lists them) and its name in the reader's language."""
     field = provisioned("custom_field.confidentiality")
-    marked = set(records.field_values("confidentiality", document_ids).values())
+    marked = records.field_values("confidentiality", document_ids)
     if field is None or not marked:
-        return ""
+        return {}
     labels = {
         str(o.get("id")): o.get("label")
         for o in field.extra_data.get("select_options", [])
     }
-    names = {labels.get(str(option)) for option in marked}
-    levels = [
-        term
-        for _key, term in vocabulary.CONFIDENTIALITY
-        if names & {term.zh_hans, term.zh_hant, term.en}
-    ]
-    if not levels:
-        return ""
     language = django_language(translation.get_language())
     if language not in vocabulary.LANGUAGES:
         language = "en" if language.startswith("en") else vocabulary.DEFAULT_LANGUAGE
-    return levels[-1].name(language)
+    levels = {}
+    for rank, (_key, term) in enumerate(vocabulary.CONFIDENTIALITY):
+        for name in (term.zh_hans, term.zh_hant, term.en):
+            levels[name] = (rank, term.name(language))
+    found = {pk: levels.get(labels.get(str(option))) for pk, option in marked.items()}
+    return {pk: level for pk, level in found.items() if level}
+
+
+def _classification(document_ids) -> str:
+    """The highest confidentiality (密级) marked on any of the documents ('' if none is)."""
+    levels = confidentiality(document_ids).values()
+    return max(levels)[1] if levels else ""
+
+
+def retention_text(dossier: Dossier) -> str:
+    """The dossier's retention 保管期限 as the archive writes it: 永久, 定期10年."""
+    retention = dossier_class(dossier) or dossier.retention
+    return retention_label(retention, period_years(retention)) if retention else ""
 
 
 def _type_names(codes: tuple[str, ...]) -> tuple[str, ...]:
@@ -138,18 +148,15 @@ def dossier_sheet(dossier: Dossier) -> DossierSheet:
         last=Max("created"),
         pages=Sum("page_count"),
     )
-    retention = dossier_class(dossier) or dossier.retention
     check = completeness(dossier)
-    compiled = _last(dossier, Action.SUBMIT)
-    received = _last(dossier, Action.RECEIVE)
+    compiled = last_step(dossier, Action.SUBMIT)
+    received = last_step(dossier, Action.RECEIVE)
     return DossierSheet(
         fonds=archive_settings.FONDS,
         unit=project.department.name if project.department_id else "",
         title=dossier_title(dossier),
         archive_code=dossier.archive_code or "",
-        retention=retention_label(retention, period_years(retention))
-        if retention
-        else "",
+        retention=retention_text(dossier),
         first_day=facts["first"] or project.start_date,
         last_day=facts["last"] or project.end_date,
         documents=check.documents,
@@ -162,5 +169,5 @@ def dossier_sheet(dossier: Dossier) -> DossierSheet:
         incomplete_accepted_by=name_of(dossier.completeness_override_by),
         compiled=compiled,
         checked=received,
-        filed=_last(dossier, Action.FILE),
+        filed=last_step(dossier, Action.FILE),
     )

@@ -43,6 +43,7 @@ from svc_archive_plugin.models import InventoryRound
 from svc_archive_plugin.models import Loan
 from svc_archive_plugin.models import LoanEvent
 from svc_archive_plugin.models import ServiceProject
+from svc_archive_plugin.services import catalogues
 from svc_archive_plugin.services import records
 from svc_archive_plugin.services.refusals import Forbidden
 from svc_archive_plugin.services.refusals import Refused
@@ -127,7 +128,7 @@ def is_closed(inventory_round: InventoryRound) -> bool:
 
 
 # Step name (the admin's) -> the permission it needs; neither is taken on a closed round.
-STEP_PERMISSIONS = {"unlisted": CHECK, "close": RUN}
+STEP_PERMISSIONS = {"scan": CHECK, "unlisted": CHECK, "close": RUN}
 
 
 def allowed_steps(inventory_round: InventoryRound, user: User) -> list[str]:
@@ -389,15 +390,41 @@ def record_check(
 
 
 def find_dossier(code: str) -> Dossier | None:
-    """The dossier of an archive code or a project code."""
-    code = (code or "").strip()
-    if not code:
-        return None
-    return (
-        Dossier.objects.filter(Q(archive_code=code) | Q(project__code=code))
-        .select_related("project")
-        .first()
-    )
+    """The dossier of an archive code or a label (project) code, typed or scanned."""
+    return catalogues.find_dossier(code)
+
+
+def check_scanned(
+    inventory_round: InventoryRound,
+    user: User,
+    code: str,
+) -> InventoryItem:
+    """Record the dossier whose label was scanned (its 档号 or label code) present.
+
+    The scan is taken at the dossier's listed place; one found elsewhere is recorded
+    with ``record_unlisted``, which asks where.
+    """
+    _need(user, CHECK)
+    dossier = find_dossier(code)
+    if dossier is None:
+        raise InventoryError(
+            _("No dossier has the archive code or label code '%(code)s'.")
+            % {"code": (code or "").strip()},
+        )
+    item = InventoryItem.objects.filter(
+        round=inventory_round,
+        dossier=dossier,
+        unlisted=False,
+    ).first()
+    if item is None:
+        raise InventoryError(
+            _(
+                "%(dossier)s is not on this round's list: record it as a find not on "
+                "the list, with the place it was found.",
+            )
+            % {"dossier": dossier.archive_code or dossier.project.code},
+        )
+    return record_check(item, user, Result.PRESENT)
 
 
 def record_unlisted(

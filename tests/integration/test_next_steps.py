@@ -418,7 +418,7 @@ def test_inventory_round_steps_for_each_role_in_each_state(client, roles, dossie
     look(inventory_round, "closed")
 
     assert problems == []
-    assert seen["open"]["manager"] == ["unlisted", "close"]
+    assert seen["open"]["manager"] == ["scan", "unlisted", "close"]
     assert seen["closed"]["manager"] == []
 
 
