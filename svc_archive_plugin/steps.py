@@ -67,7 +67,7 @@ def start_destruction(
     return event
 
 
-def file_and_stamp(dossier: Dossier, user: User) -> FilingEvent:
+def file_dossier(dossier: Dossier, user: User) -> FilingEvent:
     """File the dossier, and queue the filing stamp on its records once that is committed."""
     with transaction.atomic():
         event = filing.file_dossier(dossier, user)
@@ -79,7 +79,7 @@ FILING = {
     "submit": Step(_("Submit for filing"), filing.submit),
     "approve": Step(_("Approve (department head)"), filing.approve),
     "receive": Step(_("Receive (archive department)"), filing.receive),
-    "file": Step(_("File the dossiers"), file_and_stamp),
+    "file": Step(_("File the dossiers"), file_dossier),
     "return": Step(
         _("Return with reasons"),
         filing.return_dossier,

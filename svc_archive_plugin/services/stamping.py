@@ -187,13 +187,21 @@ def stamp_pdf(pdf: pikepdf.Pdf, facts: StampFacts) -> None:
     form = pdf.copy_foreign(drawn.pages[0].as_form_xobject())
     form[MARKER] = pikepdf.String(_marker_value(facts))
     page = pdf.pages[0]
-    name = page.add_resource(form, pikepdf.Name.XObject, prefix="SvcStamp")
+    resources = page.obj.get("/Resources")
+    taken = set((resources or {}).get("/XObject", {}).keys())
+    # A fixed name (not pikepdf's random one): the same input gives the same bytes.
+    name = next(
+        f"/SvcArchiveStamp{n or ''}"
+        for n in range(len(taken) + 1)
+        if f"/SvcArchiveStamp{n or ''}" not in taken
+    )
+    page.add_resource(form, pikepdf.Name.XObject, pikepdf.Name(name))
     matrix = _placement(page, WIDTH * MM, HEIGHT * MM)
     # As ``add_overlay`` does: the page's own drawing closed in q/Q, the stamp after it.
     page.contents_add(b"q\n", prepend=True)
     page.contents_add(b"Q\n", prepend=False)
     page.contents_add(
-        b"q\n" + matrix.encode() + b" cm\n" + bytes(name) + b" Do\nQ\n",
+        b"q\n" + matrix.encode() + b" cm\n" + name.encode() + b" Do\nQ\n",
         prepend=False,
     )
     page.contents_coalesce()
@@ -237,7 +245,7 @@ def stamped_bytes(source: Path, facts: StampFacts) -> bytes:
     with pikepdf.open(source) as pdf:
         stamp_pdf(pdf, facts)
         buffer = io.BytesIO()
-        pdf.save(buffer)
+        pdf.save(buffer, deterministic_id=True)  # the same input, the same bytes
     return buffer.getvalue()
 
 
@@ -271,6 +279,21 @@ def _store_archive(document: Document, checksum: str, **columns: str) -> None:
             archive_checksum=checksum,
             **columns,
         )
+        if settings.AUDIT_LOG_ENABLED:  # as paperless logs a new archive version
+            from auditlog.models import LogEntry
+
+            changes = {"archive_checksum": [document.archive_checksum, checksum]}
+            if "archive_filename" in columns:
+                changes["archive_filename"] = [
+                    document.archive_filename,
+                    columns["archive_filename"],
+                ]
+            LogEntry.objects.log_create(
+                instance=document,
+                changes=changes,
+                additional_data={"reason": "Filing stamp"},
+                action=LogEntry.Action.UPDATE,
+            )
 
 
 def _mark_stamped(row: DeclaredRecord, checksum: str) -> None:
@@ -302,29 +325,33 @@ def stamp_record(row: DeclaredRecord) -> str:
     """Stamp the archive version of one declared record; re-runnable.
 
     Returns ``STAMPED``, ``REPAIRED`` (the file was stamped, the database is now told),
-    ``""`` (nothing to do) or why the record cannot be stamped.
+    ``""`` (nothing to do) or why the record cannot be stamped. Holds paperless's media
+    lock from reading the row to writing the checksum: paperless moves archive files
+    under it (a new title, a new storage path), and two runs never stamp one file at once.
     """
     from documents.models import Document
 
-    document = Document.global_objects.filter(pk=row.document_id).first()
-    if document is None:
-        return _skip(row, _("the document no longer exists"))
-    facts = stamp_facts(row.dossier, row.item_number)
-    if document.archive_filename:
-        outcome = _stamp_archive(document, row, facts)
-    elif document.mime_type == PDF and document.source_path.is_file():
-        outcome = _new_archive(document, row, facts)
-    elif document.mime_type == PDF:
-        outcome = _skip(row, _("its original file is missing"))
-    else:
-        outcome = _skip(
-            row,
-            _(
-                "it has no archive version and its original is not a PDF "
-                "(%(type)s); the stamp goes on PDFs only",
+    with FileLock(settings.MEDIA_LOCK):
+        document = Document.global_objects.filter(pk=row.document_id).first()
+        if document is None:
+            return _skip(row, _("the document no longer exists"))
+        row.refresh_from_db(fields=["stamped_at", "stamped_checksum"])
+        facts = stamp_facts(row.dossier, row.item_number)
+        if document.archive_filename:
+            outcome = _stamp_archive(document, row, facts)
+        elif document.mime_type == PDF and document.source_path.is_file():
+            outcome = _new_archive(document, row, facts)
+        elif document.mime_type == PDF:
+            outcome = _skip(row, _("its original file is missing"))
+        else:
+            outcome = _skip(
+                row,
+                _(
+                    "it has no archive version and its original is not a PDF "
+                    "(%(type)s); the stamp goes on PDFs only",
+                )
+                % {"type": document.mime_type},
             )
-            % {"type": document.mime_type},
-        )
     if outcome in (STAMPED, REPAIRED):
         try:
             regenerate_thumbnail(document)
@@ -346,8 +373,7 @@ def _new_archive(document: Document, row: DeclaredRecord, facts: StampFacts) -> 
     name = str(generate_unique_filename(document, archive_filename=True))
     _store_archive(document, checksum, archive_filename=name)
     document.archive_filename = name
-    with FileLock(settings.MEDIA_LOCK):
-        write_atomically(document.archive_path, data)
+    write_atomically(document.archive_path, data)
     _mark_stamped(row, checksum)
     return STAMPED
 
@@ -356,13 +382,13 @@ def _stamp_archive(document: Document, row: DeclaredRecord, facts: StampFacts) -
     path = document.archive_path
     if not path.is_file():
         if document.mime_type == PDF and document.source_path.is_file():
-            # A new archive version whose file a stopped run did not write.
+            # A new archive version whose file a stopped run did not write: stamping is
+            # deterministic, so its stored checksum says whether it is ours.
             data = stamped_bytes(document.source_path, facts)
-            with FileLock(settings.MEDIA_LOCK):
+            if _sha256(data) == document.archive_checksum:
                 write_atomically(path, data)
-            _store_archive(document, _sha256(data))
-            _mark_stamped(row, _sha256(data))
-            return STAMPED
+                _mark_stamped(row, document.archive_checksum)
+                return STAMPED
         return _skip(row, _("its archive version is missing"))
     with pikepdf.open(path) as pdf:
         marker = stamped_with(pdf)
@@ -384,8 +410,7 @@ def _stamp_archive(document: Document, row: DeclaredRecord, facts: StampFacts) -
             ),
         )
     data = stamped_bytes(path, facts)
-    with FileLock(settings.MEDIA_LOCK):
-        write_atomically(path, data)
+    write_atomically(path, data)
     checksum = _sha256(data)
     with transaction.atomic():
         _store_archive(document, checksum)
@@ -403,7 +428,10 @@ def unstamped(dossier: Dossier | None = None, *, retry: bool = False):
         rows = rows.filter(dossier=dossier)
     if not retry:
         rows = rows.filter(stamp_problem="")
-    return rows.select_related("dossier__project__department").order_by("document_id")
+    return rows.select_related(
+        "dossier__project__department",
+        "dossier__category",
+    ).order_by("document_id")
 
 
 def stamp(rows: Iterable[DeclaredRecord]) -> StampReport:

@@ -401,6 +401,39 @@ def test_a_pdf_without_archive_version_gets_a_stamped_one_and_others_are_reporte
     assert problems == []
 
 
+def test_a_new_archive_version_a_stopped_run_did_not_write_is_written_once(
+    dossier,
+    people,
+    paperless_dirs,
+    tmp_path,
+    django_capture_on_commit_callbacks,
+):
+    scan, *others = (
+        with_files(
+            add_document(dossier, code, people["clerk"]), tmp_path, archive=code != "HT",
+        )
+        for code in ("HT", "KH", "SS", "FP")
+    )
+    file(dossier, people, django_capture_on_commit_callbacks)
+    scan = fresh(scan)
+    written = scan.archive_path.read_bytes()
+    # As if the worker died after the name and checksum were committed, before the file.
+    scan.archive_path.unlink()
+    DeclaredRecord.objects.filter(document_id=scan.pk).update(stamped_at=None)
+    # And an archive version OCR made, lost: never replaced by a stamped original.
+    lost = fresh(others[0])
+    lost.archive_path.unlink()
+    DeclaredRecord.objects.filter(document_id=lost.pk).update(stamped_at=None)
+
+    report = stamping.stamp_all()
+
+    assert report.stamped == [scan.pk]
+    assert scan.archive_path.read_bytes() == written  # the same bytes, stamped once
+    assert sha256(scan.archive_path) == fresh(scan).archive_checksum
+    assert "missing" in report.skipped[lost.pk]
+    assert not lost.archive_path.exists()
+
+
 def test_a_damaged_archive_version_is_not_stamped(
     dossier,
     people,
