@@ -29,6 +29,7 @@ from svc_archive_plugin.services import records
 from svc_archive_plugin.services import stamping
 from svc_archive_plugin.services.retention import period_years
 from svc_archive_plugin.services.retention import retention_label
+from svc_archive_plugin.tasks import stamp_filed_records
 from tests.factories import add_document
 from tests.pdfs import text_pdf
 
@@ -303,7 +304,7 @@ def test_a_run_stopped_after_the_file_was_replaced_only_puts_the_database_right(
         assert sum(stamping.MARKER in x for _name, x in resources.items()) == 1
 
 
-def test_records_left_unstamped_are_picked_up_by_the_command(
+def test_records_left_unstamped_are_picked_up_by_the_daily_task(
     dossier,
     people,
     filed_documents,
@@ -315,7 +316,8 @@ def test_records_left_unstamped_are_picked_up_by_the_command(
     filing.file_dossier(dossier, people["manager"])  # filed, no stamping queued
     assert not DeclaredRecord.objects.exclude(stamped_at=None).exists()
 
-    call_command("svc_archive_stamp")
+    # The daily task (beat) stamps what is left.
+    assert stamp_filed_records() == {"stamped": 4, "repaired": 0, "skipped": 0}
 
     assert not DeclaredRecord.objects.filter(stamped_at=None).exists()
     for document in map(fresh, filed_documents):
@@ -410,7 +412,9 @@ def test_a_new_archive_version_a_stopped_run_did_not_write_is_written_once(
 ):
     scan, *others = (
         with_files(
-            add_document(dossier, code, people["clerk"]), tmp_path, archive=code != "HT",
+            add_document(dossier, code, people["clerk"]),
+            tmp_path,
+            archive=code != "HT",
         )
         for code in ("HT", "KH", "SS", "FP")
     )
