@@ -19,6 +19,7 @@ LOANS = "svc_archive: remind overdue loans"
 ACCESS = "svc_archive: access periods"
 FIXITY = "svc_archive: fixity check"
 CAPTURE = "svc_archive: capture summary"
+STAMPS = "svc_archive: filing stamps"
 
 ENTRIES = {
     # name: (setting holding its cron, task)
@@ -49,6 +50,10 @@ ENTRIES = {
     CAPTURE: (
         "CAPTURE_SUMMARY_CRON",
         "svc_archive_plugin.tasks.summarise_capture",
+    ),
+    STAMPS: (
+        "FILING_STAMP_CRON",
+        "svc_archive_plugin.tasks.stamp_filed_records",
     ),
 }
 

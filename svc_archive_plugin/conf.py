@@ -240,6 +240,19 @@ SETTINGS: dict[str, Setting] = {
         check=_is_bool,
         help="look for a cover-sheet barcode on the first page of incoming PDFs",
     ),
+    "FILING_STAMP": Setting(
+        default=True,
+        parse=_bool,
+        check=_is_bool,
+        help="put the filing stamp (归档章) on the archive version of filed records",
+    ),
+    "FILING_STAMP_CRON": Setting(
+        "15 2 * * *",
+        _text,
+        _cron,
+        "when filed records left without their filing stamp are stamped (cron), "
+        "or 'disable'",
+    ),
     "CJK_FONT": Setting(
         # TrueType outlines: fpdf2 mis-embeds CFF-based fonts such as Noto Sans CJK.
         Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),

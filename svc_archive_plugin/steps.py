@@ -23,6 +23,7 @@ from svc_archive_plugin.services import destruction
 from svc_archive_plugin.services import filing
 from svc_archive_plugin.services import loans
 from svc_archive_plugin.tasks import execute_destruction
+from svc_archive_plugin.tasks import stamp_filed_records
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 
     from svc_archive_plugin.models import DestructionEvent
     from svc_archive_plugin.models import DestructionList
+    from svc_archive_plugin.models import Dossier
+    from svc_archive_plugin.models import FilingEvent
 
 
 @dataclass(frozen=True)
@@ -64,11 +67,19 @@ def start_destruction(
     return event
 
 
+def file_dossier(dossier: Dossier, user: User) -> FilingEvent:
+    """File the dossier, and queue the filing stamp on its records once that is committed."""
+    with transaction.atomic():
+        event = filing.file_dossier(dossier, user)
+        transaction.on_commit(lambda: stamp_filed_records.delay(dossier.pk))
+    return event
+
+
 FILING = {
     "submit": Step(_("Submit for filing"), filing.submit),
     "approve": Step(_("Approve (department head)"), filing.approve),
     "receive": Step(_("Receive (archive department)"), filing.receive),
-    "file": Step(_("File the dossiers"), filing.file_dossier),
+    "file": Step(_("File the dossiers"), file_dossier),
     "return": Step(
         _("Return with reasons"),
         filing.return_dossier,

@@ -9,6 +9,7 @@ from celery import shared_task
 
 from svc_archive_plugin.services import capture
 from svc_archive_plugin.services import fixity
+from svc_archive_plugin.services import stamping
 from svc_archive_plugin.services.access import apply_periods
 from svc_archive_plugin.services.destruction import execute
 from svc_archive_plugin.services.loans import remind_overdue
@@ -111,3 +112,19 @@ def summarise_capture() -> int:
     day's capture reports."""
     capture.hold_unsupported_files()
     return capture.daily_summary()
+
+
+@shared_task
+def stamp_filed_records(dossier_id: int | None = None) -> dict:
+    """After a filing, the filing stamp 归档章 on its records' archive versions; daily,
+    on every filed record left unstamped (re-runnable: nothing is stamped twice)."""
+    report = (
+        stamping.stamp_dossier(dossier_id)
+        if dossier_id is not None
+        else stamping.stamp_all()
+    )
+    return {
+        "stamped": len(report.stamped),
+        "repaired": len(report.repaired),
+        "skipped": len(report.skipped),
+    }

@@ -138,7 +138,15 @@ class ArchiveRecordAdmin(EvidenceAdmin):
 class DeclaredRecordAdmin(DocumentIdColumn, EvidenceAdmin):
     """The documents declared records at filing: shown, never edited here."""
 
-    list_display = ("document_number", "dossier", "item_number", "declared_at")
+    list_display = (
+        "document_number",
+        "dossier",
+        "item_number",
+        "declared_at",
+        "stamped_at",
+        "stamp_problem",
+    )
+    list_filter = (("stamped_at", admin.EmptyFieldListFilter),)
     list_select_related = ("dossier__project",)
     search_fields = ("dossier__archive_code", "dossier__project__code")
     date_hierarchy = "declared_at"

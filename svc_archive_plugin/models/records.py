@@ -36,6 +36,19 @@ class DeclaredRecord(models.Model):
     declared_at = models.DateTimeField(_("declared at"), default=timezone.now)
     # 件号 (DA/T 22): the record's place in its dossier, given at filing, stable after.
     item_number = models.PositiveIntegerField(_("item number"), null=True, blank=True)
+    # The filing stamp 归档章 on the archive version (``services.stamping``): when, the
+    # archive's SHA-256 it left, or why the record could not be stamped.
+    stamped_at = models.DateTimeField(_("stamped at"), null=True, blank=True)
+    stamped_checksum = models.CharField(
+        _("checksum of the stamped archive version"),
+        max_length=64,
+        blank=True,
+    )
+    stamp_problem = models.CharField(
+        _("why it is not stamped"),
+        max_length=255,
+        blank=True,
+    )
 
     class Meta:
         verbose_name = _("declared record")

@@ -432,7 +432,8 @@ def retention_mark(retention: str) -> str:
     return f"D{years}"
 
 
-def _code_parts(dossier: Dossier) -> dict[str, str]:
+def code_parts(dossier: Dossier) -> dict[str, str]:
+    """The parts of the dossier's archive code: fonds, category, year, retention, department."""
     project = dossier.project
     # The year the records were formed: the project's end, else the year of filing.
     year = project.end_date.year if project.end_date else timezone.localdate().year
@@ -448,7 +449,7 @@ def _code_parts(dossier: Dossier) -> dict[str, str]:
 def archive_series(dossier: Dossier) -> str:
     """The series the dossier's code belongs in now: the code without its number."""
     template = archive_settings.ARCHIVE_CODE_TEMPLATE
-    return re.sub(r"\{seq(:[^}]*)?\}", "", template).format(**_code_parts(dossier))
+    return re.sub(r"\{seq(:[^}]*)?\}", "", template).format(**code_parts(dossier))
 
 
 def assign_archive_code(dossier: Dossier) -> str:
@@ -460,7 +461,7 @@ def assign_archive_code(dossier: Dossier) -> str:
     if dossier.archive_code:
         return dossier.archive_code
     template = archive_settings.ARCHIVE_CODE_TEMPLATE
-    parts = _code_parts(dossier)
+    parts = code_parts(dossier)
     series = archive_series(dossier)
     with transaction.atomic():
         try:

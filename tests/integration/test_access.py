@@ -188,6 +188,7 @@ def test_only_the_requester_withdraws_and_only_heads_or_the_archive_revoke(
         ("ACCESS", "ACCESS_PERIODS_CRON", "apply_access_periods"),
         ("LOANS", "LOAN_REMINDER_CRON", "remind_overdue_loans"),
         ("FIXITY", "FIXITY_CRON", "check_fixity"),
+        ("STAMPS", "FILING_STAMP_CRON", "stamp_filed_records"),
     ],
 )
 def test_the_daily_tasks_are_in_the_beat_schedule_and_can_be_disabled(
