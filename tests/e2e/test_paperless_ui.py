@@ -11,7 +11,9 @@ request for it is approved.
 from __future__ import annotations
 
 import datetime
+import os
 import re
+import subprocess
 import time
 
 import pytest
@@ -216,6 +218,48 @@ def test_a_department_head_sees_the_archive_views_on_the_dashboard(
     widget.get_by_text(TITLE, exact=True).wait_for()
     sidebar = page.locator("#sidebarMenu")
     assert "已归档档案" in sidebar.inner_text()
+
+
+def pdf_text(content: bytes, tmp_path) -> str:
+    path = tmp_path / "served.pdf"
+    path.write_bytes(content)
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+def test_the_filed_records_archive_version_carries_the_filing_stamp(
+    paperless,
+    archive,
+    browser_pages,
+    tmp_path,
+):
+    """Filing stamps the archive version paperless serves; the original stays as scanned."""
+    record = archive["record"]
+    with paperless.client() as admin:
+
+        def stamped() -> str | None:
+            served = admin.get(f"/api/documents/{record}/download/")
+            text = pdf_text(served.content, tmp_path)
+            return text if archive["archive_code"] in text else None
+
+        text = wait_for(stamped, 120, paperless, "the filing stamp")
+        original = admin.get(f"/api/documents/{record}/download/?original=true")
+    for label in ("全宗号", "年度", "件号", "保管期限", "档号"):
+        assert label in text
+    assert archive["archive_code"] not in pdf_text(original.content, tmp_path)
+
+    # In paperless's own document page, the preview is the stamped archive version.
+    page = sign_in(browser_pages(), paperless, "li")
+    page.goto(f"{paperless.base_url}/documents/{record}/details")
+    page.locator("pngx-pdf-viewer .textLayer").get_by_text(
+        archive["archive_code"],
+    ).first.wait_for(timeout=60_000)
+    if shots := os.environ.get("SVC_ARCHIVE_SCREENSHOTS"):
+        page.screenshot(path=f"{shots}/paperless-stamped-preview.png")
 
 
 def test_deleting_a_filed_record_in_the_ui_is_refused_with_the_reason(
