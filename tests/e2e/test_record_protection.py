@@ -121,7 +121,16 @@ def records(paperless):
     )
     with paperless.client() as admin:
         assert admin.post(f"{url}receive/", json={}).status_code == 200
+        scanned = archive_checksum(admin, filed["id"])
         assert admin.post(f"{url}file/", json={}).json()["state"] == "filed"
+        # Filing's own last write, the 归档章 on the archive version, comes first: the
+        # probe starts from the record as filed and stamped.
+        wait_for(
+            lambda: archive_checksum(admin, filed["id"]) != scanned,
+            120,
+            paperless,
+            "the filing stamp",
+        )
     hold = as_user(paperless, "probe-archivist").post(
         f"{API}holds/",
         json={
@@ -148,6 +157,10 @@ def records(paperless):
                 doc: snapshot(admin, doc) for doc in (filed["id"], held["id"])
             },
         }
+
+
+def archive_checksum(admin, doc_id: int) -> str | None:
+    return admin.get(f"/api/documents/{doc_id}/metadata/").json().get("archive_checksum")
 
 
 def snapshot(admin, doc_id: int) -> dict:

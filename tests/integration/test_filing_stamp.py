@@ -33,7 +33,9 @@ from svc_archive_plugin.tasks import stamp_filed_records
 from tests.factories import add_document
 from tests.pdfs import text_pdf
 
-pytestmark = pytest.mark.django_db
+# Transactional: filing's on-commit stamp re-indexes through paperless's tracked task,
+# whose start closes a PostgreSQL connection held inside a test's transaction.
+pytestmark = pytest.mark.django_db(transaction=True)
 OLD_THUMBNAIL = b"RIFF-old-thumbnail"
 DPI = 100
 # The stamp's dark red (INK): red well above green and blue.
