@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 from svc_archive_plugin.admin.base import PeopleByName
 from svc_archive_plugin.admin.base import PluginAdmin
 from svc_archive_plugin.admin.evidence import StepsAdmin
+from svc_archive_plugin.admin.evidence import form_page
 from svc_archive_plugin.admin.work import WaitingFilter
 from svc_archive_plugin.models import ArchiveCategory
 from svc_archive_plugin.models import Customer
@@ -26,11 +27,14 @@ from svc_archive_plugin.models import FilingEvent
 from svc_archive_plugin.models import RequiredDocumentType
 from svc_archive_plugin.models import ServiceProject
 from svc_archive_plugin.models import ServiceType
+from svc_archive_plugin.reports import catalogues
+from svc_archive_plugin.reports import dossier_sheets
 from svc_archive_plugin.reports.cover_sheet import cover_sheet_response
 from svc_archive_plugin.reports.pdf_download import pdf_response
 from svc_archive_plugin.services import deadlines
 from svc_archive_plugin.services import filing
 from svc_archive_plugin.services import registers
+from svc_archive_plugin.services import retention
 from svc_archive_plugin.services.refusals import Refused
 from svc_archive_plugin.services.registers import RegisterInUse
 from svc_archive_plugin.services.registers import check_deletable
@@ -428,8 +432,6 @@ class DossierAdmin(StepsAdmin, PluginAdmin):
         ]
 
     def sheet_view(self, request, pk: int, sheet: str):
-        from svc_archive_plugin.reports import catalogues
-        from svc_archive_plugin.reports import dossier_sheets
 
         dossier = get_object_or_404(Dossier, pk=pk)
         if not self.has_view_permission(request, dossier):
@@ -451,20 +453,16 @@ class DossierAdmin(StepsAdmin, PluginAdmin):
         description=_("Print the handover list of the selected dossiers (PDF)"),
     )
     def handover_selected(self, request, queryset):
-        from svc_archive_plugin.reports import catalogues
 
         return pdf_response(*catalogues.handover_pdf(queryset))
 
     @admin.action(description=_("Print spine labels of the selected dossiers (PDF)"))
     def labels_selected(self, request, queryset):
-        from svc_archive_plugin.reports import catalogues
 
         return pdf_response(*catalogues.labels_pdf(queryset))
 
     def filed_records_view(self, request):
         """The catalogue of filed records 归档文件目录 of a year and category, as PDF or CSV."""
-        from svc_archive_plugin.admin.evidence import form_page
-        from svc_archive_plugin.reports import catalogues
 
         if not self.has_view_permission(request):
             raise PermissionDenied
@@ -492,8 +490,6 @@ class DossierAdmin(StepsAdmin, PluginAdmin):
 
     def override_retention_view(self, request, pk: int):
         """Give the dossier's records a class other than the schedule's, with the reason."""
-        from svc_archive_plugin.admin.evidence import form_page
-        from svc_archive_plugin.services import retention
 
         dossier = get_object_or_404(Dossier.objects.select_related("project"), pk=pk)
         form = RetentionOverrideForm(request.POST or None)
