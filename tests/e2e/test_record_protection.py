@@ -160,7 +160,9 @@ def records(paperless):
 
 
 def archive_checksum(admin, doc_id: int) -> str | None:
-    return admin.get(f"/api/documents/{doc_id}/metadata/").json().get("archive_checksum")
+    return (
+        admin.get(f"/api/documents/{doc_id}/metadata/").json().get("archive_checksum")
+    )
 
 
 def snapshot(admin, doc_id: int) -> dict:
