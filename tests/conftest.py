@@ -6,6 +6,7 @@ import datetime
 from typing import TYPE_CHECKING
 
 import pytest
+from celery._state import _set_task_join_will_block
 from django.contrib.auth.models import Group
 from django.utils import translation
 from rest_framework.test import APIClient
@@ -67,6 +68,11 @@ def _language_reset():
 def _celery_eager(settings):
     """Run tasks that paperless queues from a save (e.g. select-field clean-up) in-process."""
     settings.CELERY_TASK_ALWAYS_EAGER = True
+    yield
+    # An eager task marks the process "inside a task" with one process-wide flag; two
+    # threads' eager tasks at once (the PostgreSQL concurrency tests) can leave it set,
+    # and every later ``result.get()`` would refuse.
+    _set_task_join_will_block(False)  # noqa: FBT003 (celery's own signature)
 
 
 @pytest.fixture
