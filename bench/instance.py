@@ -146,10 +146,25 @@ def peak_rss_mb() -> float:
 
 def insert_select(cursor, model, values: dict[str, str], source: str, params: dict):
     """``INSERT INTO model (…) SELECT values… source``; NOT NULL columns not given get
-    the field's default, as the ORM would write it."""
+    the field's default, as the ORM would write it. Evidence rows (hash-chained on
+    insert by the ORM) are numbered on from the chain's end, their hashes stand-ins:
+    seeded chains do not verify, and the code's next insert continues them."""
     from django.db import connection
 
+    from svc_archive_plugin.models.chains import chain_fields
+    from svc_archive_plugin.models.evidence import AppendOnlyModel
+
     quote = connection.ops.quote_name
+    if issubclass(model, AppendOnlyModel):
+        seq, prev_hash, entry_hash = chain_fields(model)
+        values = {
+            seq: f"(SELECT coalesce(max({quote(model._meta.get_field(seq).column)}), 0)"
+            f" FROM "
+            f"{quote(model._meta.db_table)}) + row_number() OVER ()",
+            prev_hash: "''",
+            entry_hash: "md5(random()::text) || md5(random()::text)",
+            **values,
+        }
     columns, expressions = [], []
     for f in model._meta.concrete_fields:
         if getattr(f, "generated", False):

@@ -45,6 +45,20 @@ svc_local_dirs() {
 
 svc_redis_url() { echo "${PAPERLESS_REDIS:-redis://127.0.0.1:6379}"; }
 
+svc_redis_prefix() { # data directory: the instance's own Redis key prefix
+	# Instances sharing one Redis must not share queues: a worker would take another
+	# instance's tasks (signed with another secret key) and lose them. The prefix follows
+	# the data directory, so each instance gets its own and keeps it across restarts;
+	# PAPERLESS_REDIS_PREFIX set explicitly wins (machines of one instance must agree).
+	if [ -n "${PAPERLESS_REDIS_PREFIX:-}" ]; then
+		echo "$PAPERLESS_REDIS_PREFIX"
+		return
+	fi
+	local dir
+	dir=$(realpath -m -- "${1:?data directory}")
+	echo "svc-$(printf %s "$dir" | sha256sum | cut -c1-12)"
+}
+
 svc_answers() { # host port: does something listen there?
 	python3 - "$1" "$2" <<'PY'
 import socket, sys

@@ -1,15 +1,32 @@
 #!/usr/bin/env bash
 # Run paperless-ngx with the plugin, as a newcomer would: set up what is missing, migrate,
 # provision, make an admin account, then paperless's web server (granian, as in its image:
-# the web UI at /, the API, the admin) on 127.0.0.1:8000, the celery worker, the scheduler
+# the web UI at /, the API, the admin) on 127.0.0.1:8000, the celery worker(s), the scheduler
 # and the consumer watching ./consume. SQLite unless PAPERLESS_DBHOST is set.
+# SVC_ARCHIVE_WORKERS=N (PostgreSQL only) starts N celery worker processes.
 # Ctrl-C stops everything it started.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
+workers=${SVC_ARCHIVE_WORKERS:-1}
+if ! [[ $workers =~ ^[1-9][0-9]*$ ]]; then
+	echo "svc-archive: SVC_ARCHIVE_WORKERS must be a whole number of workers (1 or more), not '$workers'" >&2
+	exit 2
+fi
+if [ "$workers" -gt 1 ] && [ -z "${PAPERLESS_DBHOST:-}" ]; then
+	# SQLite takes one writer at a time and ignores the row locks the archive's tasks take
+	# (select_for_update): several worker processes would fail with "database is locked"
+	# or act twice. One worker with PAPERLESS_TASK_WORKERS=N is the SQLite way to run more.
+	echo "svc-archive: SVC_ARCHIVE_WORKERS=$workers needs PostgreSQL (set PAPERLESS_DBHOST); on SQLite run one worker (SVC_ARCHIVE_WORKERS=1)" >&2
+	exit 2
+fi
+
 "$SVC_REPO/scripts/setup.sh"
 svc_paperless_env
 svc_local_dirs
 cd "$SVC_REPO"
+# This instance's own queues and cache on a Redis other instances may use too.
+PAPERLESS_REDIS_PREFIX=$(svc_redis_prefix "$PAPERLESS_DATA_DIR")
+export PAPERLESS_REDIS_PREFIX
 
 secret="$PAPERLESS_DATA_DIR/.secret_key"
 [ -s "$secret" ] || (umask 077 && head -c 48 /dev/urandom | base64 | tr -d '\n' >"$secret")
@@ -61,7 +78,14 @@ start() { # name, command...: each in its own process group, so Ctrl-C stops its
 	setsid "$@" >"$logs/$name.log" 2>&1 &
 	pids+=($!)
 }
-start worker celery --app paperless worker --loglevel INFO
+if [ "$workers" = 1 ]; then
+	start worker celery --app paperless worker --loglevel INFO --hostname "worker1@%h"
+else
+	# Distinct node names, or celery's control commands and monitoring mix them up.
+	for i in $(seq "$workers"); do
+		start "worker$i" celery --app paperless worker --loglevel INFO --hostname "worker$i@%h"
+	done
+fi
 start beat celery --app paperless beat --loglevel INFO --schedule "$PAPERLESS_DATA_DIR/celerybeat-schedule.db"
 start consumer python -m django document_consumer
 bind=${SVC_ARCHIVE_BIND:-127.0.0.1}
@@ -73,7 +97,8 @@ svc-archive: paperless-ngx with the service-archive plugin is running
   web UI     http://127.0.0.1:$port/   (paperless; the archive's screens: http://127.0.0.1:$port/admin/)
   API        http://127.0.0.1:$port/api/svc_archive/status/
   scans      $PAPERLESS_CONSUMPTION_DIR/<type code>/   (codes: see /admin/svc_archive_plugin/documenttypecode/)
-  logs       $logs/{web,worker,beat,consumer}.log
+  workers    $workers (celery node names worker1@$(hostname)...)   Redis prefix $PAPERLESS_REDIS_PREFIX
+  logs       $logs/{web,worker,beat,consumer}.log   (several workers: worker1.log, worker2.log...)
   Ctrl-C stops everything.
 INFO
 # Stop all when any one of them dies, so a broken process is not left unnoticed.

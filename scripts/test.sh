@@ -28,6 +28,10 @@ round_dirs() { # label: each round has its own paperless directories and pytest 
 	export PAPERLESS_DATA_DIR=$dir/data PAPERLESS_MEDIA_ROOT=$dir/media
 	export PAPERLESS_CONSUMPTION_DIR=$dir/consume PAPERLESS_SCRATCH_DIR=$dir/scratch
 	export PAPERLESS_STATICDIR=$dir/static
+	# Anything the tests queue stays off the queues of other instances on this Redis (a
+	# running `make run` among them); each e2e instance derives its own the same way.
+	PAPERLESS_REDIS_PREFIX=$(PAPERLESS_REDIS_PREFIX='' svc_redis_prefix "$PAPERLESS_DATA_DIR")
+	export PAPERLESS_REDIS_PREFIX
 	mkdir -p "$PAPERLESS_STATICDIR" "$PAPERLESS_DATA_DIR/index" "$PAPERLESS_MEDIA_ROOT" \
 		"$PAPERLESS_CONSUMPTION_DIR" "$PAPERLESS_SCRATCH_DIR" "$dir/tmp"
 }

@@ -8,6 +8,7 @@ starts them.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import os
@@ -42,24 +43,74 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+REPO = Path(__file__).resolve().parents[2]
+
+
+def redis_prefix(data_dir: Path) -> str:
+    """The instance's own Redis key prefix, derived from its data directory the way the run
+    command derives it (scripts/env.sh ``svc_redis_prefix``: one derivation for both)."""
+    env = {k: v for k, v in os.environ.items() if k != "PAPERLESS_REDIS_PREFIX"}
+    return subprocess.run(
+        [
+            "bash",
+            "-c",
+            '. "$1" && svc_redis_prefix "$2"',
+            "-",
+            str(REPO / "scripts" / "env.sh"),
+            str(data_dir),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+@dataclass
+class Process:
+    """How one of the instance's processes is started, so it can be started again."""
+
+    command: tuple[str, ...]
+    cwd: Path | None = None
+    env: dict[str, str] = field(default_factory=dict)  # on top of the instance's
+
+
 @dataclass
 class Instance:
+    """A running paperless: ``processes`` by name (``worker`` or ``worker1``..``workerN``,
+    ``consumer``, ``web``), each logging to ``<root>/<name>.log``.
+
+    Made by :func:`make_instance`; whoever makes one calls :meth:`close`.
+    """
+
     root: Path
     env: dict[str, str]
     base_url: str = ""
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    specs: dict[str, Process] = field(default_factory=dict)
+    worker_names: list[str] = field(default_factory=list)
+    cleanups: list = field(default_factory=list)
 
     @property
     def consume_dir(self) -> Path:
         return Path(self.env["PAPERLESS_CONSUMPTION_DIR"])
 
-    def manage(self, *args: str, extra_env: dict[str, str] | None = None) -> str:
+    @property
+    def media_dir(self) -> Path:
+        return Path(self.env["PAPERLESS_MEDIA_ROOT"])
+
+    def manage(
+        self,
+        *args: str,
+        extra_env: dict[str, str] | None = None,
+        timeout: float = 300,
+    ) -> str:
         result = subprocess.run(
             [sys.executable, "-m", "django", *args],
             env={**self.env, **(extra_env or {})},
             capture_output=True,
             text=True,
-            timeout=300,
+            timeout=timeout,
             check=False,
         )
         assert result.returncode == 0, (
@@ -67,18 +118,52 @@ class Instance:
         )
         return result.stdout
 
-    def start(self, name: str, *command: str) -> None:
-        log = (self.root / f"{name}.log").open("w")
+    def start(
+        self,
+        name: str,
+        *command: str,
+        cwd: Path | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        """Start a process (again, after :meth:`kill`: its log is appended to)."""
+        spec = self.specs.get(name)
+        if command:
+            spec = self.specs[name] = Process(tuple(command), cwd, env or {})
+        log = (self.root / f"{name}.log").open("a")
         self.processes[name] = subprocess.Popen(
-            command,
-            env=self.env,
+            spec.command,
+            env={**self.env, **spec.env},
+            cwd=spec.cwd,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        log.close()
 
-    def run_task(self, name: str, **kwargs: str) -> None:
-        """Queue a plugin task for the instance's worker, as beat would."""
+    def kill(self, name: str, sig: int = signal.SIGKILL, timeout: float = 30) -> int:
+        """Send ``sig`` to the process and its children (its session); wait for it to end.
+        Returns its exit status."""
+        process = self.processes[name]
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, sig)
+        return process.wait(timeout=timeout)
+
+    def restart(self, name: str) -> None:
+        """Stop the process (TERM, or KILL after 20 s) if it runs; start it as before."""
+        if self.processes[name].poll() is None:
+            try:
+                self.kill(name, signal.SIGTERM, timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill(name, signal.SIGKILL)
+        self.start(name)
+
+    def log(self, name: str) -> str:
+        path = self.root / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def run_task(self, name: str, **kwargs: str) -> str:
+        """Queue a plugin task for the instance's workers, as beat would; its task id."""
         celery = str(Path(sys.executable).with_name("celery"))
         result = subprocess.run(
             [
@@ -93,14 +178,15 @@ class Instance:
             env=self.env,
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=300,  # a loaded machine imports paperless slowly
             check=False,
         )
         assert result.returncode == 0, f"{name}: {result.stdout}\n{result.stderr}"
+        return result.stdout.strip()
 
     def logs(self) -> str:
         return "\n".join(
-            f"--- {p.name}\n{p.read_text()[-4000:]}"
+            f"--- {p.name}\n{p.read_text(errors='replace')[-4000:]}"
             for p in sorted(self.root.glob("*.log"))
         )
 
@@ -115,12 +201,24 @@ class Instance:
     def stop(self) -> None:
         for process in self.processes.values():
             if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGTERM)
         for process in self.processes.values():
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+    def close(self) -> None:
+        """Stop every process, drop its PostgreSQL database, remove its files (unless
+        SVC_ARCHIVE_KEEP_E2E is set)."""
+        self.stop()
+        for cleanup in reversed(self.cleanups):
+            cleanup()
+        if not os.environ.get("SVC_ARCHIVE_KEEP_E2E"):
+            shutil.rmtree(self.root, ignore_errors=True)
 
 
 def _postgres_database(env: dict[str, str]):
@@ -155,10 +253,45 @@ def mailbox() -> SMTPSink:
     sink.shutdown()
 
 
-# One instance for the whole tier: starting one takes about a minute.
-@pytest.fixture(scope="session")
-def paperless(tmp_path_factory, mailbox) -> Instance:
-    root = tmp_path_factory.mktemp("paperless")
+def _forget_queues(url: str, prefix: str) -> None:
+    """A fresh instance starts with empty queues: an earlier one at the same path (so
+    with the same prefix, e.g. a re-run with the same ``--basetemp``) may have left tasks
+    in Redis, which this one's workers would otherwise run."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        if keys := list(client.scan_iter(match=f"{prefix}*", count=1000)):
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
+def make_instance(
+    tmp_path_factory,
+    mailbox: SMTPSink,
+    *,
+    workers: int = 1,
+    redis_url: str | None = None,
+    extra_env: dict[str, str] | None = None,
+    name: str = "paperless",
+) -> Instance:
+    """Migrate, provision and start a paperless instance; the caller must ``close()`` it.
+
+    Its own data, media, consume and scratch directories under a fresh temporary root, its
+    own PostgreSQL database when ``PAPERLESS_DBHOST`` is set (SQLite otherwise), and its own
+    Redis prefix derived from its data directory (as the run command derives it), on
+    ``redis_url`` or ``PAPERLESS_REDIS``. Processes: ``consumer``, ``web`` and the celery
+    workers, one process each with ``--concurrency 1``.
+
+    ``workers=1``: one process named ``worker``, started as the run command starts it.
+    ``workers=N>1``: ``worker1``..``workerN`` (``Instance.worker_names``), as on separate
+    machines: celery node names ``worker<i>@<host>``, each in its own working directory
+    ``<root>/worker<i>`` with its own scratch directory there, sharing only the database,
+    Redis, the data directory (search index), the media and the consume folder.
+    ``extra_env`` goes into every process's environment (and ``manage``).
+    """
+    root = tmp_path_factory.mktemp(name)
     env = {k: v for k, v in os.environ.items() if k not in TEST_ONLY_ENV}
     env.update(
         PAPERLESS_APPS="svc_archive_plugin",
@@ -171,14 +304,16 @@ def paperless(tmp_path_factory, mailbox) -> Instance:
         PAPERLESS_STATICDIR=os.environ.get("SVC_ARCHIVE_STATIC")
         or str(root / "static"),
         PAPERLESS_CONSUMER_RECURSIVE="true",
-        PAPERLESS_REDIS=env.get("PAPERLESS_REDIS", "redis://127.0.0.1:6379"),
+        PAPERLESS_REDIS=redis_url
+        or env.get("PAPERLESS_REDIS", "redis://127.0.0.1:6379"),
         # Isolate this instance's queues from any other paperless on the same Redis.
-        PAPERLESS_REDIS_PREFIX=f"svc-e2e-{uuid.uuid4().hex[:8]}",
+        PAPERLESS_REDIS_PREFIX=redis_prefix(root / "data"),
         PAPERLESS_OCR_LANGUAGE="chi_sim+eng",
         PAPERLESS_EMAIL_HOST="127.0.0.1",
         PAPERLESS_EMAIL_PORT=str(mailbox.port),
         PAPERLESS_EMAIL_FROM="archive@example.com",
     )
+    env.update(extra_env or {})
     for key in (
         "PAPERLESS_DATA_DIR",
         "PAPERLESS_MEDIA_ROOT",
@@ -188,10 +323,12 @@ def paperless(tmp_path_factory, mailbox) -> Instance:
     ):
         Path(env[key]).mkdir(parents=True, exist_ok=True)
     # Before any process starts, or the search index silently lives in memory.
-    (root / "data" / "index").mkdir()
-    drop_database = _postgres_database(env) if env.get("PAPERLESS_DBHOST") else None
+    (Path(env["PAPERLESS_DATA_DIR"]) / "index").mkdir(exist_ok=True)
 
+    _forget_queues(env["PAPERLESS_REDIS"], env["PAPERLESS_REDIS_PREFIX"])
     instance = Instance(root=root, env=env)
+    if env.get("PAPERLESS_DBHOST"):
+        instance.cleanups.append(_postgres_database(env))
     try:
         instance.manage("migrate", "--no-input")
         if not (Path(env["PAPERLESS_STATICDIR"]) / "frontend").is_dir():
@@ -208,17 +345,26 @@ def paperless(tmp_path_factory, mailbox) -> Instance:
         instance.base_url = f"http://127.0.0.1:{port}"
         env["PAPERLESS_URL"] = instance.base_url  # as the run command sets it
         celery = str(Path(sys.executable).with_name("celery"))
-        instance.start(
-            "worker",
-            celery,
-            "--app",
-            "paperless",
-            "worker",
-            "--loglevel",
-            "INFO",
-            "--concurrency",
-            "1",
-        )
+        worker = (celery, "--app", "paperless", "worker", "--loglevel", "INFO")
+        if workers == 1:
+            instance.worker_names = ["worker"]
+            instance.start("worker", *worker, "--concurrency", "1")
+        else:
+            for i in range(1, workers + 1):
+                node = f"worker{i}"
+                home = root / node
+                (home / "scratch").mkdir(parents=True)
+                instance.worker_names.append(node)
+                instance.start(
+                    node,
+                    *worker,
+                    "--concurrency",
+                    "1",
+                    "--hostname",
+                    f"{node}@%h",
+                    cwd=home,
+                    env={"PAPERLESS_SCRATCH_DIR": str(home / "scratch")},
+                )
         instance.start("consumer", sys.executable, "-m", "django", "document_consumer")
         # paperless's production web server, as its image and the run command start it.
         instance.start(
@@ -236,13 +382,20 @@ def paperless(tmp_path_factory, mailbox) -> Instance:
             "paperless.asgi:application",
         )
         _wait_for_web(instance)
+    except BaseException:
+        instance.close()
+        raise
+    return instance
+
+
+# One instance for the whole tier: starting one takes about a minute.
+@pytest.fixture(scope="session")
+def paperless(tmp_path_factory, mailbox) -> Instance:
+    instance = make_instance(tmp_path_factory, mailbox)
+    try:
         yield instance
     finally:
-        instance.stop()
-        if drop_database:
-            drop_database()
-        if not os.environ.get("SVC_ARCHIVE_KEEP_E2E"):
-            shutil.rmtree(root, ignore_errors=True)
+        instance.close()
 
 
 def _wait_for_web(instance: Instance, timeout: float = 90) -> None:

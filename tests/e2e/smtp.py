@@ -48,8 +48,8 @@ class SMTPSink(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, port: int = 0) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
         self.received: list[tuple[list[str], Message]] = []
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
