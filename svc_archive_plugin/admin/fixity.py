@@ -16,15 +16,18 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from svc_archive_plugin.admin.evidence import EvidenceAdmin
 from svc_archive_plugin.admin.evidence import form_page
 from svc_archive_plugin.admin.links import DocumentIdColumn
 from svc_archive_plugin.admin.links import document_link
+from svc_archive_plugin.models import FixityChunk
 from svc_archive_plugin.models import FixityFinding
 from svc_archive_plugin.models import FixityRun
 from svc_archive_plugin.services import chains
 from svc_archive_plugin.services import fixity
+from svc_archive_plugin.services import records
 
 VIEW_FINDINGS = "svc_archive_plugin.view_fixityfinding"
 RUN_FIXITY = "svc_archive_plugin.run_fixity"
@@ -58,7 +61,8 @@ class FixityRunAdmin(EvidenceAdmin):
         "size_read",
         "problems",
         "mailed_at",
-        "last_document_id",
+        "parts",
+        "last_document",
         "heartbeat_at",
         "evidence_chain_heads",
         "evidence_chain_problems",
@@ -71,6 +75,30 @@ class FixityRunAdmin(EvidenceAdmin):
     @admin.display(description=_("read"), ordering="bytes_read")
     def size_read(self, obj: FixityRun) -> str:
         return filesizeformat(obj.bytes_read)
+
+    @admin.display(description=_("parts"))
+    def parts(self, obj: FixityRun) -> str:
+        """How far the workers got, and how many took part (a run is checked in parts)."""
+        parts = list(obj.chunks.values_list("state", "claimed_by"))
+        done = sum(state == FixityChunk.State.DONE for state, _by in parts)
+        workers = {by.rsplit(":", 1)[0] for _state, by in parts if by}
+        return ngettext(
+            "%(done)d of %(total)d done, by %(workers)d worker",
+            "%(done)d of %(total)d done, by %(workers)d workers",
+            len(workers),
+        ) % {
+            "done": done,
+            "total": len(parts),
+            "workers": len(workers),
+        }
+
+    @admin.display(description=_("last document checked"))
+    def last_document(self, obj: FixityRun) -> str:
+        """The resume point by its 档号 and title, not its id."""
+        if not obj.last_document_id:
+            return "—"
+        label = records.document_labels([obj.last_document_id])[obj.last_document_id]
+        return document_link(obj.last_document_id, label)
 
     @admin.display(description=_("heads of the evidence chains"))
     def evidence_chain_heads(self, obj: FixityRun) -> str:

@@ -33,7 +33,8 @@ class FixityRun(models.Model):
         choices=State.choices,
         default=State.RUNNING,
     )
-    # The run walks documents in id order; resuming starts after this id.
+    # The highest document id checked so far (the parts are checked in parallel, each
+    # in id order; a single worker's run checked everything up to it).
     last_document_id = models.PositiveIntegerField(
         _("last document checked"),
         default=0,
@@ -70,6 +71,63 @@ class FixityRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.started_at:%Y-%m-%d %H:%M} ({self.get_state_display()})"
+
+
+class FixityChunk(models.Model):
+    """One part of a run: the documents with ids ``first_id``..``last_id``.
+
+    Any worker claims a pending part (or one whose claimer's heartbeat stopped), checks
+    it and commits its findings, its counters (added to the run's) and its new state in
+    one transaction. ``claimed_by`` names the claim: each write names it, so a worker
+    whose part was claimed again stops at its next write.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        CLAIMED = "claimed", _("Being checked")
+        DONE = "done", _("Done")
+
+    run = models.ForeignKey(
+        FixityRun,
+        on_delete=models.CASCADE,
+        related_name="chunks",
+        verbose_name=_("fixity check"),
+    )
+    first_id = models.PositiveIntegerField(_("first document"))
+    last_id = models.PositiveIntegerField(_("last document"))
+    # Resuming a part goes on after this id (a worker's time slice may end inside one).
+    last_document_id = models.PositiveIntegerField(
+        _("last document checked"),
+        default=0,
+    )
+    state = models.CharField(
+        _("state"),
+        max_length=16,
+        choices=State.choices,
+        default=State.PENDING,
+    )
+    claimed_by = models.CharField(_("claimed by"), max_length=128, blank=True)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last progress at"), null=True, blank=True)
+    documents_checked = models.PositiveIntegerField(_("documents checked"), default=0)
+    files_checked = models.PositiveIntegerField(_("files checked"), default=0)
+    bytes_read = models.PositiveBigIntegerField(_("bytes read"), default=0)
+    problems = models.PositiveIntegerField(_("problems found"), default=0)
+
+    class Meta:
+        verbose_name = _("part of a fixity check")
+        verbose_name_plural = _("parts of a fixity check")
+        ordering = ("run", "first_id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("run", "first_id"),
+                name="svc_archive_fixity_chunk_once",
+            ),
+        ]
+        indexes = [models.Index(fields=("run", "state"), name="svc_fixity_chunk_state")]
+
+    def __str__(self) -> str:
+        return f"#{self.first_id}–#{self.last_id} ({self.get_state_display()})"
 
 
 class FixityFinding(AppendOnlyModel):

@@ -10,6 +10,7 @@ import csv
 import datetime
 import hashlib
 import io
+import re
 import threading
 
 import pikepdf
@@ -327,16 +328,19 @@ def test_a_crash_keeps_what_was_committed_and_nothing_twice(archive, monkeypatch
         return real(path, *args)
 
     monkeypatch.setattr(fixity, "sha256_of", crash_on_the_fifth_file)
-    run = fixity.start()
+    run = fixity.start(size=1)
     with pytest.raises(KeyboardInterrupt):
-        fixity.check(run, chunk_size=1)
+        fixity.check(run)
     run.refresh_from_db()
     # The contract (2 files) and the invoice (2 files: its original found wrong) were
-    # committed, one chunk each; the report crashed inside the third.
+    # committed, one part each; the report crashed inside the third, which is handed
+    # back unchanged.
     assert run.state == State.INTERRUPTED
     assert run.documents_checked == 2
     assert run.last_document_id == archive["invoice"].pk
     assert run.problems == 1
+    assert run.chunks.filter(state="done").count() == 2
+    assert not run.chunks.filter(state="claimed").exists()
 
     monkeypatch.setattr(fixity, "sha256_of", real)
     run = fixity.check(fixity.resume())
@@ -372,7 +376,7 @@ def test_a_check_whose_worker_died_is_resumed(archive):
     FixityRun.objects.filter(pk=dead.pk).update(
         state=State.RUNNING,
         heartbeat_at=timezone.now()
-        - fixity.STALE_AFTER
+        - fixity.stale_after()
         - datetime.timedelta(minutes=1),
     )
     assert fixity.running_check() is None
@@ -384,16 +388,46 @@ def test_a_check_whose_worker_died_is_resumed(archive):
     assert run.documents_checked == 7
 
 
-def test_a_worker_whose_check_was_taken_over_stops_without_writing(archive):
+def test_a_worker_whose_part_was_taken_over_stops_without_writing(
+    archive,
+    monkeypatch,
+):
+    """The lease is the part's claim now (with several workers the run's heartbeat is
+    everybody's): a worker whose part another worker claimed again writes nothing."""
     archive["contract"].source_path.write_bytes(b"tampered")
     run = fixity.start()
-    # Another worker took the run over (it thought this one dead) and wrote its heartbeat.
-    FixityRun.objects.filter(pk=run.pk).update(
-        heartbeat_at=timezone.now() + datetime.timedelta(seconds=1),
-    )
+    check_files = fixity._check_files
+
+    def another_worker_takes_the_part_over(document, *args):
+        # It thought this worker dead (the heartbeat stale) and claimed the part anew.
+        run.chunks.update(claimed_by="other-host:1:1", heartbeat_at=timezone.now())
+        return check_files(document, *args)
+
+    monkeypatch.setattr(fixity, "_check_files", another_worker_takes_the_part_over)
     fixity.check(run)
     run.refresh_from_db()
     assert run.state == State.RUNNING  # the other worker's, untouched
+    assert run.documents_checked == 0
+    assert not FixityFinding.objects.filter(run=run).exists()
+    assert run.chunks.get().claimed_by == "other-host:1:1"
+
+
+def test_a_worker_whose_check_was_interrupted_stops_without_writing(
+    archive,
+    monkeypatch,
+):
+    archive["contract"].source_path.write_bytes(b"tampered")
+    run = fixity.start()
+    check_files = fixity._check_files
+
+    def interrupted_meanwhile(document, *args):
+        FixityRun.objects.filter(pk=run.pk).update(state=State.INTERRUPTED)
+        return check_files(document, *args)
+
+    monkeypatch.setattr(fixity, "_check_files", interrupted_meanwhile)
+    fixity.check(run)
+    run.refresh_from_db()
+    assert run.state == State.INTERRUPTED
     assert run.documents_checked == 0
     assert not FixityFinding.objects.filter(run=run).exists()
 
@@ -548,6 +582,17 @@ def test_the_manager_reads_the_reports_in_the_admin(client, manager, archive):
     assert text.count('class="fixity-finding"') == 3
     assert f"/documents/{damaged['tampered'].pk}/details" in text  # in paperless's UI
     assert sha256(pdf_bytes("invoice, amount changed")) in text
+    # Where the check got to, by the document's title (its id means nothing to a manager).
+    last = Document.global_objects.get(pk=run.last_document_id)
+    shown = re.search(
+        r'field-last_document\b.*?class="readonly">(.*?)</div>',
+        text,
+        re.S,
+    )
+    assert shown, "the run's page shows where the check got to"
+    assert f"/documents/{last.pk}/details" in shown[1]
+    assert last.title in shown[1]
+    assert "1 of 1 done, by 1 worker<" in text  # one worker, not "1 workers"
 
     findings_list = client.get(
         f"/admin/svc_archive_plugin/fixityfinding/?run__id__exact={run.pk}",

@@ -35,8 +35,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--chunk",
             type=_positive,
-            default=fixity.CHUNK,
-            help=f"documents per committed step (default {fixity.CHUNK})",
+            default=None,
+            help="documents per part, each committed at once (default "
+            "PAPERLESS_SVC_ARCHIVE_FIXITY_CHUNK, 500); parts of a resumed check stay "
+            "as they were",
         )
         parser.add_argument(
             "--limit",
@@ -47,11 +49,17 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         try:
-            run = fixity.resume() if options["resume"] else fixity.start()
+            run = (
+                fixity.resume()
+                if options["resume"]
+                else fixity.start(size=options["chunk"])
+            )
         except fixity.FixityError as exc:
             raise CommandError(str(exc)) from exc
         resumed_after = run.last_document_id
-        run = fixity.check(run, chunk_size=options["chunk"], limit=options["limit"])
+        # In this process; chunk workers of the same run may help, and parts held by a
+        # worker that dies are taken over once its heartbeat is stale.
+        run = fixity.check(run, limit=options["limit"], wait=True)
         self._summary(run, resumed_after)
         if run.problems:
             raise CommandError(
