@@ -552,3 +552,8 @@ def connect_receivers(app_config) -> None:
         sender=app_config,
         dispatch_uid="svc_archive_evidence_triggers",
     )
+    post_migrate.connect(
+        record_facts.install_after_migrate,
+        sender=app_config,
+        dispatch_uid="svc_archive_count_triggers",
+    )

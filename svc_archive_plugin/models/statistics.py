@@ -92,3 +92,55 @@ class RecordFacts(models.Model):
 
     def __str__(self) -> str:
         return str(self.document_id)
+
+
+class RecordCount(models.Model):
+    """How many archived records share one set of ``RecordFacts`` keys, as change rows.
+
+    The records section counts a million ``RecordFacts`` rows by category, type,
+    retention class and month; this table holds those counts ahead, by those keys and
+    the department (``services.record_facts.COUNT_KEYS``; ``0`` is "none"). Not by
+    customer: with two thousand customers there would be nearly as many counts as
+    records; a customer's records are few, and counted from the rows.
+    Database triggers on ``RecordFacts`` write it, in the same statement as the change,
+    whichever way the change is made (the service, a cascade, raw SQL): on PostgreSQL
+    one row per key a statement changes, with the difference it makes (``n``, may be
+    negative), inserted only, so concurrent writers never wait for or lose each other's
+    counts; ``services.record_facts.fold`` later folds a key's rows into one (``folded``).
+    A key's count is the sum of its rows. Derived data: ``svc_archive_record_facts``
+    recounts it.
+    """
+
+    document_type_id = models.IntegerField(_("document type"))
+    category_id = models.IntegerField(_("archive category"))  # 0: none
+    retention = models.CharField(_("retention class"), max_length=16, blank=True)
+    month = models.DateField(_("month"))  # the first day of the record's month
+    department_id = models.IntegerField(_("department"))  # 0: none
+    n = models.IntegerField(_("count"))
+    folded = models.BooleanField(_("folded"), default=False)
+
+    class Meta:
+        verbose_name = _("record count")
+        verbose_name_plural = _("record counts")
+        default_permissions = ()
+        indexes = [
+            models.Index(
+                fields=[
+                    "document_type_id",
+                    "category_id",
+                    "retention",
+                    "month",
+                    "department_id",
+                ],
+                name="svc_recordcount_keys",
+            ),
+            # The change rows not yet folded: few, found without reading the rest.
+            models.Index(
+                fields=["id"],
+                condition=models.Q(folded=False),
+                name="svc_recordcount_unfolded",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.document_type_id}: {self.n}"

@@ -4,7 +4,9 @@ Every figure is a small table (``Figure``: columns and rows) counted by one ``GR
 query of its group, whatever the size of the archive; Python only sums the grouped rows
 and puts names to ids (a query per kind of name). One query of a group feeds all its
 figures. Records are counted from ``RecordFacts``, one narrow row per archived record
-(``services.record_facts``), not from the documents joined with their field values:
+(``services.record_facts``), not from the documents joined with their field values; the
+records section, for viewers who count every record over whole months and no customer,
+from the counts kept ahead in ``RecordCount`` (the same figures, far fewer rows):
 
 - records: archived documents (those with a service-archive document type) by archive
   category, document type, retention class, year and month (of the document's date);
@@ -28,6 +30,7 @@ overdue filings: everyone who may view the project register and dossiers.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 from collections import Counter
@@ -40,6 +43,7 @@ from django.db import connection
 from django.db import transaction
 from django.db.models import Count
 from django.db.models import Q
+from django.db.models import Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.text import format_lazy
@@ -53,10 +57,12 @@ from svc_archive_plugin.models import DocumentTypeCode
 from svc_archive_plugin.models import Dossier
 from svc_archive_plugin.models import Loan
 from svc_archive_plugin.models import ProvisionedObject
+from svc_archive_plugin.models import RecordCount
 from svc_archive_plugin.models import RecordFacts
 from svc_archive_plugin.models import RecordRetention
 from svc_archive_plugin.models import ServiceProject
 from svc_archive_plugin.models import ServiceType
+from svc_archive_plugin.services import record_facts
 from svc_archive_plugin.services.access import visible_log_entries
 from svc_archive_plugin.services.deadlines import overdue
 from svc_archive_plugin.services.loans import ARCHIVE
@@ -68,6 +74,7 @@ from svc_archive_plugin.services.people import full_name
 if TYPE_CHECKING:
     from collections.abc import Callable
     from collections.abc import Iterable
+    from collections.abc import Iterator
 
     from django.contrib.auth.models import User
     from django.db.models import QuerySet
@@ -249,16 +256,26 @@ def _visible(user: User, records: QuerySet) -> QuerySet:
 POSTGRESQL_SETTINGS = {"jit": "off", "work_mem": "64MB"}
 
 
+@contextlib.contextmanager
+def tuned_for_aggregates() -> Iterator[None]:
+    """A transaction tuned for aggregates (PostgreSQL): for a section, or a whole page
+    of them, whose other statements (the admin's menus and counts) JIT would slow too."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            for name, value in POSTGRESQL_SETTINGS.items():
+                cursor.execute(f"SET LOCAL {name} = '{value}'")  # constants
+        yield
+
+
 def _one_aggregate(compute: Callable) -> Callable:
     """Run a section's queries in a transaction tuned for aggregates (PostgreSQL)."""
 
     @functools.wraps(compute)
     def run(*args, **kwargs):
-        if connection.vendor != "postgresql":
-            return compute(*args, **kwargs)
-        with transaction.atomic(), connection.cursor() as cursor:
-            for name, value in POSTGRESQL_SETTINGS.items():
-                cursor.execute(f"SET LOCAL {name} = '{value}'")  # constants
+        with tuned_for_aggregates():
             return compute(*args, **kwargs)
 
     return run
@@ -407,20 +424,86 @@ def _category_of(categories: list[tuple[int, str, str]]) -> dict[int | None, str
     return {pk: code for pk, code, _name in categories} | {None: NONE}
 
 
-@_one_aggregate
-def record_figures(user: User, filters: Filters) -> dict[str, Figure]:
-    """Records by category, document type, retention class, year and month (one query)."""
-    cube = (
-        _records(user, filters)
-        .values(
+def _whole_months(filters: Filters) -> bool:
+    """Whether the period is whole months (or none): what ``RecordCount`` can count."""
+    return (filters.date_from is None or filters.date_from.day == 1) and (
+        filters.date_to is None
+        or (filters.date_to + datetime.timedelta(days=1)).day == 1
+    )
+
+
+def counted_ahead(user: User, filters: Filters) -> bool:
+    """Whether the records section counts ``RecordCount`` rather than ``RecordFacts``.
+
+    Only for viewers who count every record (it knows no document's permissions),
+    over whole months (it knows no day), with no customer chosen (it counts by
+    department, not customer).
+    """
+    return (
+        filters.customer is None
+        and record_facts.counts_kept()
+        and sees_all_documents(user)
+        and _whole_months(filters)
+    )
+
+
+def _record_cube(user: User, filters: Filters, *, ahead: bool | None = None):
+    """The records counted by category, type, retention class and month: row dicts.
+
+    ``ahead``: from ``RecordCount`` (default: when ``counted_ahead``), else from the
+    rows; the same figures either way.
+    """
+    if ahead is None:
+        ahead = counted_ahead(user, filters)
+    if not ahead:
+        return (
+            _records(user, filters)
+            .values(
+                "category_id",
+                "document_type_id",
+                "retention",
+                month=TruncMonth("created"),
+            )
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+    record_facts.fold()  # the changes since the last look: a few rows, if any
+    counts = RecordCount.objects.all()
+    if filters.date_from:
+        counts = counts.filter(month__gte=filters.date_from)
+    if filters.date_to:
+        counts = counts.filter(month__lte=filters.date_to)
+    if filters.department:
+        counts = counts.filter(department_id=filters.department)
+    return [
+        {
+            "category_id": category_id or None,  # 0: none
+            "document_type_id": type_id,
+            "retention": retention,
+            "month": month,
+            "n": n,
+        }
+        for category_id, type_id, retention, month, n in counts.values_list(
             "category_id",
             "document_type_id",
             "retention",
-            month=TruncMonth("created"),
+            "month",
         )
-        .annotate(n=Count("pk"))
+        .annotate(total=Sum("n"))
+        .filter(total__gt=0)
         .order_by()
-    )
+    ]
+
+
+@_one_aggregate
+def record_figures(
+    user: User,
+    filters: Filters,
+    *,
+    ahead: bool | None = None,
+) -> dict[str, Figure]:
+    """Records by category, document type, retention class, year and month (one query)."""
+    cube = _record_cube(user, filters, ahead=ahead)
     types = _type_labels()
     categories = _categories()
     code_of = _category_of(categories)
