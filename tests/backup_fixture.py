@@ -69,6 +69,7 @@ def build_archive(marker: str = "") -> dict:
     from svc_archive_plugin.models import CalendarYear
     from svc_archive_plugin.models import CaptureReport
     from svc_archive_plugin.models import Customer
+    from svc_archive_plugin.models import FixityChunk
     from svc_archive_plugin.models import FixityFinding
     from svc_archive_plugin.models import FixityRun
     from svc_archive_plugin.models import InventoryItem
@@ -279,6 +280,17 @@ def build_archive(marker: str = "") -> dict:
         state=FixityRun.State.FINISHED,
         finished_at=timezone.now(),
         last_document_id=filed[-1].pk,
+        documents_checked=5,
+        files_checked=10,
+        problems=1,
+    )
+    FixityChunk.objects.create(
+        run=run,
+        first_id=filed[0].pk,
+        last_id=filed[-1].pk,
+        last_document_id=filed[-1].pk,
+        state=FixityChunk.State.DONE,
+        claimed_by="worker@host:1",
         documents_checked=5,
         files_checked=10,
         problems=1,

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import keyword
+import logging
 
+from django.db import DatabaseError
+from django.db import IntegrityError
 from django.utils.translation import gettext as _
 from documents.permissions import PaperlessAdminPermissions
 from documents.permissions import PaperlessObjectPermissions
@@ -59,6 +62,8 @@ from svc_archive_plugin.services.registers import delete_entry
 from svc_archive_plugin.services.status import plugin_status
 from svc_archive_plugin.steps import Step
 from svc_archive_plugin.steps import take
+
+logger = logging.getLogger("paperless.svc_archive")
 
 
 class StatusView(APIView):
@@ -176,14 +181,34 @@ class StepRefused(exceptions.APIException):
     default_code = "step_refused"
 
 
+class StepInterrupted(exceptions.APIException):
+    status_code = 503
+    default_code = "step_interrupted"
+
+
 def run_step(step, *args, **kwargs):
-    """Call a service; a forbidden step answers 403, a refused one 409."""
+    """Call a service; a forbidden step answers 403, a refused one 409.
+
+    A database that could not be reached (a dropped connection, a locked SQLite file)
+    answers 503 with what to do, not paperless's bare 500: the step's transaction was
+    rolled back with it, and the connection is replaced for the next request.
+    """
     try:
         return step(*args, **kwargs)
     except Forbidden as exc:
         raise exceptions.PermissionDenied(str(exc)) from exc
     except Refused as exc:
         raise StepRefused(str(exc)) from exc
+    except IntegrityError:
+        raise
+    except DatabaseError as exc:
+        logger.warning("A step was interrupted by the database: %s", exc)
+        raise StepInterrupted(
+            _(
+                "The step was interrupted: the database could not be reached. Reload "
+                "the page to see whether it was taken, and try again if not.",
+            ),
+        ) from exc
 
 
 def step_action(

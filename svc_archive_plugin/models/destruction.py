@@ -94,6 +94,10 @@ class DestructionItem(models.Model):
     # Cleared when the list is rejected or cancelled, so the record can be listed again.
     released = models.BooleanField(_("released from the list"), default=False)
     destroyed_at = models.DateTimeField(_("destroyed at"), null=True, blank=True)
+    # What is still to be removed once the tombstone is committed (document ids for the
+    # search index, file paths); cleared when they are gone. A worker killed in between
+    # leaves it set, and the list's next run finishes the removal.
+    leftovers = models.JSONField(_("still to be removed"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("destruction list item")

@@ -604,6 +604,93 @@ def hold_unsupported_files(
     return reports
 
 
+def _newest_change(path: Path) -> float:
+    if not path.is_dir():
+        return path.lstat().st_mtime
+    return max(
+        [path.lstat().st_mtime] + [p.lstat().st_mtime for p in path.rglob("*")],
+    )
+
+
+def recover_interrupted_scans(
+    older_than: datetime.timedelta | None = None,
+) -> list[Path]:
+    """Queue again the scans whose consumption died with its worker; clear what such a
+    run left in paperless's scratch directory. Returns the files queued.
+
+    Celery acknowledges a task when the worker receives it, so a worker killed while
+    consuming loses the task; paperless's consumer queues each file once (when it
+    appears, or when the consumer starts), so the scan would wait in the consumption
+    folder until someone restarts the consumer. A file the consumer takes, unchanged for
+    ``older_than`` (by default longer than any task may run), with no consume task of its
+    name queued or started since, is queued again, and scratch entries unchanged as long
+    are removed. A scan queued twice is stored once: the second task finds it gone.
+    """
+    from documents.data_models import ConsumableDocument
+    from documents.data_models import DocumentMetadataOverrides
+    from documents.data_models import DocumentSource
+    from documents.models import PaperlessTask
+    from documents.tasks import consume_file
+
+    if older_than is None:
+        limit = getattr(settings, "CELERY_TASK_TIME_LIMIT", None) or 1800
+        older_than = datetime.timedelta(seconds=limit, minutes=10)
+    cutoff = timezone.now() - older_than
+    scratch = Path(settings.SCRATCH_DIR)
+    for entry in sorted(scratch.iterdir()) if scratch.is_dir() else ():
+        if _newest_change(entry) <= cutoff.timestamp():
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+    busy = set(
+        PaperlessTask.objects.filter(
+            task_type=PaperlessTask.TaskType.CONSUME_FILE,
+            status__in=(PaperlessTask.Status.PENDING, PaperlessTask.Status.STARTED),
+            date_created__gt=cutoff,
+        ).values_list("input_data__filename", flat=True),
+    )
+    # A scan whose consumption ended (stored, or refused with its capture report) after
+    # it last changed was not interrupted: queuing it each day would only repeat that.
+    ended: dict[str, datetime.datetime] = {}
+    for name, created in PaperlessTask.objects.filter(
+        task_type=PaperlessTask.TaskType.CONSUME_FILE,
+        status__in=(PaperlessTask.Status.SUCCESS, PaperlessTask.Status.FAILURE),
+    ).values_list("input_data__filename", "date_created"):
+        ended[name] = max(created, ended.get(name, created))
+    consume = Path(settings.CONSUMPTION_DIR)
+    watched = ConsumerFilter(
+        ignore_patterns=settings.CONSUMER_IGNORE_PATTERNS,
+        ignore_dirs=settings.CONSUMER_IGNORE_DIRS,
+    )
+    queued = []
+    for path in sorted(consume.rglob("*")) if consume.is_dir() else ():
+        if (
+            not path.is_file()
+            or path.stat().st_mtime > cutoff.timestamp()
+            or path.name in busy
+            or (
+                path.name in ended
+                and ended[path.name].timestamp() >= path.stat().st_mtime
+            )
+            or not watched(Change.added, str(path))
+        ):
+            continue
+        logger.warning("Queuing %s again: its consumption was interrupted", path)
+        consume_file.apply_async(
+            kwargs={
+                "input_doc": ConsumableDocument(
+                    source=DocumentSource.ConsumeFolder,
+                    original_file=path,
+                ),
+                "overrides": DocumentMetadataOverrides(),
+            },
+            headers={"trigger_source": PaperlessTask.TriggerSource.SYSTEM},
+        )
+        queued.append(path)
+    return queued
+
+
 def daily_summary(today: datetime.date | None = None) -> int:
     """Mail the archive managers the capture reports of the last day; return mails sent."""
     if not getattr(settings, "EMAIL_ENABLED", False):

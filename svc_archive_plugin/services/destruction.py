@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -595,10 +596,15 @@ def _signatories(destruction_list: DestructionList) -> dict:
     }
 
 
-def _destroy_one(item: DestructionItem, signatories: dict, remark: str = "") -> None:
-    """Remove one record's files, index entry and rows; write its tombstone. Idempotent."""
+def _destroy_one(item: DestructionItem, signatories: dict, remark: str = "") -> bool:
+    """Remove one record's files, index entry and rows; write its tombstone. Idempotent.
+
+    The rows go and the tombstone is written in one transaction, which also notes what is
+    left to remove (``leftovers``); then the index entries and files go. A worker killed
+    in between leaves the record destroyed with its leftovers noted, and the list's next
+    run removes them (``_remove_leftovers``). False when another run destroyed it first.
+    """
     from documents.models import Document
-    from documents.search import get_backend
 
     documents = list(
         Document.global_objects.filter(pk=item.document_id).order_by("pk"),
@@ -633,8 +639,19 @@ def _destroy_one(item: DestructionItem, signatories: dict, remark: str = "") -> 
         for p in copies
     ]
     ids = [d.pk for d in documents]
+    paths = [str(path) for d in documents for _role, path in _files_of(d)]
+    leftovers = {"documents": ids, "files": paths + [str(p) for p in copies]}
     # The record's own fields go with it: an allowance, not a weaker rule.
     with transaction.atomic(), destroying(ids), records.writing():
+        now = timezone.now()
+        # Claimed first: a second run of the list (re-queued while this one still
+        # works) waits here for this one's commit, then finds it destroyed.
+        claimed = DestructionItem.objects.filter(
+            pk=item.pk,
+            destroyed_at=None,
+        ).update(destroyed_at=now, leftovers=leftovers)
+        if not claimed:
+            return False
         # First, so the purge's receivers keep the retention row of a destroyed record.
         RecordRetention.objects.filter(document_id__in=ids).update(
             state=RecordRetention.State.DESTROYED,
@@ -643,9 +660,8 @@ def _destroy_one(item: DestructionItem, signatories: dict, remark: str = "") -> 
             if document.deleted_at is None:
                 document.delete()  # to the trash, so paperless's own handlers run
         Document.deleted_objects.filter(pk__in=ids).delete()
-        now = timezone.now()
         item.destroyed_at = now
-        item.save(update_fields=["destroyed_at"])
+        item.leftovers = leftovers
         register.append(
             item,
             files=files,
@@ -653,14 +669,24 @@ def _destroy_one(item: DestructionItem, signatories: dict, remark: str = "") -> 
             at=now,
             remark=remark,
         )
+    if pause := archive_settings.DESTRUCTION_PAUSE_SECONDS:
+        time.sleep(pause)  # a testing aid (see conf.py): 0 in production
+    _remove_leftovers(item)
+    return True
+
+
+def _remove_leftovers(item: DestructionItem) -> None:
+    """Remove a destroyed record's index entries and files still noted; then forget them."""
+    from documents.search import get_backend
+
+    leftovers = item.leftovers or {}
     backend = get_backend()
-    for pk in ids:
+    for pk in leftovers.get("documents", []):
         backend.remove(pk)
-    for document in documents:
-        for _role, path in _files_of(document):
-            path.unlink(missing_ok=True)
-    for copy in copies:
-        copy.unlink(missing_ok=True)
+    for path in leftovers.get("files", []):
+        Path(path).unlink(missing_ok=True)
+    DestructionItem.objects.filter(pk=item.pk).update(leftovers=None)
+    item.leftovers = None
 
 
 def execute(destruction_list_id: int) -> int:
@@ -684,10 +710,15 @@ def execute(destruction_list_id: int) -> int:
         .first()
     )
     remark = started.note if started else ""
+    # A run that stopped after a record's tombstone left its files: they go first.
+    for item in destruction_list.items.filter(
+        destroyed_at__isnull=False,
+        leftovers__isnull=False,
+    ).order_by("pk"):
+        _remove_leftovers(item)
     done = 0
     for item in destruction_list.items.filter(destroyed_at=None).order_by("pk"):
-        _destroy_one(item, signatories, remark)
-        done += 1
+        done += _destroy_one(item, signatories, remark)
     with transaction.atomic():
         destruction_list = _locked(destruction_list, State.EXECUTING)
         executor = destruction_list.events.filter(action=Action.EXECUTE).latest("at")

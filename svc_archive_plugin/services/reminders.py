@@ -1,15 +1,19 @@
 """Daily reminders of the filing and collection deadlines to the department heads.
 
-Sent through paperless's mail settings, each in the language its reader chose.
+Sent through paperless's mail settings, each in the language its reader chose. Each reader
+gets each kind of reminder once a day: a second run that day (the task queued twice, a
+second worker, a re-run by hand) sends nothing again.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.mail import send_mail
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,7 +28,33 @@ from svc_archive_plugin.services.language import in_language_of
 from svc_archive_plugin.services.language import with_languages
 from svc_archive_plugin.services.provisioning import provisioned
 
+if TYPE_CHECKING:
+    import datetime
+
 logger = logging.getLogger("paperless.svc_archive")
+
+# A day's claim outlives the day, whatever the time zones of the workers.
+CLAIM_SECONDS = 2 * 24 * 3600
+
+
+def _send_once(kind: str, address: str, today: datetime.date, **mail) -> bool:
+    """Send ``today``'s ``kind`` of reminder to ``address`` unless another run already did.
+
+    Claimed in paperless's cache, which is Redis, shared by every worker of the instance
+    (under its prefix): the first run to claim it sends, the others skip it. A failed
+    mail gives its claim back, so a re-run tries again. (A per-process cache, as with
+    PAPERLESS_DEBUG, only protects against runs in one process.)
+    """
+    key = f"svc-archive:{kind}:{today.isoformat()}:{address}"
+    if not cache.add(key, 1, CLAIM_SECONDS):
+        logger.info("%s to %s already sent today", kind, address)
+        return False
+    try:
+        send_mail(from_email=None, recipient_list=[address], **mail)
+    except BaseException:
+        cache.delete(key)
+        raise
+    return True
 
 
 def _recipients(department_id: int | None) -> list:
@@ -60,6 +90,7 @@ def remind_overdue_filings() -> int:
             readers.setdefault(user.email, user)
             mails[user.email].extend(dossiers)
     today = timezone.localdate()
+    sent = 0
     for address, dossiers in mails.items():
         # Each in the language its reader chose in paperless.
         with in_language_of(readers[address]):
@@ -74,7 +105,10 @@ def remind_overdue_filings() -> int:
                 }
                 for d in dossiers
             ]
-            send_mail(
+            sent += _send_once(
+                "filing-reminder",
+                address,
+                today,
                 subject=_("Overdue filings: %(count)d") % {"count": len(dossiers)},
                 message=(
                     _(
@@ -84,10 +118,8 @@ def remind_overdue_filings() -> int:
                     + "\n\n"
                     + "\n".join(lines)
                 ),
-                from_email=None,
-                recipient_list=[address],
             )
-    return len(mails)
+    return sent
 
 
 def remind_collection_deadlines() -> int:
@@ -117,6 +149,7 @@ def remind_collection_deadlines() -> int:
         for user in _recipients(department_id):
             readers.setdefault(user.email, user)
             mails[user.email].extend(found)
+    sent = 0
     for address, found in mails.items():
         late = [d for d in found if deadline[d.pk] < today]
         near = [d for d in found if deadline[d.pk] >= today]
@@ -151,11 +184,12 @@ def remind_collection_deadlines() -> int:
                             for d in group
                         ),
                     )
-            send_mail(
+            sent += _send_once(
+                "collection-reminder",
+                address,
+                today,
                 subject=_("Collection deadlines: %(count)d dossiers")
                 % {"count": len(found)},
                 message="\n\n".join(parts) + "\n",
-                from_email=None,
-                recipient_list=[address],
             )
-    return len(mails)
+    return sent

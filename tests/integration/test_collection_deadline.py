@@ -177,6 +177,18 @@ def test_each_head_gets_one_reminder_in_their_language(
     assert "P2026-66 客户培训" in by_reader["sales@example.com"].body
 
 
+def test_a_second_collection_reminder_run_the_same_day_sends_nothing(
+    projects,
+    settings,
+    today,
+):
+    settings.EMAIL_ENABLED = True
+
+    assert remind_collection_deadlines() == 2
+    assert remind_collection_deadlines() == 0
+    assert len(mail.outbox) == 2
+
+
 def test_no_collection_reminder_without_a_mail_server(projects, settings, today):
     settings.EMAIL_ENABLED = False
 

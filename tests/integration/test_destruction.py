@@ -437,6 +437,43 @@ def test_an_execution_stopped_by_a_late_hold_is_started_again_after_release(
     assert RegisterEntry.objects.count() == 2
 
 
+def test_a_run_stopped_after_a_tombstone_removes_that_records_files_when_run_again(
+    staff,
+    to_destroy,
+    monkeypatch,
+):
+    """The worker dies after a record's tombstone is committed, before its files go."""
+    destruction_list = through_supervision(staff, to_destroy)
+    D.start_execution(destruction_list, staff["manager"])
+    paths = {
+        d.pk: [d.source_path, d.archive_path, d.thumbnail_path] for d in to_destroy
+    }
+    backend = get_backend()
+
+    def dies(pk):
+        raise SystemExit("worker killed")
+
+    monkeypatch.setattr(backend, "remove", dies)
+    with pytest.raises(SystemExit):
+        D.execute(destruction_list.pk)
+    first, second = to_destroy
+    # Committed: the first record is destroyed, its files not yet; the second untouched.
+    assert RegisterEntry.objects.get().document_id == first.pk
+    assert all(p.exists() for p in paths[first.pk] + paths[second.pk])
+    monkeypatch.undo()
+    assert get_backend().search_ids("repairlog0", None) == [first.pk]
+
+    assert D.execute(destruction_list.pk) == 1
+    assert not any(p.exists() for p in paths[first.pk] + paths[second.pk])
+    for word in ("repairlog0", "repairlog1"):
+        assert get_backend().search_ids(word, None) == []
+    assert not DestructionItem.objects.filter(leftovers__isnull=False).exists()
+    assert [e.document_id for e in RegisterEntry.objects.order_by("sequence")] == [
+        first.pk,
+        second.pk,
+    ]
+
+
 def test_a_trashed_record_can_be_listed_and_a_cancelled_list_releases_it(
     staff,
     to_destroy,

@@ -243,3 +243,79 @@ def test_paperless_task_list_shows_the_refusal_in_words(consume_dir):
     passed_on = get_pickleable_exception(result.result)
     assert isinstance(passed_on, capture.ScanRefused)
     assert CaptureReport.objects.get().detail.startswith(str(passed_on))
+
+
+def test_a_scan_whose_consumption_died_with_its_worker_is_queued_again(
+    consume_dir,
+    settings,
+    monkeypatch,
+):
+    from documents.models import PaperlessTask
+
+    Task = PaperlessTask
+    long_ago = (datetime.datetime.now() - datetime.timedelta(hours=2)).timestamp()
+    scans = {
+        name: text_pdf(consume_dir / "HT" / name, f"Contract {name}")
+        for name in ("died.pdf", "waiting.pdf", "new.pdf")
+    }
+    for name in ("died.pdf", "waiting.pdf"):
+        os.utime(scans[name], (long_ago, long_ago))
+    # The dead run's task: started two hours ago, never finished.
+    Task.objects.create(
+        task_id="dead",
+        task_type=Task.TaskType.CONSUME_FILE,
+        status=Task.Status.STARTED,
+        input_data={"filename": "died.pdf"},
+    )
+    Task.objects.filter(task_id="dead").update(
+        date_created=datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=2),
+    )
+    # Queued behind others a minute ago: not touched.
+    Task.objects.create(
+        task_id="queued",
+        task_type=Task.TaskType.CONSUME_FILE,
+        status=Task.Status.PENDING,
+        input_data={"filename": "waiting.pdf"},
+    )
+    dead_run = settings.SCRATCH_DIR / "paperless-ngxdead"
+    dead_run.mkdir()
+    (dead_run / "died.pdf").write_bytes(b"working copy")
+    live_run = settings.SCRATCH_DIR / "paperless-ngxlive"
+    live_run.mkdir()
+    for path in (dead_run / "died.pdf", dead_run):
+        os.utime(path, (long_ago, long_ago))
+    queued = []
+    monkeypatch.setattr(
+        consume_file,
+        "apply_async",
+        lambda kwargs, **options: queued.append(kwargs["input_doc"].original_file),
+    )
+
+    assert capture.recover_interrupted_scans() == [scans["died.pdf"]]
+    assert queued == [scans["died.pdf"]]
+    assert not dead_run.exists()
+    assert live_run.exists()
+
+
+def test_a_scan_whose_consumption_failed_is_not_queued_again_every_day(
+    consume_dir,
+    monkeypatch,
+):
+    """A refused scan stays in the folder with its report; the catch-up leaves it be."""
+    from documents.models import PaperlessTask
+
+    long_ago = (datetime.datetime.now() - datetime.timedelta(hours=2)).timestamp()
+    refused = text_pdf(consume_dir / "HT" / "refused.pdf", "Contract refused")
+    os.utime(refused, (long_ago, long_ago))
+    PaperlessTask.objects.create(
+        task_id="refused",
+        task_type=PaperlessTask.TaskType.CONSUME_FILE,
+        status=PaperlessTask.Status.FAILURE,
+        input_data={"filename": "refused.pdf"},
+    )
+    PaperlessTask.objects.filter(task_id="refused").update(
+        date_created=datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1),
+    )
+    monkeypatch.setattr(consume_file, "apply_async", lambda **_: None)
+
+    assert capture.recover_interrupted_scans() == []

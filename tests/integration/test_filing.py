@@ -418,6 +418,35 @@ def test_overdue_reminder_goes_to_the_departments_head(dossier, people, settings
     assert "P2026-07 机房维修" in message.body
 
 
+def test_a_second_run_the_same_day_sends_nothing_again(dossier, people, settings):
+    """The task queued twice (two workers each take one) mails each head once a day."""
+    settings.EMAIL_ENABLED = True
+
+    assert remind_overdue_filings() == 1
+    assert remind_overdue_filings() == 0
+
+    assert [m.to for m in mail.outbox] == [["head@example.com"]]
+
+
+def test_a_reminder_that_could_not_be_sent_is_tried_again(
+    dossier,
+    people,
+    settings,
+    monkeypatch,
+):
+    settings.EMAIL_ENABLED = True
+    monkeypatch.setattr(
+        "django.core.mail.backends.locmem.EmailBackend.send_messages",
+        lambda self, messages: (_ for _ in ()).throw(OSError("mail server down")),
+    )
+    with pytest.raises(OSError, match="mail server down"):
+        remind_overdue_filings()
+    monkeypatch.undo()
+
+    assert remind_overdue_filings() == 1
+    assert [m.to for m in mail.outbox] == [["head@example.com"]]
+
+
 def test_no_reminder_without_a_mail_server(dossier, settings):
     settings.EMAIL_ENABLED = False
     assert remind_overdue_filings() == 0

@@ -26,6 +26,7 @@ from svc_archive_plugin.services import loans
 from svc_archive_plugin.services.calendar import working_day_deadline
 from svc_archive_plugin.services.protection import RecordProtected
 from svc_archive_plugin.services.protection import check
+from tests.e2e.smtp import SMTPSink
 from tests.factories import UserFactory
 from tests.factories import add_document
 
@@ -458,27 +459,35 @@ def test_two_desks_issuing_the_same_dossier_at_once(people, shelved, desk):
     assert Loan.objects.filter(state="issued").count() == 1
 
 
-def test_a_mail_server_failure_is_retried_on_the_next_run(
+def test_a_mail_server_that_is_down_is_retried_on_the_next_run(
     people,
     shelved,
     desk,
     settings,
-    monkeypatch,
 ):
-    import smtplib
-
+    """A real SMTP server, stopped: the reminder is not marked sent, the next run sends it."""
     settings.EMAIL_ENABLED = True
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 10
+    settings.DEFAULT_FROM_EMAIL = "archive@example.com"
     people["clerk"].email = "clerk@example.com"
     people["clerk"].save()
     loan = out(people, shelved, desk)
     overdue(loan, 1)
+    server = SMTPSink()
+    settings.EMAIL_PORT = port = server.port
+    server.shutdown()
+    server.server_close()  # down: nothing listens on its port any more
 
-    def refuse(*args, **kwargs):
-        raise smtplib.SMTPServerDisconnected("connection lost")
-
-    monkeypatch.setattr("django.core.mail.EmailMessage.send", refuse)
     assert loans.remind_overdue() == 0
     assert Action.REMIND not in actions(loan)
-    monkeypatch.undo()
-    assert loans.remind_overdue() == 1  # not marked reminded, so sent now
-    assert len(mail.outbox) == 1
+    server = SMTPSink(port)  # back up
+    try:
+        assert loans.remind_overdue() == 1  # not marked reminded, so sent now
+        assert [to for to, _message in server.received] == [["clerk@example.com"]]
+        assert loans.remind_overdue() == 0  # and only once
+    finally:
+        server.shutdown()
+        server.server_close()
