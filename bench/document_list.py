@@ -1,12 +1,13 @@
 """Benchmark: paperless's document list API, with and without the plugin, in one run.
 
-Seeds a throw-away PostgreSQL database with the statistics benchmark's archive (documents
-with their archive custom fields, tags, retention, permissions, loans, access log), then
-asks paperless's own ``/api/documents/`` for pages of 25 the way its UI lists the
-plugin's saved views (their custom fields as columns), as a superuser and as a department head, in two fresh
-processes over the
-same database: one with ``PAPERLESS_APPS=svc_archive_plugin``, one without. Prints the
-median of several warm requests of each and the ratio with / without.
+Seeds a throw-away PostgreSQL database with the statistics benchmark's archive
+(``bench/archive.py``: documents with their archive custom fields, tags, retention,
+permissions, loans, access log), then asks paperless's own ``/api/documents/`` for pages
+of 25 the way its UI lists the plugin's saved views (their custom fields as columns), as
+a superuser and as a department head, in two fresh processes over the same database: one with ``PAPERLESS_APPS=svc_archive_plugin``, one without, each warmed
+once and then asked for one round of the requests at a time, in turn (``bench/ab.py``).
+Prints each request's median in both, the ratio of the medians and the spread (IQR,
+min-max) of the per-round ratios.
 
     scripts/bench.sh document_list [--documents 100000] [--repeat 7]
 """
@@ -17,12 +18,19 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from ab import Child  # noqa: E402
+from ab import interleave  # noqa: E402
+from ab import load_average  # noqa: E402
+from ab import quartiles  # noqa: E402
+from ab import serve  # noqa: E402
+
 ACCEPT = "application/json; version=10"
 
 
@@ -55,15 +63,16 @@ def requests(fields: dict[str, int]) -> dict[str, str]:
     }
 
 
-def child(spec: dict, repeat: int) -> None:
-    """In a fresh Django (with or without the plugin): time each request, print JSON."""
+def child(spec: dict) -> None:
+    """In a fresh Django (with or without the plugin): warm each request, then time one
+    round of them whenever the parent asks."""
     import django
 
     django.setup()
     from django.contrib.auth.models import User
     from rest_framework.test import APIClient
 
-    out = {}
+    urls, counts = {}, {}
     for who, user_id in spec["people"].items():
         client = APIClient(HTTP_ACCEPT=ACCEPT)
         client.force_authenticate(User.objects.get(pk=user_id))
@@ -81,46 +90,28 @@ def child(spec: dict, repeat: int) -> None:
                 response.status_code,
                 response.content[:300],
             )
-            count = response.json()["count"]
-            timings = []
-            for _ in range(repeat):
-                started = time.perf_counter()
-                response = client.get(url)
-                response.content
-                timings.append(time.perf_counter() - started)
-            out[f"{who}: {name}"] = {
-                "ms": statistics.median(timings) * 1000,
-                "count": count,
-                "rows": len(response.json()["results"]),
-            }
-    print("RESULT " + json.dumps(out))
+            key = f"{who}: {name}"
+            urls[key] = (client, url)
+            counts[key] = response.json()["count"]
 
+    def handle(request: dict) -> dict:
+        if request.get("counts"):
+            return counts
+        timings = {}
+        for key, (client, url) in urls.items():
+            started = time.perf_counter()
+            response = client.get(url)
+            response.content
+            timings[key] = time.perf_counter() - started
+        return timings
 
-def measure_in(env: dict[str, str], spec: dict, repeat: int) -> dict:
-    result = subprocess.run(
-        [
-            sys.executable,
-            __file__,
-            "--child",
-            json.dumps(spec),
-            "--repeat",
-            str(repeat),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    lines = [line for line in result.stdout.splitlines() if line.startswith("RESULT ")]
-    if result.returncode != 0 or not lines:
-        sys.exit(f"child failed:\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}")
-    return json.loads(lines[-1].removeprefix("RESULT "))
+    serve(handle)
 
 
 def run(documents: int, repeat: int) -> None:
-    from dashboard import new_archive
-    from dashboard import seed
-    from dashboard import seed_registers
+    from archive import new_archive
+    from archive import seed
+    from archive import seed_registers
     from instance import label
     from instance import start_paperless
     from loans import seed_people
@@ -156,36 +147,34 @@ def run(documents: int, repeat: int) -> None:
     connections.close_all()
     with_plugin = dict(os.environ, PAPERLESS_APPS="svc_archive_plugin")
     without = {k: v for k, v in os.environ.items() if k != "PAPERLESS_APPS"}
-    # Alternate, so that a warmer cache does not favour one side.
-    rounds = [
-        ("with", measure_in(with_plugin, spec, repeat)),
-        ("without", measure_in(without, spec, repeat)),
-        ("with", measure_in(with_plugin, spec, repeat)),
-        ("without", measure_in(without, spec, repeat)),
-    ]
-    best = {
-        side: {
-            name: min(r[name]["ms"] for s, r in rounds if s == side)
-            for name in rounds[0][1]
-        }
-        for side in ("with", "without")
-    }
-    counts = rounds[0][1]
+    argv = [sys.executable, __file__, "--child", json.dumps(spec)]
+    children = (Child("with", argv, with_plugin), Child("without", argv, without))
+    try:
+        for c in children:
+            c.ready()
+        counts = children[0].ask({"counts": True})
+        results = interleave(*children, [{}] * repeat, progress=False)
+    finally:
+        for c in children:
+            c.close()
     print(
-        f"\npaperless /api/documents/, 25 per page, median of {repeat} warm requests "
-        "(the better of two processes each side):",
+        f"\npaperless /api/documents/, 25 per page, {repeat} warm requests each, the "
+        "two modes interleaved (bench/ab.py):",
     )
-    print(f"{'request':58} {'rows':>9} {'with':>9} {'without':>9} {'ratio':>6}")
-    for name, entry in counts.items():
-        w, wo = best["with"][name], best["without"][name]
+    print(
+        f"{'request':58} {'rows':>9} {'with':>9} {'without':>9} {'ratio':>6}"
+        "  per-pair ratios IQR, min-max",
+    )
+    for name, comparison in results.items():
+        low, high = quartiles(comparison.pair_ratios)
         print(
-            f"{name:58} {entry['count']:>9,} {w:>7.0f}ms {wo:>7.0f}ms {w / wo:>6.2f}",
+            f"{name:58} {counts[name]:>9,} "
+            f"{statistics.median(comparison.a) * 1000:>7.0f}ms "
+            f"{statistics.median(comparison.b) * 1000:>7.0f}ms "
+            f"{comparison.ratio:>6.2f}  {low:.2f}–{high:.2f}, "
+            f"{min(comparison.pair_ratios):.2f}–{max(comparison.pair_ratios):.2f}",
         )
-    print(
-        "load average "
-        + " ".join(f"{n:.1f}" for n in os.getloadavg())
-        + f" on {os.cpu_count()} CPUs",
-    )
+    print(load_average())
 
 
 def main() -> None:
@@ -195,9 +184,8 @@ def main() -> None:
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(json.loads(args.child), args.repeat)
+        child(json.loads(args.child))
         return
-    sys.path.insert(0, str(HERE))
     from instance import throw_away_database
 
     with throw_away_database("document list", required=True) as ready:

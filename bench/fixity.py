@@ -17,8 +17,15 @@ added: heap (anonymous) and mapped files. The point: the heap stays the same at 
 (the check streams the documents in chunks and reads files in 1 MiB blocks). On SQLite
 the mapped part grows with the database read, up to the 128 MB paperless lets SQLite map.
 
+Then, at the largest size, the parallel check against the physical limit: the same files
+(warm, in the page cache) hashed by ``sha256sum`` in one process and in two processes
+over halves, then checked by one fixity worker process and by two at once, each claiming
+parts of the same run (on PostgreSQL when ``PAPERLESS_DBHOST`` is set). It prints files/s
+and MB/s of each, and each fixity worker's MB/s against one ``sha256sum`` process's.
+
     scripts/bench.sh fixity
     python bench/fixity.py --sizes 5000 20000 --kb 30 --large 3 --large-mb 50
+    python bench/fixity.py --sizes 2000 --kb 30 --large 2 --large-mb 20 --workers 2
 """
 
 from __future__ import annotations
@@ -217,7 +224,156 @@ def child() -> None:
     )
 
 
-def run(sizes: list[int], kb: int, large: int, large_mb: int) -> None:
+def worker_child(run_id: int) -> None:
+    """In a fresh process: one chunk worker claiming parts of run ``run_id`` until none is
+    left (waiting for parts the other workers hold); print its time as JSON."""
+    sys.path.insert(0, str(REPO))
+    import django
+
+    django.setup()
+    import logging
+
+    logging.disable(logging.WARNING)
+    from svc_archive_plugin.models import FixityRun
+    from svc_archive_plugin.services import fixity
+
+    run = FixityRun.objects.get(pk=run_id)
+    # Set up, then wait for the word: the workers start checking together.
+    print("ready", flush=True)
+    sys.stdin.readline()
+    started = time.perf_counter()
+    fixity.check(run, notify=False, wait=True)
+    print(json.dumps({"seconds": time.perf_counter() - started}))
+
+
+def all_files() -> list[Path]:
+    from django.conf import settings
+
+    return sorted(
+        path
+        for root in (settings.ORIGINALS_DIR, settings.ARCHIVE_DIR)
+        for path in Path(root).rglob("*.pdf")
+    )
+
+
+def sha256sum(groups: list[list[Path]]) -> float:
+    """Seconds for ``sha256sum`` over each group of files, the groups at once."""
+    started = time.perf_counter()
+    processes = [
+        subprocess.Popen(
+            ["xargs", "-0", "sha256sum", "--"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+        )
+        for _ in groups
+    ]
+    for process, group in zip(processes, groups, strict=True):
+        process.stdin.write(b"\0".join(os.fsencode(p) for p in group))
+        process.stdin.close()
+    for process in processes:
+        assert process.wait() == 0
+    return time.perf_counter() - started
+
+
+def fixity_workers(count: int, part: int) -> tuple[float, dict]:
+    """Seconds for ``count`` worker processes to check one new run together; its figures."""
+    from django.db import connection
+
+    from svc_archive_plugin.models import FixityRun
+    from svc_archive_plugin.services import fixity
+
+    run = fixity.start(size=part)
+    connection.close()  # the children write; keep no transaction open here
+    processes = [
+        subprocess.Popen(
+            [sys.executable, __file__, "--worker", str(run.pk)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=os.environ,
+        )
+        for _ in range(count)
+    ]
+    for process in processes:  # Django set up in each, outside the time
+        assert process.stdout.readline().strip() == "ready"
+    started = time.perf_counter()
+    for process in processes:
+        process.stdin.write("go\n")
+        process.stdin.flush()
+    checking = []
+    for process in processes:
+        out, _ = process.communicate()
+        assert process.returncode == 0
+        checking.append(json.loads(out.strip().splitlines()[-1])["seconds"])
+    seconds = time.perf_counter() - started
+    run = FixityRun.objects.get(pk=run.pk)
+    assert run.state == "finished", run.state
+    return seconds, {
+        "files": run.files_checked,
+        "bytes": run.bytes_read,
+        "documents": run.documents_checked,
+        "parts": run.chunks.count(),
+        "claimers": len({p.claimed_by.rsplit(":", 2)[0] for p in run.chunks.all()}),
+        "checking": max(checking),  # the slowest worker's own time
+    }
+
+
+def compare(workers: int, part: int) -> None:
+    """sha256sum (1 and ``workers`` processes) against fixity (1 and ``workers``)."""
+    files = all_files()
+    size = sum(p.stat().st_size for p in files)
+    sha256sum([files])  # into the page cache: every figure below is warm
+    halves = [files[n::workers] for n in range(workers)]
+    rows = [
+        ("sha256sum, 1 process", 1, sha256sum([files]), len(files), size),
+        (
+            f"sha256sum, {workers} processes",
+            workers,
+            sha256sum(halves),
+            len(files),
+            size,
+        ),
+    ]
+    for count in (1, workers):
+        seconds, f = fixity_workers(count, part)
+        assert f["files"] == len(files), (f, len(files))
+        print(
+            f"  fixity, {count} worker process(es): {seconds:.1f} s from the start "
+            f"signal to the last worker's end (Django set up before it)",
+        )
+        rows.append(
+            (
+                f"fixity, {count} worker{'s' if count > 1 else ''} ({f['claimers']} "
+                "claimed)",
+                count,
+                seconds,
+                f["files"],
+                f["bytes"],
+            ),
+        )
+    base = size / 1e6 / rows[0][2]  # one sha256sum process's MB/s
+    print(
+        f"\n{len(files):,} files, {size / 1e6:,.0f} MB, warm; parts of "
+        f"{part} documents; fixity timed from the moment its workers, set up, start\n"
+        f"{'':30s} {'seconds':>8s} {'files/s':>8s} {'MB/s':>7s} {'MB/s each':>9s} "
+        f"{'each vs sha256sum':>17s}",
+    )
+    for name, count, seconds, nfiles, nbytes in rows:
+        mbs = nbytes / 1e6 / seconds
+        print(
+            f"{name:30s} {seconds:8.2f} {nfiles / seconds:8,.0f} {mbs:7,.0f} "
+            f"{mbs / count:9,.0f} {mbs / count / base:16.0%}",
+        )
+
+
+def run(
+    sizes: list[int],
+    kb: int,
+    large: int,
+    large_mb: int,
+    workers: int = 2,
+    part: int = 100,
+) -> None:
     sys.path.insert(0, str(REPO))
     import django
 
@@ -250,6 +406,8 @@ def run(sizes: list[int], kb: int, large: int, large_mb: int) -> None:
                     f"  {label(total):>5s} {name}: {figures['seconds']:.1f} s, "
                     f"peak RSS {figures['peak_mb']:.0f} MB",
                 )
+        if workers:
+            compare(workers, part)
     finally:
         shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)  # gigabytes of files
     print(
@@ -279,6 +437,19 @@ def run(sizes: list[int], kb: int, large: int, large_mb: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--worker", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="worker processes of the parallel comparison (default 2; 0: none)",
+    )
+    parser.add_argument(
+        "--part",
+        type=int,
+        default=100,
+        help="documents per part in the parallel comparison (default 100)",
+    )
     parser.add_argument(
         "--sizes",
         type=int,
@@ -308,9 +479,19 @@ def main() -> None:
     if args.child:
         child()
         return
+    if args.worker is not None:
+        worker_child(args.worker)
+        return
     with throw_away_database("fixity", required=False) as ready:
         if ready:
-            run(sorted(args.sizes), args.kb, args.large, args.large_mb)
+            run(
+                sorted(args.sizes),
+                args.kb,
+                args.large,
+                args.large_mb,
+                args.workers,
+                args.part,
+            )
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ set -euo pipefail
 "$SVC_REPO/scripts/setup.sh"
 svc_paperless_env
 cd "$SVC_REPO"
-# make bench                 -> every benchmark; scripts/bench.sh NAME [args] -> bench/NAME.py
+# make bench                 -> the benchmarks below; scripts/bench.sh NAME [args] -> bench/NAME.py
+# (also document_list, and load: about 25 minutes of seeding and simulated users)
 if [ $# -gt 0 ] && [ -f "bench/$1.py" ]; then
 	name=$1
 	shift
