@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 import pytest
 from celery._state import _set_task_join_will_block
 from django.contrib.auth.models import Group
+from django.core.cache import cache
+from django.test import override_settings
 from django.utils import translation
 from rest_framework.test import APIClient
 
@@ -46,6 +48,16 @@ def paperless_dirs(settings, tmp_path: Path) -> Path:
     reset_backend()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    """The test accounts' passwords are hashed quickly: PBKDF2's million rounds for each
+    person of each test took over 40% of the integration tier's time."""
+    with override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+    ):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _settings_reloaded():
     """Each test starts from the plugin's settings as configured, whatever the last set."""
@@ -54,6 +66,16 @@ def _settings_reloaded():
     archive_settings.reload()
     yield
     archive_settings.reload()
+
+
+@pytest.fixture(autouse=True)
+def _cache_cleared():
+    """Each test starts with paperless's cache empty (one process's memory in the tests):
+    what one test left there, such as the daily reminders' claims, must not change
+    another's outcome."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)
