@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING
 
+from django.db import IntegrityError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -137,6 +138,20 @@ def recompute(document_ids: Iterable[int]) -> list[int]:
     ids = sorted(set(document_ids))
     if not ids:
         return []
+    for _attempt in range(RECOMPUTE_ATTEMPTS - 1):
+        try:
+            return _recompute(ids)
+        except IntegrityError:
+            # Another worker (or an edit) brought one of these records under retention
+            # after we looked: its row is committed now, so the next attempt updates it.
+            continue
+    return _recompute(ids)
+
+
+RECOMPUTE_ATTEMPTS = 3
+
+
+def _recompute(ids: list[int]) -> list[int]:
     schedule = Schedule()
     today = timezone.localdate()
     with transaction.atomic():

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime
 import threading
+import time
 
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection
+from django.db import transaction
 from documents.models import CustomField
 from documents.models import CustomFieldInstance
 from documents.models import Document
@@ -242,6 +244,58 @@ def test_two_sweeps_at_once_queue_each_record_once(dossier):
 
     assert sorted(runs)[1] + sorted(runs)[0] == len(expired)
     assert RecordRetention.objects.filter(state="due").count() == len(expired)
+
+
+@pytest.mark.skipif(
+    django_settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    reason="SQLite serialises writers; this runs in the PostgreSQL round of make test",
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_recomputes_of_a_new_record_at_once_both_succeed(dossier):
+    # A worker's task and an edit (or a sweep) may bring the same new record under
+    # retention at once: the second must not fail on the first's row (seen in CI).
+    document = DocumentFactory(
+        document_type=DocumentType.objects.get(svc_archive_code__code="HT"),
+    )
+    CustomFieldInstance.objects.create(
+        document=document,
+        field=CustomField.objects.get(name="服务项目"),
+        value_select=dossier.project.option_id,
+    )
+    RecordRetention.objects.filter(document=document).delete()
+    inserted = threading.Event()
+    errors = []
+
+    def first():
+        try:
+            with transaction.atomic():
+                retention.recompute([document.pk])
+                inserted.set()
+                # Hold the new row uncommitted while the second tries to insert it.
+                time.sleep(1)
+        finally:
+            inserted.set()
+            connection.close()
+
+    def second():
+        try:
+            inserted.wait(30)
+            retention.recompute([document.pk])
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    row = RecordRetention.objects.get(document=document)
+    assert row.retention == "important"  # a contract: 定期30年
+    assert until_field(document) == row.until
 
 
 def test_appraisal_destroy_extend_and_keep_permanently(dossier, people):
