@@ -222,6 +222,26 @@ SETTINGS: dict[str, Setting] = {
         "when the fixity check (四性检测) recomputes every file's checksum (cron), "
         "or 'disable'",
     ),
+    "FIXITY_CHUNK": Setting(
+        500,
+        _whole_number,
+        _at_least(1),
+        "documents per part of a fixity check: what one worker claims and commits at once",
+    ),
+    "FIXITY_PARALLEL": Setting(
+        0,
+        _whole_number,
+        _at_least(0),
+        "celery tasks that check a fixity run's parts in parallel; 0: as many as the "
+        "worker runs at once (CELERY_WORKER_CONCURRENCY), at most 8",
+    ),
+    "FIXITY_STALE_AFTER": Setting(
+        600,
+        _whole_number,
+        _at_least(3),
+        "seconds without progress after which a fixity worker counts as dead: its part "
+        "is claimed again, and a run nobody works on is interrupted (to be resumed)",
+    ),
     "MAJOR_COLLECTION_DAYS": Setting(
         5,
         _whole_number,
@@ -337,6 +357,14 @@ SETTINGS: dict[str, Setting] = {
         _whole_number,
         _at_least(2),
         "supervisors (监销人) who confirm a destruction before it is carried out",
+    ),
+    # A testing aid, never needed in production: the fault tests kill the worker while
+    # it waits, right after a record's tombstone and before its files are removed.
+    "DESTRUCTION_PAUSE_SECONDS": Setting(
+        0,
+        _whole_number,
+        _at_least(0),
+        "testing aid: seconds to wait after each record's tombstone (leave at 0)",
     ),
     "HOLIDAYS": Setting(
         [],

@@ -7,6 +7,7 @@ import logging
 
 from celery import shared_task
 
+from svc_archive_plugin.models import FixityRun
 from svc_archive_plugin.services import capture
 from svc_archive_plugin.services import fixity
 from svc_archive_plugin.services import stamping
@@ -82,10 +83,9 @@ def apply_access_periods(as_of: str | None = None) -> dict:
 def check_fixity(user_id: int | None = None, *, resume: bool = True) -> dict | None:
     """Weekly: the fixity check 四性检测 of every stored file (see ``services.fixity``).
 
-    Continues an interrupted check if the last one was (``resume``), else starts one. It
-    works in slices of at most ten minutes and queues itself again to go on, so a large
-    archive neither meets the worker's time limit nor holds the worker for hours.
-    Does nothing while another check runs.
+    Continues an interrupted check if the last one was (``resume``), else starts one,
+    split into parts; then queues the chunk workers (``FIXITY_PARALLEL``) that check the
+    parts in parallel. Does nothing while another check runs.
     """
     from django.contrib.auth import get_user_model
 
@@ -95,9 +95,36 @@ def check_fixity(user_id: int | None = None, *, resume: bool = True) -> dict | N
     except fixity.FixityBusy as exc:
         logger.info("Fixity check not started: %s", exc)
         return None
+    workers = fixity.workers_for(run)
+    for _ in range(workers):
+        check_fixity_parts.delay(run.pk)
+    run.refresh_from_db()
+    return {
+        "run": run.pk,
+        "state": run.state,
+        "workers": workers,
+        "documents": run.documents_checked,
+        "problems": run.problems,
+    }
+
+
+@shared_task(bind=True)
+def check_fixity_parts(self, run_id: int) -> dict | None:
+    """One chunk worker of a fixity check: claims parts until none is left or its slice
+    of at most ten minutes ran out, then queues itself again to go on (or, while other
+    workers hold the last parts, to take them over should their worker die). Several
+    run at once, on any worker; the one that checks the last part finishes the run."""
+    run = FixityRun.objects.filter(pk=run_id, state=FixityRun.State.RUNNING).first()
+    if run is None:
+        return None
     run = fixity.check(run, seconds=fixity.slice_seconds())
-    if run.state == run.State.INTERRUPTED:
-        check_fixity.apply_async(kwargs={"resume": True})
+    after = fixity.next_step(run.pk)
+    if after is not None:
+        check_fixity_parts.apply_async(
+            (run.pk,),
+            countdown=after or None,
+            queue=(self.request.delivery_info or {}).get("routing_key"),
+        )
     return {
         "run": run.pk,
         "state": run.state,
@@ -108,8 +135,9 @@ def check_fixity(user_id: int | None = None, *, resume: bool = True) -> dict | N
 
 @shared_task
 def summarise_capture() -> int:
-    """Daily: hold the files the consumer passes over, then mail the archive managers the
-    day's capture reports."""
+    """Daily: queue again scans whose consumption died with a worker, hold the files the
+    consumer passes over, then mail the archive managers the day's capture reports."""
+    capture.recover_interrupted_scans()
     capture.hold_unsupported_files()
     return capture.daily_summary()
 

@@ -17,6 +17,7 @@ from svc_archive_plugin.models.destruction import RegisterEntry
 from svc_archive_plugin.models.filing import ArchiveCodeSeries
 from svc_archive_plugin.models.filing import FilingEvent
 from svc_archive_plugin.models.filing import RequiredDocumentType
+from svc_archive_plugin.models.fixity import FixityChunk
 from svc_archive_plugin.models.fixity import FixityFinding
 from svc_archive_plugin.models.fixity import FixityRun
 from svc_archive_plugin.models.inventory import InventoryItem
@@ -46,6 +47,7 @@ from svc_archive_plugin.models.retention import RecordRetention
 from svc_archive_plugin.models.retention import RefusedDeletion
 from svc_archive_plugin.models.retention import RetentionRule
 from svc_archive_plugin.models.retention import SweepRun
+from svc_archive_plugin.models.statistics import RecordCount
 from svc_archive_plugin.models.statistics import RecordFacts
 from svc_archive_plugin.models.statistics import Statistics
 from svc_archive_plugin.models.vocabulary import ArchiveCategory
@@ -75,6 +77,7 @@ __all__ = [
     "DocumentTypeCode",
     "Dossier",
     "FilingEvent",
+    "FixityChunk",
     "FixityFinding",
     "FixityRun",
     "HoldEvent",
@@ -93,6 +96,7 @@ __all__ = [
     "LoanToIssue",
     "OverdueLoan",
     "ProvisionedObject",
+    "RecordCount",
     "RecordFacts",
     "RecordRetention",
     "RefusedChange",

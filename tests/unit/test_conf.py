@@ -51,6 +51,9 @@ def test_defaults_are_the_policy_defaults():
         "LOAN_REMINDER_CRON": "0 9 * * *",
         "ACCESS_PERIODS_CRON": "10 0 * * *",
         "FIXITY_CRON": "30 1 * * sun",
+        "FIXITY_CHUNK": 500,
+        "FIXITY_PARALLEL": 0,
+        "FIXITY_STALE_AFTER": 600,
         "MAJOR_COLLECTION_DAYS": 5,
         "MAJOR_FILING_DAYS": 10,
         "COVER_SHEETS": True,
@@ -70,6 +73,7 @@ def test_defaults_are_the_policy_defaults():
         "RETENTION_SWEEP_CRON": "30 1 * * *",
         "DESTRUCTION_CHECKERS": 2,
         "DESTRUCTION_SUPERVISORS": 2,
+        "DESTRUCTION_PAUSE_SECONDS": 0,
         "HOLIDAYS": [],
         "MAKEUP_WORKDAYS": [],
     }
