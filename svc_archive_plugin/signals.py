@@ -18,6 +18,7 @@ from celery.signals import task_prerun
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in
+from django.db import transaction
 from django.db.models.signals import m2m_changed
 from django.db.models.signals import post_delete
 from django.db.models.signals import post_migrate
@@ -401,11 +402,21 @@ def document_restored(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 
 def schedule_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
-    """A changed schedule rule or type code re-classifies records, in the background."""
-    from django.db import transaction
+    """A changed schedule rule or type code re-classifies records, in the background.
 
-    if not kwargs.get("raw"):
-        transaction.on_commit(lambda: recompute_retention.delay())
+    Once per transaction however many rules it saves (the set-up saves dozens): the task
+    recomputes every record, and each task costs paperless's worker a fresh process.
+    """
+    if kwargs.get("raw"):
+        return
+    pending = transaction.get_connection().run_on_commit
+    if any(func is _queue_recompute for _, func, _ in pending):
+        return
+    transaction.on_commit(_queue_recompute)
+
+
+def _queue_recompute() -> None:
+    recompute_retention.delay()
 
 
 def dossier_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
@@ -431,8 +442,6 @@ def group_membership_changed(
     """Someone joined a role group: the role's saved views go on their dashboard."""
     if action != "post_add" or not pk_set:
         return
-    from django.db import transaction
-
     user_ids = list(pk_set) if reverse else [instance.pk]
     transaction.on_commit(
         lambda: offer(get_user_model().objects.filter(pk__in=user_ids, is_active=True)),

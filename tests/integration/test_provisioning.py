@@ -13,8 +13,10 @@ from documents.models import DocumentType
 from documents.models import SavedView
 from documents.models import Tag
 
+from svc_archive_plugin import signals
 from svc_archive_plugin.models import ArchiveCategory
 from svc_archive_plugin.models import DocumentTypeCode
+from svc_archive_plugin.models import RetentionRule
 from svc_archive_plugin.models import ServiceType
 from svc_archive_plugin.services import vocabulary as vocab
 
@@ -198,3 +200,19 @@ def test_groups_get_exactly_their_permissions():
 def test_unknown_language_is_refused():
     with pytest.raises(CommandError, match="invalid choice: 'fr'"):
         setup("--language", "fr")
+
+
+def test_the_set_up_queues_one_reclassification_not_one_per_rule(
+    django_capture_on_commit_callbacks,
+    monkeypatch,
+):
+    # Each queued task costs paperless's worker a fresh process; the task recomputes every
+    # record, so the set-up's dozens of rules need it once.
+    queued = []
+    monkeypatch.setattr(signals.recompute_retention, "delay", lambda: queued.append(1))
+    with django_capture_on_commit_callbacks(execute=True):
+        setup()
+
+    assert RetentionRule.objects.count() > 1
+    assert DocumentTypeCode.objects.count() > 1
+    assert queued == [1]
