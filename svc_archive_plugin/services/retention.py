@@ -130,6 +130,9 @@ def dossier_class(dossier: Dossier) -> str | None:
 # Keeping each record's retention right -------------------------------------------------------
 
 
+RECOMPUTE_ATTEMPTS = 3  # a lost race to insert a new record's row is tried again
+
+
 def recompute(document_ids: Iterable[int]) -> list[int]:
     """Bring the records' retention up to date; returns the ids that changed.
 
@@ -146,9 +149,6 @@ def recompute(document_ids: Iterable[int]) -> list[int]:
             # after we looked: its row is committed now, so the next attempt updates it.
             continue
     return _recompute(ids)
-
-
-RECOMPUTE_ATTEMPTS = 3
 
 
 def _recompute(ids: list[int]) -> list[int]:
